@@ -1,0 +1,92 @@
+// Package anshin holds the product's domain: accounts, contract groups,
+// administrators, login flows, one-time keys and deliveries, the error codes
+// every layer speaks, and the store interface. It imports only the standard
+// library so that every other package can depend on it.
+package anshin
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error codes. They are part of the product contract (SPEC §2, §5): API
+// clients match on them, so never rename one.
+const (
+	ECodeInvalidRequest   = "invalid_request"
+	ECodeInvalidField     = "invalid_field"
+	ECodeBodyTooLarge     = "body_too_large"
+	ECodeNotFound         = "not_found"
+	ECodeFlowNotFound     = "flow_not_found"
+	ECodeFlowExpired      = "flow_expired"
+	ECodeFlowStep         = "flow_step_invalid"
+	ECodeUnauthorized     = "unauthorized"
+	ECodeForbidden        = "forbidden"
+	ECodeOperatorDisabled = "operator_api_disabled"
+	ECodeConflict         = "conflict"
+	ECodeInternal         = "internal"
+	ECodeUnavailable      = "unavailable"
+
+	ECodeInvalidCredentials     = "invalid_credentials"
+	ECodeNotRegistered          = "not_registered"
+	ECodeCarrierFree            = "carrier_free"
+	ECodeEmailNotSet            = "email_not_set"
+	ECodeMailDisabled           = "mail_notification_disabled"
+	ECodeRateLimited            = "rate_limited"
+	ECodeGroupNotAllowed        = "group_not_allowed"
+	ECodeKeyInvalid             = "key_invalid"
+	ECodeKeyExpired             = "key_expired"
+	ECodeInitialPasswordInvalid = "initial_password_invalid"
+	ECodeInitialPasswordLocked  = "initial_password_locked"
+	ECodeMethodInvalid          = "method_invalid"
+)
+
+// Error is the one error type the domain returns to its callers. The web
+// layer maps Code to an HTTP status and to localized text; Message is an
+// English detail for logs and CLI users.
+type Error struct {
+	Code    string
+	Field   string    // the input field at fault, when there is one
+	Message string    // English, for logs and the command line
+	RetryAt time.Time // with rate_limited: when trying again may succeed
+	Masked  []string  // with mail_notification_disabled: the skipped addresses
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s (%s): %s", e.Code, e.Field, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns an invalid_field error naming the field at fault.
+func FieldError(field, format string, args ...any) *Error {
+	return &Error{Code: ECodeInvalidField, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, or internal for anything that is not an
+// *Error.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return ECodeInternal
+}
+
+// AsError returns err as *Error, or nil.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+package anshin
+
+import "time"
+
+// AccountKind tells a d アカウント from a ビジネス d アカウント.
+type AccountKind string
+
+const (
+	KindDAccount         AccountKind = "d_account"
+	KindBusinessDAccount AccountKind = "business_d_account"
+)
+
+// Account is a login identity held by the built-in directory.
+type Account struct {
+	ID            string
+	LoginID       string
+	Kind          AccountKind
+	PasswordHash  string
+	DocomoLine    string   // E.164, empty when carrier-free
+	ContactEmails []string // 連絡先メールアドレス
+	KeyFailures   int      // consecutive wrong keys, not reset by a new key
+	KeyLockedTill time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// CarrierFree reports whether the account has no docomo line.
+func (a *Account) CarrierFree() bool { return a.DocomoLine == "" }
+
+// Contract holds the details of a contract group shown on ご契約情報.
+type Contract struct {
+	Plan      string `json:"plan"`
+	Licenses  int    `json:"licenses"`
+	StartDate string `json:"start_date"` // YYYY-MM-DD
+	Status    string `json:"status"`     // active, suspended, terminated
+}
+
+// ContractGroup is one contract of the service.
+type ContractGroup struct {
+	ID                   string
+	ManagementNumber     string
+	RepresentativeNumber string // E.164
+	Contract             Contract
+	CLOMO                *CLOMOEnvironment // nil while not set
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+// CLOMOEnvironment is the MDM tenant behind a group.
+type CLOMOEnvironment struct {
+	OrganizationName string `json:"organization_name"`
+	ContactName      string `json:"contact_name"`
+	ContactEmail     string `json:"contact_email"`
+	TimeZone         string `json:"time_zone"`
+}
+
+// Role of an administrator within a group.
+type Role string
+
+const (
+	RoleRepresentative Role = "representative" // 代表管理者
+	RoleAdmin          Role = "admin"
+)
+
+// Administrator is an account's registration in one contract group.
+type Administrator struct {
+	GroupID               string
+	AccountID             string
+	LoginID               string // filled by reads, for display
+	Role                  Role
+	Name                  string
+	Email                 string // 管理者に設定したメールアドレス, may be empty
+	InitialPasswordHash   string // empty once the first login completed
+	FirstLoginDone        bool
+	InitialPasswordFails  int
+	InitialPasswordLocked time.Time // zero when not throttled
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+// NeedsInitialPassword reports whether the next login to the group must
+// present the initial authentication password (SPEC §2 step 7).
+func (a *Administrator) NeedsInitialPassword() bool {
+	return a.Role != RoleRepresentative && !a.FirstLoginDone
+}
+
+// Flow steps.
+type Step string
+
+const (
+	StepPassword        Step = "password"
+	StepOneTimeKey      Step = "one_time_key"
+	StepInitialPassword Step = "initial_password"
+	StepDone            Step = "done"
+)
+
+// Flow is a login in progress. Its ID is a secret held by the client
+// (cookie or flow_id); the store keeps only its hash.
+type Flow struct {
+	ID        string // hash of the client's flow token
+	LoginID   string // as entered, normalized
+	AccountID string // set once the password was right
+	Step      Step
+	GroupID   string // chosen group, set by a right key when step 7 follows
+	ClientIP  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Method of delivering a one-time key.
+type Method string
+
+const (
+	MethodSMS   Method = "sms"
+	MethodEmail Method = "email"
+)
+
+// OneTimeKey is an issued key; only its keyed hash is stored.
+type OneTimeKey struct {
+	ID            string
+	FlowID        string
+	AccountID     string
+	Method        Method
+	Hash          string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	UsedAt        time.Time
+	InvalidatedAt time.Time
+}
+
+// Usable reports whether the key can still be presented at now.
+func (k *OneTimeKey) Usable(now time.Time) bool {
+	return k.UsedAt.IsZero() && k.InvalidatedAt.IsZero() && now.Before(k.ExpiresAt)
+}
+
+// Delivery statuses (SPEC §3).
+const (
+	DeliveryQueued    = "queued"
+	DeliverySent      = "sent"
+	DeliveryFailed    = "failed"
+	DeliveryBounced   = "bounced"
+	DeliveryDelivered = "delivered"
+)
+
+// Delivery is one message to one recipient, written to the outbox in the
+// same transaction as the state that caused it. Payload is sealed with the
+// server's secret so a key never rests in the database in clear, and is
+// erased once the message is sent or abandoned.
+type Delivery struct {
+	ID            string
+	Kind          string // one_time_key, notification
+	Channel       Method // sms or email
+	Recipient     string // E.164 number or e-mail address
+	FlowID        string
+	KeyID         string
+	Lang          string
+	Payload       []byte // sealed
+	Status        string
+	Attempts      int
+	LastError     string
+	NextAttemptAt time.Time
+	LeaseUntil    time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Session is a signed-in administrator in one group.
+type Session struct {
+	ID         string // hash of the client's token
+	AccountID  string
+	GroupID    string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute end
+}
+
+// AuditEvent is an append-only record of something that happened in a group
+// or to an account.
+type AuditEvent struct {
+	ID        int64
+	GroupID   string
+	AccountID string
+	Kind      string
+	Detail    string // JSON
+	ClientIP  string
+	At        time.Time
+}
+
+// Suppression marks an e-mail address as メール通知不可.
+type Suppression struct {
+	Address    string
+	Reason     string
+	DeliveryID string
+	At         time.Time
+}

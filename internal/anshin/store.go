@@ -1,0 +1,101 @@
+package anshin
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence of anshin. Every rule that must hold once (a key
+// used, a limit counted, a message claimed) is expressed as a single
+// conditional statement inside Update, so the database, not the process,
+// guarantees it.
+type Store interface {
+	// Update runs fn in a write transaction, retried on serialization
+	// failures. fn must touch the database only through tx.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only context.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	Close() error
+}
+
+// Tx is the set of operations available inside a transaction. Methods
+// return an *Error with code not_found when a row is missing.
+type Tx interface {
+	// Accounts.
+	PutAccount(a *Account) error
+	AccountByLoginID(loginID string) (*Account, error)
+	AccountByID(id string) (*Account, error)
+	// LockAccount serializes writers working on one account.
+	LockAccount(id string) error
+	RecordKeyFailure(accountID string) (failures int, err error)
+	LockKeyEntry(accountID string, till time.Time) error
+	ResetKeyFailures(accountID string) error
+
+	// Contract groups and administrators.
+	PutGroup(g *ContractGroup) error
+	Group(id string) (*ContractGroup, error)
+	PutCLOMO(groupID string, c *CLOMOEnvironment, at time.Time) error
+	PutAdministrator(a *Administrator) error
+	Administrator(groupID, accountID string) (*Administrator, error)
+	AdministratorsOfAccount(accountID string) ([]*Administrator, error)
+	GroupAdministrators(groupID string) ([]*Administrator, error)
+	RecordInitialPasswordFailure(groupID, accountID string) (failures int, err error)
+	LockInitialPassword(groupID, accountID string, till time.Time) error
+	CompleteFirstLogin(groupID, accountID string, at time.Time) error
+
+	// Login flows.
+	CreateFlow(f *Flow) error
+	Flow(id string) (*Flow, error)
+	// UpdateFlow writes f if the stored flow is still at step from, and
+	// reports whether it was: steps advance once even under concurrency.
+	UpdateFlow(f *Flow, from Step) (bool, error)
+
+	// One-time keys.
+	CreateKey(k *OneTimeKey) error
+	LatestKey(flowID string) (*OneTimeKey, error)
+	// CountKeys counts keys issued for the flow, and for the account since.
+	CountKeys(flowID, accountID string, since time.Time) (KeyCounts, error)
+	// UseKey marks the key used if, and only if, nobody used or invalidated
+	// it before; it reports whether this call did.
+	UseKey(id string, at time.Time) (bool, error)
+	InvalidateKey(id string, at time.Time) error
+
+	// Throttles count failures under a name (per account, per client).
+	Throttle(name string, now time.Time) (failures int, lockedTill time.Time, err error)
+	PutThrottle(name string, failures int, lockedTill, expires time.Time) error
+	DeleteThrottle(name string) error
+
+	// Outbox.
+	EnqueueDelivery(d *Delivery) error
+	// ClaimDeliveries leases up to n due deliveries until leaseUntil.
+	ClaimDeliveries(now, leaseUntil time.Time, n int) ([]*Delivery, error)
+	FinishDelivery(id, status, lastErr string, at time.Time) error
+	RetryDelivery(id, lastErr string, next, at time.Time) error
+	FlowDeliveries(flowID string) ([]*Delivery, error)
+
+	// Suppressions (メール通知不可).
+	Suppressed(addresses []string) (map[string]bool, error)
+	PutSuppression(s *Suppression) error
+	DeleteSuppression(address string) error
+
+	// Sessions.
+	CreateSession(s *Session) error
+	Session(id string) (*Session, error)
+	TouchSession(id string, at time.Time) error
+	DeleteSession(id string) error
+
+	// Audit log, append-only.
+	AppendAudit(e *AuditEvent) error
+	Audit(groupID string, limit int) ([]*AuditEvent, error)
+}
+
+// KeyCounts are what the issuance limits are checked against.
+type KeyCounts struct {
+	PerFlow        int       // keys ever issued in the flow
+	PerAccount     int       // keys issued to the account since the window start
+	OldestInWindow time.Time // the first of those
+	Last           time.Time // the account's latest key, ever
+}
+
+// Clock tells the time; tests inject their own.
+type Clock func() time.Time

@@ -1,0 +1,231 @@
+package login
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/secret"
+)
+
+// GroupChoice is one group offered at the group choice (SPEC §2 step 5).
+type GroupChoice struct {
+	GroupID              string  `json:"group_id"`
+	RepresentativeNumber string  `json:"representative_number"`
+	OrganizationName     *string `json:"organization_name"`
+}
+
+// Issued is the answer to a key issuance.
+type Issued struct {
+	Method    anshin.Method `json:"method"`
+	ExpiresAt time.Time     `json:"expires_at"`
+	SentTo    []string      `json:"sent_to"` // masked
+	Skipped   []string      `json:"skipped"` // masked
+	Groups    []GroupChoice `json:"groups"`
+}
+
+// KeyMessage is the sealed payload of a one-time key's delivery.
+type KeyMessage struct {
+	Key       string    `json:"key"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// IssueKey issues a one-time key by method and queues its messages in the
+// same transaction, after checking every issuance rule of SPEC §2 step 3.
+func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Method, lang, clientIP string) (*Issued, error) {
+	if method != anshin.MethodSMS && method != anshin.MethodEmail {
+		return nil, &anshin.Error{Code: anshin.ECodeMethodInvalid, Field: "method", Message: `method must be "sms" or "email"`}
+	}
+	var out *Issued
+	err := s.store.Update(ctx, func(tx anshin.Tx) error {
+		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		if err != nil {
+			return err
+		}
+		if err := tx.LockAccount(f.AccountID); err != nil {
+			return err
+		}
+		acct, err := tx.AccountByID(f.AccountID)
+		if err != nil {
+			return err
+		}
+		admins, err := tx.AdministratorsOfAccount(acct.ID)
+		if err != nil {
+			return err
+		}
+		out = &Issued{Method: method, SentTo: []string{}, Skipped: []string{}}
+		var to []string
+		if method == anshin.MethodSMS {
+			if e := smsProblem(acct, admins); e != nil {
+				return e
+			}
+			to = []string{acct.DocomoLine}
+			out.SentTo = []string{MaskPhone(acct.DocomoLine)}
+		} else {
+			r, err := emailRecipients(tx, acct, admins)
+			if err != nil {
+				return err
+			}
+			if e := r.problem(admins); e != nil {
+				return e
+			}
+			to, out.SentTo, out.Skipped = r.To, maskAll(r.To), maskAll(r.Skipped)
+		}
+		if err := s.checkIssueLimits(tx, f, acct.ID); err != nil {
+			return err
+		}
+		if out.Groups, err = groupChoices(tx, admins); err != nil {
+			return err
+		}
+		out.ExpiresAt, err = s.createKey(tx, f, acct.ID, method, lang, to)
+		if err != nil {
+			return err
+		}
+		return s.auditKeyIssued(tx, admins, acct.ID, method, out.SentTo, clientIP)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notify()
+	return out, nil
+}
+
+func (s *Service) checkIssueLimits(tx anshin.Tx, f *anshin.Flow, accountID string) error {
+	now := s.now()
+	c, err := tx.CountKeys(f.ID, accountID, now.Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+	limited := func(retry time.Time, why string) error {
+		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: why, RetryAt: retry}
+	}
+	switch {
+	case c.PerFlow >= s.cfg.KeysPerFlow:
+		return limited(f.ExpiresAt, "too many keys in this login; start the login again")
+	case c.PerAccount >= s.cfg.KeysPerAccountHour:
+		return limited(c.OldestInWindow.Add(time.Hour), "too many keys for this account in the last hour")
+	case !c.Last.IsZero() && now.Before(c.Last.Add(s.cfg.KeyCooldown)):
+		return limited(c.Last.Add(s.cfg.KeyCooldown), "a key was issued a moment ago")
+	}
+	return nil
+}
+
+// createKey stores a new key for the flow, invalidating the flow's earlier
+// one, and queues one sealed message per recipient.
+func (s *Service) createKey(tx anshin.Tx, f *anshin.Flow, accountID string, method anshin.Method, lang string, to []string) (time.Time, error) {
+	now := s.now()
+	if prev, err := tx.LatestKey(f.ID); err == nil {
+		if err := tx.InvalidateKey(prev.ID, now); err != nil {
+			return time.Time{}, err
+		}
+	} else if anshin.ErrorCode(err) != anshin.ECodeNotFound {
+		return time.Time{}, err
+	}
+	key := s.digits(s.cfg.KeyDigits)
+	k := &anshin.OneTimeKey{ID: secret.NewID(), FlowID: f.ID, AccountID: accountID, Method: method,
+		Hash: s.keyHash(f.ID, key), CreatedAt: now, ExpiresAt: now.Add(s.cfg.KeyTTL)}
+	if err := tx.CreateKey(k); err != nil {
+		return time.Time{}, err
+	}
+	payload, err := json.Marshal(KeyMessage{Key: key, ExpiresAt: k.ExpiresAt})
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, r := range to {
+		d := &anshin.Delivery{ID: secret.NewID(), Kind: "one_time_key", Channel: method, Recipient: r, FlowID: f.ID, KeyID: k.ID,
+			Lang: lang, Payload: s.keys.Seal(payload), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+		if err := tx.EnqueueDelivery(d); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return k.ExpiresAt, nil
+}
+
+func (s *Service) keyHash(flowID, key string) string {
+	return s.keys.MAC("one-time-key", flowID, key)
+}
+
+func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, accountID string, method anshin.Method, sentTo []string, clientIP string) error {
+	detail, _ := json.Marshal(map[string]any{"method": method, "sent_to": sentTo})
+	for _, a := range admins {
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: accountID, Kind: "key_issued", Detail: string(detail), ClientIP: clientIP, At: s.now()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func groupChoices(tx anshin.Tx, admins []*anshin.Administrator) ([]GroupChoice, error) {
+	out := make([]GroupChoice, 0, len(admins))
+	for _, a := range admins {
+		g, err := tx.Group(a.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		c := GroupChoice{GroupID: g.ID, RepresentativeNumber: g.RepresentativeNumber}
+		if g.CLOMO != nil {
+			c.OrganizationName = &g.CLOMO.OrganizationName
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// KeyState is what the key-entry page shows: the groups to choose from and
+// the current key's delivery, if a key was issued in the flow.
+type KeyState struct {
+	Issued     bool
+	Method     anshin.Method
+	ExpiresAt  time.Time
+	Groups     []GroupChoice
+	Deliveries []DeliveryStatus
+}
+
+// DeliveryStatus is one message of the current key, masked.
+type DeliveryStatus struct {
+	To     string `json:"to"`
+	Status string `json:"status"`
+}
+
+// KeyState returns the state of the flow's current key.
+func (s *Service) KeyState(ctx context.Context, token string) (*KeyState, error) {
+	st := &KeyState{}
+	err := s.store.View(ctx, func(tx anshin.Tx) error {
+		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		if err != nil {
+			return err
+		}
+		k, err := tx.LatestKey(f.ID)
+		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		st.Issued, st.Method, st.ExpiresAt = k.Usable(s.now()), k.Method, k.ExpiresAt
+		admins, err := tx.AdministratorsOfAccount(f.AccountID)
+		if err != nil {
+			return err
+		}
+		if st.Groups, err = groupChoices(tx, admins); err != nil {
+			return err
+		}
+		ds, err := tx.FlowDeliveries(f.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if d.KeyID != k.ID {
+				continue
+			}
+			to := MaskEmail(d.Recipient)
+			if d.Channel == anshin.MethodSMS {
+				to = MaskPhone(d.Recipient)
+			}
+			st.Deliveries = append(st.Deliveries, DeliveryStatus{To: to, Status: d.Status})
+		}
+		return nil
+	})
+	return st, err
+}

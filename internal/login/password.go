@@ -1,0 +1,167 @@
+package login
+
+import (
+	"context"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+)
+
+// MethodOption tells the key-method step whether a method can be used and,
+// if not, why.
+type MethodOption struct {
+	Method      anshin.Method `json:"method"`
+	Available   bool          `json:"available"`
+	Reason      string        `json:"reason,omitempty"` // an issuance error code
+	Destination []string      `json:"destinations"`     // masked
+}
+
+// Password checks the password of the flow's login ID. Unknown IDs and
+// wrong passwords cost one hash each and answer invalid_credentials alike.
+func (s *Service) Password(ctx context.Context, token, password, clientIP string) ([]MethodOption, error) {
+	if password == "" {
+		return nil, anshin.FieldError("password", "enter the password")
+	}
+	if len(password) > 1024 {
+		return nil, anshin.Errorf(anshin.ECodeInvalidCredentials, "the login ID or the password is wrong")
+	}
+	var f *anshin.Flow
+	var acct *anshin.Account
+	acctThrottle, clientThrottle := "pw:account:", "pw:client:"+clientIP
+	err := s.store.View(ctx, func(tx anshin.Tx) error {
+		var err error
+		if f, err = s.flow(tx, token, anshin.StepPassword); err != nil {
+			return err
+		}
+		acctThrottle += f.LoginID
+		if err := s.checkThrottle(tx, acctThrottle); err != nil {
+			return err
+		}
+		if err := s.checkThrottle(tx, clientThrottle); err != nil {
+			return err
+		}
+		acct, err = tx.AccountByLoginID(f.LoginID)
+		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	hash := ""
+	if acct != nil {
+		hash = acct.PasswordHash
+	}
+	ok, err := s.hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || acct == nil {
+		err := s.store.Update(ctx, func(tx anshin.Tx) error {
+			if err := s.countFailure(tx, acctThrottle, s.cfg.PasswordFailuresPerAccount); err != nil {
+				return err
+			}
+			return s.countFailure(tx, clientThrottle, s.cfg.PasswordFailuresPerClient)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return nil, anshin.Errorf(anshin.ECodeInvalidCredentials, "the login ID or the password is wrong")
+	}
+	var opts []MethodOption
+	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		f.AccountID, f.Step = acct.ID, anshin.StepOneTimeKey
+		if ok, err := tx.UpdateFlow(f, anshin.StepPassword); err != nil || !ok {
+			if err == nil {
+				err = stepGone()
+			}
+			return err
+		}
+		if err := tx.DeleteThrottle(acctThrottle); err != nil {
+			return err
+		}
+		opts, err = s.methodOptions(tx, acct)
+		return err
+	})
+	return opts, err
+}
+
+// checkThrottle refuses while name is in a wait.
+func (s *Service) checkThrottle(tx anshin.Tx, name string) error {
+	_, till, err := tx.Throttle(name, s.now())
+	if err != nil {
+		return err
+	}
+	if s.now().Before(till) {
+		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many failed attempts; wait and try again", RetryAt: till}
+	}
+	return nil
+}
+
+// countFailure counts one failure under name; past free failures, each
+// further one doubles the wait, from one second up to fifteen minutes.
+func (s *Service) countFailure(tx anshin.Tx, name string, free int) error {
+	now := s.now()
+	n, _, err := tx.Throttle(name, now)
+	if err != nil {
+		return err
+	}
+	n++
+	var till time.Time
+	if n >= free {
+		till = now.Add(backoff(n-free, time.Second, 15*time.Minute))
+	}
+	return tx.PutThrottle(name, n, till, now.Add(time.Hour))
+}
+
+// backoff doubles base n times, capped.
+func backoff(n int, base, max time.Duration) time.Duration {
+	d := base
+	for i := 0; i < n && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// Methods returns the key methods for the flow's account (key-method step).
+func (s *Service) Methods(ctx context.Context, token string) ([]MethodOption, error) {
+	var opts []MethodOption
+	err := s.store.View(ctx, func(tx anshin.Tx) error {
+		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		if err != nil {
+			return err
+		}
+		acct, err := tx.AccountByID(f.AccountID)
+		if err != nil {
+			return err
+		}
+		opts, err = s.methodOptions(tx, acct)
+		return err
+	})
+	return opts, err
+}
+
+func (s *Service) methodOptions(tx anshin.Tx, acct *anshin.Account) ([]MethodOption, error) {
+	admins, err := tx.AdministratorsOfAccount(acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	sms := MethodOption{Method: anshin.MethodSMS, Available: true, Destination: []string{}}
+	if err := smsProblem(acct, admins); err != nil {
+		sms.Available, sms.Reason = false, err.Code
+	} else {
+		sms.Destination = []string{MaskPhone(acct.DocomoLine)}
+	}
+	email := MethodOption{Method: anshin.MethodEmail, Available: true, Destination: []string{}}
+	r, err := emailRecipients(tx, acct, admins)
+	if err != nil {
+		return nil, err
+	}
+	if e := r.problem(admins); e != nil {
+		email.Available, email.Reason = false, e.Code
+	} else {
+		email.Destination = maskAll(r.To)
+	}
+	return []MethodOption{sms, email}, nil
+}

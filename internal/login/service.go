@@ -1,0 +1,150 @@
+// Package login holds the rules of the administrator login (SPEC §2): the
+// flow's steps, the one-time key's issuance limits and recipients, key
+// entry, the initial authentication password, and sessions.
+package login
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/secret"
+	"golang.org/x/text/width"
+)
+
+// Config holds the limits of SPEC §2; Defaults gives the SPEC's values.
+type Config struct {
+	KeyDigits          int
+	KeyTTL             time.Duration
+	KeysPerFlow        int
+	KeysPerAccountHour int
+	KeyCooldown        time.Duration
+	FlowTTL            time.Duration
+	SessionIdle        time.Duration
+	SessionMax         time.Duration
+	// KeyFailureLimit consecutive wrong keys lock key entry for the account
+	// for a growing wait; a new key does not reset the count.
+	KeyFailureLimit int
+	// PasswordFailures before a growing wait, per account and per client.
+	PasswordFailuresPerAccount int
+	PasswordFailuresPerClient  int
+	// Initial authentication password: a wait after Throttle failures,
+	// locked for good (until reset) after Lock failures.
+	InitialPasswordThrottle int
+	InitialPasswordLock     int
+}
+
+// Defaults returns the SPEC's defaults.
+func Defaults() Config {
+	return Config{
+		KeyDigits:                  8,
+		KeyTTL:                     10 * time.Minute,
+		KeysPerFlow:                5,
+		KeysPerAccountHour:         10,
+		KeyCooldown:                60 * time.Second,
+		FlowTTL:                    30 * time.Minute,
+		SessionIdle:                30 * time.Minute,
+		SessionMax:                 12 * time.Hour,
+		KeyFailureLimit:            100,
+		PasswordFailuresPerAccount: 5,
+		PasswordFailuresPerClient:  30,
+		InitialPasswordThrottle:    3,
+		InitialPasswordLock:        10,
+	}
+}
+
+// Service runs login flows against a store.
+type Service struct {
+	store  anshin.Store
+	hasher *secret.Hasher
+	keys   *secret.Keyring
+	now    anshin.Clock
+	cfg    Config
+	// Notify wakes the outbox workers after a commit that queued messages.
+	notify func()
+	digits func(n int) string
+}
+
+// New returns a login service. notify may be nil.
+func New(store anshin.Store, hasher *secret.Hasher, keys *secret.Keyring, now anshin.Clock, cfg Config, notify func()) *Service {
+	if notify == nil {
+		notify = func() {}
+	}
+	return &Service{store: store, hasher: hasher, keys: keys, now: now, cfg: cfg, notify: notify, digits: secret.NewDigits}
+}
+
+// SetKeyGenerator replaces the CSPRNG digits, for tests that must know the key.
+func (s *Service) SetKeyGenerator(f func(n int) string) { s.digits = f }
+
+// Config returns the service's limits.
+func (s *Service) Config() Config { return s.cfg }
+
+// NormalizeLoginID trims the ID and folds full-width characters, so that an
+// ID typed with a Japanese input method still matches.
+func NormalizeLoginID(id string) string {
+	return strings.TrimSpace(width.Fold.String(strings.TrimSpace(id)))
+}
+
+// NormalizeKey is the one normalization of key input (SPEC §2): surrounding
+// spaces, full-width digits.
+func NormalizeKey(key string) string {
+	return strings.TrimSpace(width.Narrow.String(strings.TrimSpace(key)))
+}
+
+// flow loads the flow behind token and checks it is alive and at step.
+func (s *Service) flow(tx anshin.Tx, token string, step anshin.Step) (*anshin.Flow, error) {
+	if token == "" || len(token) > 128 {
+		return nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
+	}
+	f, err := tx.Flow(secret.TokenID(token))
+	if anshin.ErrorCode(err) == anshin.ECodeNotFound {
+		return nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.now().Before(f.ExpiresAt) {
+		return nil, anshin.Errorf(anshin.ECodeFlowExpired, "the login flow expired; start again")
+	}
+	if f.Step != step {
+		return nil, &anshin.Error{Code: anshin.ECodeFlowStep, Message: "the login flow is at step " + string(f.Step), Field: string(f.Step)}
+	}
+	return f, nil
+}
+
+// Flow returns the flow behind token, alive, at any step.
+func (s *Service) Flow(ctx context.Context, token string) (*anshin.Flow, error) {
+	var f *anshin.Flow
+	err := s.store.View(ctx, func(tx anshin.Tx) error {
+		var err error
+		f, err = s.flow(tx, token, "")
+		if e := anshin.AsError(err); e != nil && e.Code == anshin.ECodeFlowStep {
+			f, err = tx.Flow(secret.TokenID(token))
+		}
+		return err
+	})
+	return f, err
+}
+
+// Start begins a login flow for loginID and returns the flow's token. It
+// neither looks the account up nor answers differently for unknown IDs.
+func (s *Service) Start(ctx context.Context, loginID, clientIP string) (string, error) {
+	loginID = NormalizeLoginID(loginID)
+	if loginID == "" {
+		return "", anshin.FieldError("login_id", "enter the login ID")
+	}
+	if len(loginID) > 256 || strings.ContainsAny(loginID, "\x00\r\n") {
+		return "", anshin.FieldError("login_id", "the login ID is not valid")
+	}
+	token := secret.NewToken()
+	now := s.now()
+	f := &anshin.Flow{ID: secret.TokenID(token), LoginID: loginID, Step: anshin.StepPassword, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
+	err := s.store.Update(ctx, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
+	return token, err
+}
+
+// stepGone is returned when a concurrent request advanced the flow first.
+func stepGone() error {
+	return anshin.Errorf(anshin.ECodeFlowStep, "the login flow moved on in another request")
+}

@@ -1,0 +1,63 @@
+package login
+
+import (
+	"context"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/secret"
+)
+
+// SignedIn is a live session with what the console needs about it.
+type SignedIn struct {
+	Session *anshin.Session
+	Account *anshin.Account
+	Admin   *anshin.Administrator
+	Group   *anshin.ContractGroup
+}
+
+// Session returns the live session behind token. Membership is checked on
+// every call, so an administrator removed from the group loses access at
+// once; idle and absolute timeouts end the session.
+func (s *Service) Session(ctx context.Context, token string) (*SignedIn, error) {
+	unauthorized := anshin.Errorf(anshin.ECodeUnauthorized, "sign in first")
+	if token == "" || len(token) > 128 {
+		return nil, unauthorized
+	}
+	now := s.now()
+	var out SignedIn
+	err := s.store.View(ctx, func(tx anshin.Tx) error {
+		var err error
+		if out.Session, err = tx.Session(secret.TokenID(token)); err != nil {
+			return err
+		}
+		if !now.Before(out.Session.ExpiresAt) || !now.Before(out.Session.LastSeenAt.Add(s.cfg.SessionIdle)) {
+			return unauthorized
+		}
+		if out.Admin, err = tx.Administrator(out.Session.GroupID, out.Session.AccountID); err != nil {
+			return err
+		}
+		if out.Account, err = tx.AccountByID(out.Session.AccountID); err != nil {
+			return err
+		}
+		out.Group, err = tx.Group(out.Session.GroupID)
+		return err
+	})
+	if c := anshin.ErrorCode(err); c == anshin.ECodeNotFound || c == anshin.ECodeUnauthorized {
+		return nil, unauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Writing last-seen once a minute is enough for a 30-minute idle limit
+	// and keeps reads from becoming writes.
+	if now.Sub(out.Session.LastSeenAt) > time.Minute {
+		err = s.store.Update(ctx, func(tx anshin.Tx) error { return tx.TouchSession(out.Session.ID, now) })
+	}
+	return &out, err
+}
+
+// SignOut ends the session behind token.
+func (s *Service) SignOut(ctx context.Context, token string) error {
+	return s.store.Update(ctx, func(tx anshin.Tx) error { return tx.DeleteSession(secret.TokenID(token)) })
+}

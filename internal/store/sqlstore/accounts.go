@@ -1,0 +1,82 @@
+package sqlstore
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+)
+
+const accountCols = `id, login_id, kind, password_hash, docomo_line, contact_emails, key_failures, key_locked_till, created_at, updated_at`
+
+// PutAccount inserts the account or replaces the fields an operator sets.
+func (t *tx) PutAccount(a *anshin.Account) error {
+	emails, err := json.Marshal(nonNil(a.ContactEmails))
+	if err != nil {
+		return err
+	}
+	n, err := t.execN(`UPDATE accounts SET kind = ?, password_hash = ?, docomo_line = ?, contact_emails = ?, updated_at = ? WHERE id = ?`,
+		a.Kind, a.PasswordHash, a.DocomoLine, string(emails), ms(a.UpdatedAt), a.ID)
+	if err != nil || n > 0 {
+		return err
+	}
+	_, err = t.exec(`INSERT INTO accounts (`+accountCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?)`,
+		a.ID, a.LoginID, a.Kind, a.PasswordHash, a.DocomoLine, string(emails), ms(a.CreatedAt), ms(a.UpdatedAt))
+	return err
+}
+
+func (t *tx) AccountByLoginID(loginID string) (*anshin.Account, error) {
+	return t.account(`SELECT `+accountCols+` FROM accounts WHERE login_id = ?`, loginID)
+}
+
+func (t *tx) AccountByID(id string) (*anshin.Account, error) {
+	return t.account(`SELECT `+accountCols+` FROM accounts WHERE id = ?`, id)
+}
+
+func (t *tx) account(query string, arg string) (*anshin.Account, error) {
+	var a anshin.Account
+	var emails string
+	var locked, created, updated int64
+	err := t.row([]any{&a.ID, &a.LoginID, &a.Kind, &a.PasswordHash, &a.DocomoLine, &emails, &a.KeyFailures, &locked, &created, &updated},
+		"account", query, arg)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(emails), &a.ContactEmails); err != nil {
+		return nil, anshin.Errorf(anshin.ECodeInternal, "account %s: corrupt contact e-mails: %v", a.ID, err)
+	}
+	a.KeyLockedTill, a.CreatedAt, a.UpdatedAt = tm(locked), tm(created), tm(updated)
+	return &a, nil
+}
+
+func (t *tx) LockAccount(id string) error {
+	if t.d.forUpdate == "" {
+		return nil
+	}
+	var got string
+	return t.row([]any{&got}, "account", `SELECT id FROM accounts WHERE id = ? `+t.d.forUpdate, id)
+}
+
+func (t *tx) RecordKeyFailure(accountID string) (int, error) {
+	var n int
+	err := t.row([]any{&n}, "account",
+		`UPDATE accounts SET key_failures = key_failures + 1 WHERE id = ? RETURNING key_failures`, accountID)
+	return n, err
+}
+
+func (t *tx) LockKeyEntry(accountID string, till time.Time) error {
+	_, err := t.exec(`UPDATE accounts SET key_locked_till = ? WHERE id = ?`, ms(till), accountID)
+	return err
+}
+
+func (t *tx) ResetKeyFailures(accountID string) error {
+	_, err := t.exec(`UPDATE accounts SET key_failures = 0, key_locked_till = 0 WHERE id = ? AND key_failures <> 0`, accountID)
+	return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

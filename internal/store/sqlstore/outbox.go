@@ -1,0 +1,102 @@
+package sqlstore
+
+import (
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+)
+
+const deliveryCols = `id, kind, channel, recipient, flow_id, key_id, lang, payload, status, attempts, last_error, next_attempt_at, lease_until, created_at, updated_at`
+
+func (t *tx) EnqueueDelivery(d *anshin.Delivery) error {
+	_, err := t.exec(`INSERT INTO deliveries (`+deliveryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, ?, ?)`,
+		d.ID, d.Kind, d.Channel, d.Recipient, d.FlowID, d.KeyID, d.Lang, base64.StdEncoding.EncodeToString(d.Payload),
+		anshin.DeliveryQueued, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt))
+	return err
+}
+
+// ClaimDeliveries leases due messages; a lease that expires (its worker
+// died) makes the message due again, so none is stuck.
+func (t *tx) ClaimDeliveries(now, leaseUntil time.Time, n int) ([]*anshin.Delivery, error) {
+	return t.deliveries(`UPDATE deliveries SET lease_until = ?, attempts = attempts + 1, updated_at = ?
+		WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ? AND lease_until <= ?
+			ORDER BY next_attempt_at LIMIT ? `+t.d.skipLocked+`)
+		RETURNING `+deliveryCols, ms(leaseUntil), ms(now), ms(now), ms(now), n)
+}
+
+func (t *tx) FinishDelivery(id, status, lastErr string, at time.Time) error {
+	_, err := t.exec(`UPDATE deliveries SET status = ?, last_error = ?, payload = '', lease_until = 0, updated_at = ? WHERE id = ?`,
+		status, lastErr, ms(at), id)
+	return err
+}
+
+func (t *tx) RetryDelivery(id, lastErr string, next, at time.Time) error {
+	_, err := t.exec(`UPDATE deliveries SET last_error = ?, next_attempt_at = ?, lease_until = 0, updated_at = ? WHERE id = ?`,
+		lastErr, ms(next), ms(at), id)
+	return err
+}
+
+func (t *tx) FlowDeliveries(flowID string) ([]*anshin.Delivery, error) {
+	return t.deliveries(`SELECT `+deliveryCols+` FROM deliveries WHERE flow_id = ? ORDER BY created_at, id`, flowID)
+}
+
+func (t *tx) deliveries(query string, args ...any) ([]*anshin.Delivery, error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*anshin.Delivery
+	for rows.Next() {
+		var d anshin.Delivery
+		var payload string
+		var next, lease, created, updated int64
+		if err := rows.Scan(&d.ID, &d.Kind, &d.Channel, &d.Recipient, &d.FlowID, &d.KeyID, &d.Lang, &payload, &d.Status, &d.Attempts, &d.LastError, &next, &lease, &created, &updated); err != nil {
+			return nil, t.d.translate(err)
+		}
+		if d.Payload, err = base64.StdEncoding.DecodeString(payload); err != nil {
+			return nil, anshin.Errorf(anshin.ECodeInternal, "delivery %s: corrupt payload", d.ID)
+		}
+		d.NextAttemptAt, d.LeaseUntil, d.CreatedAt, d.UpdatedAt = tm(next), tm(lease), tm(created), tm(updated)
+		list = append(list, &d)
+	}
+	return list, t.d.translate(rows.Err())
+}
+
+func (t *tx) Suppressed(addresses []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(addresses))
+	if len(addresses) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(addresses))
+	for i, a := range addresses {
+		args[i] = strings.ToLower(a)
+	}
+	rows, err := t.query(`SELECT address FROM suppressions WHERE address IN (?`+strings.Repeat(", ?", len(args)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, t.d.translate(err)
+		}
+		out[a] = true
+	}
+	return out, t.d.translate(rows.Err())
+}
+
+func (t *tx) PutSuppression(s *anshin.Suppression) error {
+	_, err := t.exec(`INSERT INTO suppressions (address, reason, delivery_id, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, delivery_id = excluded.delivery_id, at = excluded.at`,
+		strings.ToLower(s.Address), s.Reason, s.DeliveryID, ms(s.At))
+	return err
+}
+
+func (t *tx) DeleteSuppression(address string) error {
+	_, err := t.exec(`DELETE FROM suppressions WHERE address = ?`, strings.ToLower(address))
+	return err
+}

@@ -1,0 +1,63 @@
+package sqlstore
+
+import (
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+)
+
+func (t *tx) CreateSession(s *anshin.Session) error {
+	_, err := t.exec(`INSERT INTO sessions (id, account_id, group_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		s.ID, s.AccountID, s.GroupID, ms(s.CreatedAt), ms(s.LastSeenAt), ms(s.ExpiresAt))
+	return err
+}
+
+func (t *tx) Session(id string) (*anshin.Session, error) {
+	var s anshin.Session
+	var created, seen, expires int64
+	err := t.row([]any{&s.ID, &s.AccountID, &s.GroupID, &created, &seen, &expires}, "session",
+		`SELECT id, account_id, group_id, created_at, last_seen_at, expires_at FROM sessions WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = tm(created), tm(seen), tm(expires)
+	return &s, nil
+}
+
+func (t *tx) TouchSession(id string, at time.Time) error {
+	_, err := t.exec(`UPDATE sessions SET last_seen_at = ? WHERE id = ?`, ms(at), id)
+	return err
+}
+
+func (t *tx) DeleteSession(id string) error {
+	_, err := t.exec(`DELETE FROM sessions WHERE id = ?`, id)
+	return err
+}
+
+func (t *tx) AppendAudit(e *anshin.AuditEvent) error {
+	if e.Detail == "" {
+		e.Detail = "{}"
+	}
+	_, err := t.exec(`INSERT INTO audit_events (group_id, account_id, kind, detail, client_ip, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		e.GroupID, e.AccountID, e.Kind, e.Detail, e.ClientIP, ms(e.At))
+	return err
+}
+
+func (t *tx) Audit(groupID string, limit int) ([]*anshin.AuditEvent, error) {
+	rows, err := t.query(`SELECT id, group_id, account_id, kind, detail, client_ip, at FROM audit_events WHERE group_id = ? ORDER BY id DESC LIMIT ?`, groupID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*anshin.AuditEvent
+	for rows.Next() {
+		var e anshin.AuditEvent
+		var at int64
+		if err := rows.Scan(&e.ID, &e.GroupID, &e.AccountID, &e.Kind, &e.Detail, &e.ClientIP, &at); err != nil {
+			return nil, t.d.translate(err)
+		}
+		e.At = tm(at)
+		list = append(list, &e)
+	}
+	return list, t.d.translate(rows.Err())
+}
