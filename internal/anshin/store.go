@@ -53,6 +53,7 @@ type Tx interface {
 	// One-time keys.
 	CreateKey(k *OneTimeKey) error
 	LatestKey(flowID string) (*OneTimeKey, error)
+	Key(id string) (*OneTimeKey, error)
 	// CountKeys counts keys issued for the flow, and for the account since.
 	CountKeys(flowID, accountID string, since time.Time) (KeyCounts, error)
 	// UseKey marks the key used if, and only if, nobody used or invalidated

@@ -41,10 +41,17 @@ func (t *tx) CreateKey(k *anshin.OneTimeKey) error {
 }
 
 func (t *tx) LatestKey(flowID string) (*anshin.OneTimeKey, error) {
+	return t.key(`SELECT `+keyCols+` FROM one_time_keys WHERE flow_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, flowID)
+}
+
+func (t *tx) Key(id string) (*anshin.OneTimeKey, error) {
+	return t.key(`SELECT `+keyCols+` FROM one_time_keys WHERE id = ?`, id)
+}
+
+func (t *tx) key(query, arg string) (*anshin.OneTimeKey, error) {
 	var k anshin.OneTimeKey
 	var created, expires, used, invalidated int64
-	err := t.row([]any{&k.ID, &k.FlowID, &k.AccountID, &k.Method, &k.Hash, &created, &expires, &used, &invalidated}, "one-time key",
-		`SELECT `+keyCols+` FROM one_time_keys WHERE flow_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, flowID)
+	err := t.row([]any{&k.ID, &k.FlowID, &k.AccountID, &k.Method, &k.Hash, &created, &expires, &used, &invalidated}, "one-time key", query, arg)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,260 @@
+// Package config turns anshin's environment variables into a typed,
+// validated configuration, once, at start.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/anshin/anshin/internal/login"
+	"github.com/anshin/anshin/internal/secret"
+)
+
+// Config is everything anshin reads from its environment.
+type Config struct {
+	HTTPAddr       string
+	DatabaseURL    string
+	SecretKey      []byte
+	OperatorToken  string
+	SMTPURL        string
+	MailFrom       string
+	BounceDomain   string
+	BounceSMTPAddr string
+	SMSDriver      string
+	Dev            bool
+	Login          login.Config
+	Argon2         secret.Argon2Params
+	Workers        int
+	LogLevel       string
+}
+
+// Variable documents one environment variable; Variables lists them all,
+// and the README's table is written from it.
+type Variable struct {
+	Name, Default, Meaning string
+}
+
+// Variables is every variable anshin reads.
+var Variables = []Variable{
+	{"ANSHIN_HTTP_ADDR", "127.0.0.1:8080", "listen address"},
+	{"ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db", "sqlite:PATH (PostgreSQL comes later)"},
+	{"ANSHIN_SECRET_KEY", "generated into the data folder in development", "key for hashes, signatures and sealed messages; at least 32 bytes"},
+	{"ANSHIN_OPERATOR_TOKEN", "none: operator API off", "bearer token of the operator API; at least 16 characters"},
+	{"ANSHIN_SMTP_URL", "none: outbox", "smtp://user:pass@host:port (smtps:// for TLS)"},
+	{"ANSHIN_MAIL_FROM", "anshin@localhost", "From address of key and notification mail"},
+	{"ANSHIN_BOUNCE_DOMAIN", "bounces.localhost", "domain of the VERP return path"},
+	{"ANSHIN_BOUNCE_SMTP_ADDR", "none: off", "listen address of the bounce SMTP receiver"},
+	{"ANSHIN_SMS_DRIVER", "outbox", "twilio, webhook, outbox"},
+	{"ANSHIN_DEV", "off (on with --demo)", "development mode: /dev/outbox, generated secret key"},
+	{"ANSHIN_KEY_TTL", "10m", "validity of a one-time key"},
+	{"ANSHIN_KEY_DIGITS", "8", "digits of a one-time key (6 to 12)"},
+	{"ANSHIN_KEYS_PER_FLOW", "5", "keys one login may issue"},
+	{"ANSHIN_KEYS_PER_ACCOUNT_HOUR", "10", "keys one account may be issued per hour"},
+	{"ANSHIN_KEY_COOLDOWN", "60s", "wait between two keys of one account"},
+	{"ANSHIN_KEY_FAILURE_LIMIT", "100", "consecutive wrong keys before key entry waits (at most 100)"},
+	{"ANSHIN_FLOW_TTL", "30m", "lifetime of a login flow"},
+	{"ANSHIN_SESSION_IDLE", "30m", "session idle timeout"},
+	{"ANSHIN_SESSION_MAX", "12h", "session absolute timeout"},
+	{"ANSHIN_ARGON2_MEMORY_KIB", "19456", "argon2id memory in KiB"},
+	{"ANSHIN_ARGON2_TIME", "2", "argon2id passes"},
+	{"ANSHIN_ARGON2_THREADS", "1", "argon2id lanes"},
+	{"ANSHIN_OUTBOX_WORKERS", "2", "outbox workers of this instance"},
+	{"ANSHIN_LOG_LEVEL", "info", "debug, info, warn, error"},
+}
+
+// Load reads the configuration through getenv. dev forces development
+// mode (serve --demo). Every bad value is reported, each with its variable.
+func Load(getenv func(string) string, dev bool) (*Config, error) {
+	p := parser{getenv: getenv}
+	c := &Config{
+		HTTPAddr:       p.str("ANSHIN_HTTP_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:    p.str("ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db"),
+		OperatorToken:  p.str("ANSHIN_OPERATOR_TOKEN", ""),
+		SMTPURL:        p.str("ANSHIN_SMTP_URL", ""),
+		MailFrom:       p.str("ANSHIN_MAIL_FROM", "anshin@localhost"),
+		BounceDomain:   p.str("ANSHIN_BOUNCE_DOMAIN", "bounces.localhost"),
+		BounceSMTPAddr: p.str("ANSHIN_BOUNCE_SMTP_ADDR", ""),
+		SMSDriver:      p.str("ANSHIN_SMS_DRIVER", "outbox"),
+		Dev:            dev || p.boolean("ANSHIN_DEV"),
+		Workers:        p.integer("ANSHIN_OUTBOX_WORKERS", 2, 1, 64),
+		LogLevel:       p.str("ANSHIN_LOG_LEVEL", "info"),
+	}
+	d := login.Defaults()
+	c.Login = login.Config{
+		KeyDigits:                  p.integer("ANSHIN_KEY_DIGITS", d.KeyDigits, 6, 12),
+		KeyTTL:                     p.duration("ANSHIN_KEY_TTL", d.KeyTTL),
+		KeysPerFlow:                p.integer("ANSHIN_KEYS_PER_FLOW", d.KeysPerFlow, 1, 100),
+		KeysPerAccountHour:         p.integer("ANSHIN_KEYS_PER_ACCOUNT_HOUR", d.KeysPerAccountHour, 1, 1000),
+		KeyCooldown:                p.duration("ANSHIN_KEY_COOLDOWN", d.KeyCooldown),
+		KeyFailureLimit:            p.integer("ANSHIN_KEY_FAILURE_LIMIT", d.KeyFailureLimit, 1, 100),
+		FlowTTL:                    p.duration("ANSHIN_FLOW_TTL", d.FlowTTL),
+		SessionIdle:                p.duration("ANSHIN_SESSION_IDLE", d.SessionIdle),
+		SessionMax:                 p.duration("ANSHIN_SESSION_MAX", d.SessionMax),
+		PasswordFailuresPerAccount: d.PasswordFailuresPerAccount,
+		PasswordFailuresPerClient:  d.PasswordFailuresPerClient,
+		InitialPasswordThrottle:    d.InitialPasswordThrottle,
+		InitialPasswordLock:        d.InitialPasswordLock,
+	}
+	c.Argon2 = secret.Argon2Params{
+		MemoryKiB: uint32(p.integer("ANSHIN_ARGON2_MEMORY_KIB", int(secret.DefaultArgon2.MemoryKiB), 1024, 1<<21)),
+		Time:      uint32(p.integer("ANSHIN_ARGON2_TIME", int(secret.DefaultArgon2.Time), 1, 64)),
+		Threads:   uint8(p.integer("ANSHIN_ARGON2_THREADS", int(secret.DefaultArgon2.Threads), 1, 64)),
+	}
+	p.check(c)
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return c, nil
+}
+
+func (p *parser) check(c *Config) {
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		p.fail("ANSHIN_HTTP_ADDR", "must be host:port, like 127.0.0.1:8080")
+	}
+	if c.BounceSMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.BounceSMTPAddr); err != nil {
+			p.fail("ANSHIN_BOUNCE_SMTP_ADDR", "must be host:port")
+		}
+	}
+	if path, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); !ok || path == "" {
+		p.fail("ANSHIN_DATABASE_URL", "must be sqlite:PATH")
+	}
+	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
+		p.fail("ANSHIN_OPERATOR_TOKEN", "must be at least 16 characters")
+	}
+	if a, err := mail.ParseAddress(c.MailFrom); err != nil || a.Address != c.MailFrom {
+		p.fail("ANSHIN_MAIL_FROM", "must be a bare e-mail address, like anshin@example.jp")
+	}
+	if c.BounceDomain == "" || strings.ContainsAny(c.BounceDomain, "@ /") {
+		p.fail("ANSHIN_BOUNCE_DOMAIN", "must be a domain name")
+	}
+	switch c.SMSDriver {
+	case "outbox":
+	case "twilio", "webhook":
+		p.fail("ANSHIN_SMS_DRIVER", c.SMSDriver+" is not available in this build yet; use outbox")
+	default:
+		p.fail("ANSHIN_SMS_DRIVER", "must be one of twilio, webhook, outbox")
+	}
+	if c.SMTPURL != "" {
+		p.fail("ANSHIN_SMTP_URL", "SMTP delivery is not available in this build yet; unset it to use the outbox")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p.fail("ANSHIN_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"ANSHIN_KEY_TTL", c.Login.KeyTTL}, {"ANSHIN_FLOW_TTL", c.Login.FlowTTL}, {"ANSHIN_SESSION_IDLE", c.Login.SessionIdle}, {"ANSHIN_SESSION_MAX", c.Login.SessionMax}} {
+		if d.v <= 0 {
+			p.fail(d.name, "must be a positive duration")
+		}
+	}
+	if c.Login.KeyCooldown < 0 {
+		p.fail("ANSHIN_KEY_COOLDOWN", "must not be negative")
+	}
+	if c.Login.KeyTTL > c.Login.FlowTTL {
+		p.fail("ANSHIN_KEY_TTL", "must not be longer than ANSHIN_FLOW_TTL")
+	}
+	if c.Login.SessionIdle > c.Login.SessionMax {
+		p.fail("ANSHIN_SESSION_IDLE", "must not be longer than ANSHIN_SESSION_MAX")
+	}
+	if s := p.getenv("ANSHIN_SECRET_KEY"); s != "" {
+		if len(s) < 32 {
+			p.fail("ANSHIN_SECRET_KEY", "must be at least 32 bytes (e.g. openssl rand -hex 32)")
+		}
+		c.SecretKey = []byte(s)
+	}
+}
+
+// EnsureSecretKey generates a secret key into the database's folder in
+// development mode, or reports that production needs one.
+func (c *Config) EnsureSecretKey() error {
+	if len(c.SecretKey) > 0 {
+		return nil
+	}
+	if !c.Dev {
+		return errors.New("ANSHIN_SECRET_KEY: required outside development mode (generate one with: openssl rand -hex 32)")
+	}
+	dir := filepath.Dir(strings.TrimPrefix(c.DatabaseURL, "sqlite:"))
+	path := filepath.Join(dir, "secret.key")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		c.SecretKey = []byte(strings.TrimSpace(string(b)))
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("ANSHIN_SECRET_KEY: create %s: %w", dir, err)
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	key := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return fmt.Errorf("ANSHIN_SECRET_KEY: write %s: %w", path, err)
+	}
+	c.SecretKey = []byte(key)
+	return nil
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(name, msg string) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", name, msg))
+}
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) boolean(name string) bool {
+	v := p.getenv(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "must be true or false")
+	}
+	return b
+}
+
+func (p *parser) integer(name string, def, lo, hi int) int {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < lo || n > hi {
+		p.fail(name, fmt.Sprintf("must be a whole number from %d to %d", lo, hi))
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		p.fail(name, "must be a duration like 90s, 10m or 12h")
+		return def
+	}
+	return d
+}

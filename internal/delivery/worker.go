@@ -1,0 +1,190 @@
+// Package delivery sends what the outbox holds: workers claim queued
+// deliveries through the store, open their sealed payload, render the
+// message in the recipient's language and hand it to the channel's sender.
+package delivery
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/secret"
+)
+
+// Message is a rendered message ready for a sender.
+type Message struct {
+	ID        string    `json:"id"` // the delivery's ID
+	Channel   string    `json:"channel"`
+	To        string    `json:"to"`
+	Subject   string    `json:"subject,omitempty"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Sender hands a message to a mail server, an SMS gateway or the
+// development outbox. An error wrapped with Permanent is not retried.
+type Sender interface {
+	Send(ctx context.Context, m *Message) error
+}
+
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error { return e.error }
+
+// Permanent marks err as not worth retrying.
+func Permanent(err error) error { return permanentError{err} }
+
+// Worker delivers the outbox. Several workers, in one process or many,
+// never send a message twice: each claims with a lease in the database.
+type Worker struct {
+	store    anshin.Store
+	keys     *secret.Keyring
+	now      anshin.Clock
+	senders  map[anshin.Method]Sender
+	log      *slog.Logger
+	wake     chan struct{}
+	Lease    time.Duration // how long a claim lasts before another worker may retry
+	Batch    int
+	Poll     time.Duration // how often to look without being woken
+	MaxTries int
+}
+
+// NewWorker returns a worker with one sender per channel.
+func NewWorker(store anshin.Store, keys *secret.Keyring, now anshin.Clock, senders map[anshin.Method]Sender, log *slog.Logger) *Worker {
+	return &Worker{store: store, keys: keys, now: now, senders: senders, log: log, wake: make(chan struct{}, 1),
+		Lease: 60 * time.Second, Batch: 8, Poll: time.Second, MaxTries: 8}
+}
+
+// Notify wakes the worker; it never blocks.
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends; a message being sent when it ends is
+// finished first.
+func (w *Worker) Run(ctx context.Context) {
+	t := time.NewTicker(w.Poll)
+	defer t.Stop()
+	for ctx.Err() == nil {
+		n, err := w.RunOnce(context.WithoutCancel(ctx))
+		if err != nil {
+			w.log.Error("outbox: claim failed", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce claims one batch and delivers it, reporting how many it claimed.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	var batch []*anshin.Delivery
+	err := w.store.Update(ctx, func(tx anshin.Tx) error {
+		now := w.now()
+		var err error
+		batch, err = tx.ClaimDeliveries(now, now.Add(w.Lease), w.Batch)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range batch {
+		w.deliver(ctx, d)
+	}
+	return len(batch), nil
+}
+
+func (w *Worker) deliver(ctx context.Context, d *anshin.Delivery) {
+	status, reason, retry := w.attempt(ctx, d)
+	err := w.store.Update(ctx, func(tx anshin.Tx) error {
+		now := w.now()
+		if retry {
+			return tx.RetryDelivery(d.ID, reason, now.Add(backoff(d.Attempts)), now)
+		}
+		return tx.FinishDelivery(d.ID, status, reason, now)
+	})
+	if err != nil {
+		// The lease runs out and another attempt follows; for a sent message
+		// that is the rare duplicate a crash can cause.
+		w.log.Error("outbox: recording the outcome failed", "delivery", d.ID, "err", err)
+		return
+	}
+	w.log.Info("outbox: delivery", "delivery", d.ID, "kind", d.Kind, "channel", d.Channel, "status", status, "retry", retry, "reason", reason)
+}
+
+// attempt sends d and says what became of it. A key's message is never sent
+// after its key expired, was used or was replaced.
+func (w *Worker) attempt(ctx context.Context, d *anshin.Delivery) (status, reason string, retry bool) {
+	if d.Kind == "one_time_key" {
+		if why := w.keyGone(ctx, d.KeyID); why != "" {
+			return anshin.DeliveryFailed, why, false
+		}
+	}
+	sender, ok := w.senders[d.Channel]
+	if !ok {
+		return anshin.DeliveryFailed, "no sender for channel " + string(d.Channel), false
+	}
+	plain, err := w.keys.Open(d.Payload)
+	if err != nil {
+		return anshin.DeliveryFailed, "payload cannot be opened with this secret key", false
+	}
+	m, err := Render(d, plain)
+	if err != nil {
+		return anshin.DeliveryFailed, err.Error(), false
+	}
+	err = sender.Send(ctx, m)
+	switch {
+	case err == nil:
+		return anshin.DeliverySent, "", false
+	case errors.As(err, new(permanentError)) || d.Attempts >= w.MaxTries:
+		return anshin.DeliveryFailed, err.Error(), false
+	default:
+		return anshin.DeliveryQueued, err.Error(), true
+	}
+}
+
+func (w *Worker) keyGone(ctx context.Context, keyID string) string {
+	var why string
+	err := w.store.View(ctx, func(tx anshin.Tx) error {
+		k, err := tx.Key(keyID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !k.UsedAt.IsZero():
+			why = "key_used"
+		case !k.InvalidatedAt.IsZero():
+			why = "key_replaced"
+		case !w.now().Before(k.ExpiresAt):
+			why = "key_expired"
+		}
+		return nil
+	})
+	if err != nil {
+		return "key_missing"
+	}
+	return why
+}
+
+// backoff is exponential with jitter: about 2s, 4s, 8s … capped at 5
+// minutes, each between half and the whole of it.
+func backoff(attempts int) time.Duration {
+	d := 2 * time.Second
+	for i := 1; i < attempts && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	d = min(d, 5*time.Minute)
+	return d/2 + rand.N(d/2+1)
+}
