@@ -35,8 +35,8 @@ func Render(d *anshin.Delivery, payload []byte) (*Message, error) {
 				m.Body = fmt.Sprintf("Your one-time key for the administrator console:\n\n    %s\n\nIt is valid for %d minutes, until %s JST, for one login only.\nIf you did not try to log in, ignore this message and tell your representative administrator.\n", p.Key, mins, until)
 			}
 		} else {
-			m.Subject = "【あんしんマネージャー】ワンタイムキーのお知らせ"
-			m.Body = fmt.Sprintf("あんしんマネージャーのワンタイムキー: %s（%d分間有効）。他人に教えないでください。", p.Key, mins)
+			m.Subject = "【anshin】ワンタイムキーのお知らせ"
+			m.Body = fmt.Sprintf("anshin ワンタイムキー: %s（%d分間有効）。他人に教えないでください。", p.Key, mins)
 			if d.Channel == anshin.MethodEmail {
 				m.Body = fmt.Sprintf("管理画面へのログインに使うワンタイムキーをお知らせします。\n\n    %s\n\n有効期限は %s（日本時間）までの %d 分間で、1 回のログインにだけ使えます。\nお心当たりのない場合はこのメールを破棄し、代表管理者にお知らせください。\n", p.Key, until, mins)
 			}

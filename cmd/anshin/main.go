@@ -1,0 +1,65 @@
+// Command anshin is the administrator console server and its tools:
+// serve, migrate and the operator provisioning commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "anshin:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+const usage = `usage: anshin <command> [arguments]
+
+commands:
+  serve [--demo]                       run the server (--demo: development mode with demo data)
+  migrate                              apply the database migrations
+  operator account put LOGIN_ID        provision an account from the JSON on standard input
+  operator group put GROUP_ID          provision a contract group
+  operator admin put GROUP_ID LOGIN_ID provision an administrator of a group
+  operator clomo put GROUP_ID          provision a group's CLOMO environment
+
+Configuration comes from ANSHIN_* environment variables; see README.md.
+`
+
+// usageError is a mistake in the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg + "\n\n" + usage }
+
+func exitCode(err error) int {
+	if _, ok := err.(usageError); ok {
+		return 2
+	}
+	return 1
+}
+
+// run is the whole program; main only wires it to the process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"no command given"}
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], getenv, stdout)
+	case "operator":
+		return operator(ctx, args[1:], getenv, stdin, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}

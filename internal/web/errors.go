@@ -1,0 +1,98 @@
+package web
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+)
+
+// statusOf is the one table from error codes to HTTP statuses.
+var statusOf = map[string]int{
+	anshin.ECodeInvalidRequest:          http.StatusBadRequest,
+	anshin.ECodeInvalidField:            http.StatusUnprocessableEntity,
+	anshin.ECodeBodyTooLarge:            http.StatusRequestEntityTooLarge,
+	"unsupported_media_type":            http.StatusUnsupportedMediaType,
+	anshin.ECodeNotFound:                http.StatusNotFound,
+	"method_not_allowed":                http.StatusMethodNotAllowed,
+	anshin.ECodeFlowNotFound:            http.StatusNotFound,
+	anshin.ECodeFlowExpired:             http.StatusGone,
+	anshin.ECodeFlowStep:                http.StatusConflict,
+	anshin.ECodeUnauthorized:            http.StatusUnauthorized,
+	anshin.ECodeForbidden:               http.StatusForbidden,
+	anshin.ECodeOperatorDisabled:        http.StatusNotFound,
+	anshin.ECodeConflict:                http.StatusConflict,
+	anshin.ECodeInternal:                http.StatusInternalServerError,
+	anshin.ECodeUnavailable:             http.StatusServiceUnavailable,
+	anshin.ECodeInvalidCredentials:      http.StatusUnauthorized,
+	anshin.ECodeNotRegistered:           http.StatusForbidden,
+	anshin.ECodeCarrierFree:             http.StatusUnprocessableEntity,
+	anshin.ECodeEmailNotSet:             http.StatusUnprocessableEntity,
+	anshin.ECodeMailDisabled:            http.StatusUnprocessableEntity,
+	anshin.ECodeMethodInvalid:           http.StatusUnprocessableEntity,
+	anshin.ECodeRateLimited:             http.StatusTooManyRequests,
+	anshin.ECodeGroupNotAllowed:         http.StatusForbidden,
+	anshin.ECodeKeyInvalid:              http.StatusUnauthorized,
+	anshin.ECodeKeyExpired:              http.StatusUnauthorized,
+	anshin.ECodeInitialPasswordInvalid:  http.StatusUnauthorized,
+	anshin.ECodeInitialPasswordLocked:   http.StatusLocked,
+}
+
+// apiError is the JSON body of every error (SPEC §5).
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code       string     `json:"code"`
+	Message    string     `json:"message"`
+	Field      string     `json:"field,omitempty"`
+	RetryAt    *time.Time `json:"retry_at,omitempty"`
+	RetryAfter int        `json:"retry_after,omitempty"` // seconds
+	Skipped    []string   `json:"skipped,omitempty"`
+}
+
+// domainError turns any error into an *anshin.Error fit to show: an
+// unexpected one is logged with its details and becomes a bare internal.
+func (s *Server) domainError(r *http.Request, err error) *anshin.Error {
+	e := anshin.AsError(err)
+	if e == nil || statusOf[e.Code] == 0 || e.Code == anshin.ECodeInternal {
+		s.log.Error("request failed", "method", r.Method, "route", r.Pattern, "err", err)
+		return &anshin.Error{Code: anshin.ECodeInternal}
+	}
+	if e.Code == anshin.ECodeNotFound && isLoginAPI(r) {
+		// Inside the login flow, a missing row is a missing flow.
+		return &anshin.Error{Code: anshin.ECodeFlowNotFound}
+	}
+	return e
+}
+
+func isLoginAPI(r *http.Request) bool {
+	return strings.Contains(r.Pattern, "/api/v1/login")
+}
+
+// writeError answers err as JSON with its status and localized message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := s.domainError(r, err)
+	body := apiErrorBody{Code: e.Code, Message: s.i18n.Error(langOf(r), e), Field: e.Field, Skipped: e.Masked}
+	if !e.RetryAt.IsZero() {
+		at := e.RetryAt.UTC()
+		body.RetryAt = &at
+		body.RetryAfter = max(1, int(e.RetryAt.Sub(s.now()).Round(time.Second)/time.Second))
+		w.Header().Set("Retry-After", strconv.Itoa(body.RetryAfter))
+	}
+	writeJSON(w, statusOf[e.Code], apiError{Error: body})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Debug("writing a response failed", "err", err)
+	}
+}

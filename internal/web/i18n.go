@@ -1,0 +1,125 @@
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.json
+var localeFiles embed.FS
+
+// langs are the supported languages, the default first.
+var langs = []string{"ja", "en"}
+
+var langMatcher = language.NewMatcher([]language.Tag{language.Japanese, language.English})
+
+// Catalog holds the UI text of every language.
+type Catalog struct {
+	text map[string]map[string]string
+}
+
+// LoadCatalog reads the embedded locale files and checks that every
+// language has the same keys, so a missing translation fails at start.
+func LoadCatalog() (*Catalog, error) {
+	c := &Catalog{text: map[string]map[string]string{}}
+	for _, l := range langs {
+		b, err := localeFiles.ReadFile("locales/" + l + ".json")
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("locale %s: %w", l, err)
+		}
+		c.text[l] = m
+	}
+	for k := range c.text["ja"] {
+		if _, ok := c.text["en"][k]; !ok {
+			return nil, fmt.Errorf("locale en: missing %q", k)
+		}
+	}
+	for k := range c.text["en"] {
+		if _, ok := c.text["ja"][k]; !ok {
+			return nil, fmt.Errorf("locale ja: missing %q", k)
+		}
+	}
+	return c, nil
+}
+
+// T returns the text of key in lang with {name} placeholders filled from
+// pairs of name, value.
+func (c *Catalog) T(lang, key string, pairs ...string) string {
+	s, ok := c.text[lang][key]
+	if !ok {
+		s, ok = c.text["ja"][key]
+	}
+	if !ok {
+		return key
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
+	}
+	return s
+}
+
+// Has reports whether key exists.
+func (c *Catalog) Has(key string) bool {
+	_, ok := c.text["ja"][key]
+	return ok
+}
+
+// Error returns the localized message of e, with the field's own text
+// for field errors and the retry time when there is one.
+func (c *Catalog) Error(lang string, e *anshin.Error) string {
+	msg := c.T(lang, "error."+e.Code)
+	if e.Code == anshin.ECodeInvalidField && c.Has("field."+e.Field) {
+		msg = c.T(lang, "field."+e.Field)
+	} else if e.Code == anshin.ECodeInvalidField && e.Message != "" {
+		msg = msg + " (" + e.Field + ": " + e.Message + ")"
+	}
+	if !e.RetryAt.IsZero() {
+		msg += " " + c.T(lang, "retry.at", "time", formatTime(lang, e.RetryAt))
+	}
+	return msg
+}
+
+var jst = time.FixedZone("JST", 9*60*60)
+
+// formatTime shows a time in Japan time, as administrators read it.
+func formatTime(lang string, t time.Time) string {
+	t = t.In(jst)
+	if lang == "en" {
+		return t.Format("15:04:05 JST, 2 Jan 2006")
+	}
+	return t.Format("2006年1月2日 15:04:05")
+}
+
+// pickLang chooses the language: ?lang=, then the cookie, then
+// Accept-Language, then Japanese.
+func pickLang(r *http.Request) (lang string, fromQuery bool) {
+	if l := r.URL.Query().Get("lang"); validLang(l) {
+		return l, true
+	}
+	if c, err := r.Cookie(cookieLang); err == nil && validLang(c.Value) {
+		return c.Value, false
+	}
+	if al := r.Header.Get("Accept-Language"); al != "" {
+		tags, _, err := language.ParseAcceptLanguage(al)
+		if err == nil && len(tags) > 0 {
+			_, i, conf := langMatcher.Match(tags...)
+			if conf != language.No {
+				return langs[i], false
+			}
+		}
+	}
+	return "ja", false
+}
+
+func validLang(l string) bool { return l == "ja" || l == "en" }

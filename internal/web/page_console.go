@@ -1,0 +1,71 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/login"
+)
+
+// signedInPage loads the browser's session or sends the browser to log in.
+func (s *Server) signedInPage(w http.ResponseWriter, r *http.Request) *login.SignedIn {
+	si, err := s.Login.Session(r.Context(), sessionToken(r))
+	if anshin.ErrorCode(err) == anshin.ECodeUnauthorized {
+		setSecretCookie(w, r, cookieSession, "", 0)
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		s.render(w, r, 0, "error", pageData{Title: "page.error"}, err)
+		return nil
+	}
+	return si
+}
+
+type contractData struct{ ShowDialog bool }
+
+func (s *Server) handleContractPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		si := s.signedInPage(w, r)
+		if si == nil {
+			return
+		}
+		// The CLOMO dialog greets a sign-in into a group without a CLOMO
+		// environment; "later" is simply this page without the greeting.
+		show := r.URL.Query().Get("welcome") == "1" && si.Group.CLOMO == nil
+		s.render(w, r, 0, "contract", pageData{Title: "contract.title", SignedIn: si, Data: contractData{ShowDialog: show}}, nil)
+	})
+}
+
+func (s *Server) handleCLOMOPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if si := s.signedInPage(w, r); si != nil {
+			s.render(w, r, 0, "clomo", pageData{Title: "clomo.title", SignedIn: si}, nil)
+		}
+	})
+}
+
+func (s *Server) handleLogout() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token := sessionToken(r); token != "" {
+			if err := s.Login.SignOut(r.Context(), token); err != nil {
+				s.render(w, r, 0, "error", pageData{Title: "page.error"}, err)
+				return
+			}
+		}
+		setSecretCookie(w, r, cookieSession, "", 0)
+		s.render(w, r, 0, "home", pageData{Title: "home.title", Path: "/", Notice: s.i18n.T(langOf(r), "logout.done")}, nil)
+	})
+}
+
+func (s *Server) handleOutboxPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, 0, "outbox", pageData{Title: "outbox.title", Data: s.Outbox.Messages()}, nil)
+	})
+}
+
+func (s *Server) handleOutboxJSON() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"messages": s.Outbox.Messages()})
+	})
+}

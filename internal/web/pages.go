@@ -1,0 +1,113 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/login"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// pageNames are the page templates, each rendered inside base.html.
+var pageNames = []string{"home", "login_id", "password", "key", "initial", "contract", "clomo", "outbox", "error"}
+
+// pages holds every page parsed once per language, with t bound to it.
+type pages struct {
+	byLang map[string]map[string]*template.Template
+}
+
+func loadPages(cat *Catalog) (*pages, error) {
+	p := &pages{byLang: map[string]map[string]*template.Template{}}
+	for _, lang := range langs {
+		funcs := template.FuncMap{
+			"t":       func(key string, pairs ...string) string { return cat.T(lang, key, pairs...) },
+			"fmtTime": func(t time.Time) string { return formatTime(lang, t) },
+			"phone":   nationalNumber,
+			"join":    func(s []string) string { return strings.Join(s, ", ") },
+			"deref":   func(s *string) string { return *s },
+		}
+		p.byLang[lang] = map[string]*template.Template{}
+		for _, name := range pageNames {
+			t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/base.html", "templates/"+name+".html")
+			if err != nil {
+				return nil, err
+			}
+			p.byLang[lang][name] = t
+		}
+	}
+	return p, nil
+}
+
+// nationalNumber shows +81312345678 as 03-1234-5678 style digits: the
+// national form without hyphen guessing, which is always correct.
+func nationalNumber(e164 string) string {
+	if rest, ok := strings.CutPrefix(e164, "+81"); ok {
+		return "0" + rest
+	}
+	return e164
+}
+
+// pageData is what every page template receives.
+type pageData struct {
+	Lang, Size string
+	Path       string // the GET path the header's links return to
+	Title      string // locale key
+	Dev        bool
+	SignedIn   *login.SignedIn
+	Notice     string
+	ErrorText  string
+	ErrorCode  string
+	ErrorField string
+	Data       any
+}
+
+// render writes a page; err, if set, is shown in the error summary and
+// decides the status.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData, err error) {
+	d.Lang, d.Size, d.Dev = langOf(r), sizeOf(r), s.Outbox != nil
+	if d.Path == "" {
+		d.Path = r.URL.Path
+	}
+	if err != nil {
+		e := s.domainError(r, err)
+		d.ErrorText, d.ErrorCode, d.ErrorField = s.i18n.Error(d.Lang, e), e.Code, e.Field
+		if status == 0 {
+			status = statusOf[e.Code]
+		}
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	var buf bytes.Buffer
+	if terr := s.pages.byLang[d.Lang][name].ExecuteTemplate(&buf, "base", d); terr != nil {
+		s.log.Error("rendering a page failed", "page", name, "err", terr)
+		http.Error(w, s.i18n.T(d.Lang, "error.internal"), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) handleNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, http.StatusNotFound, "error", pageData{Title: "page.not_found", Path: "/"}, anshin.Errorf(anshin.ECodeNotFound, "no such page"))
+	})
+}
+
+func (s *Server) handleHome() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, 0, "home", pageData{Title: "home.title"}, nil)
+	})
+}

@@ -1,0 +1,52 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+)
+
+// routes lists every route of anshin in one place.
+func (s *Server) routes(mux *http.ServeMux) {
+	// Pages: the login flow (SPEC §2) and the console (SPEC §4).
+	mux.Handle("GET /{$}", s.handleHome())
+	mux.Handle("GET /login", s.handleLoginPage())
+	mux.Handle("POST /login", s.handleLoginSubmit())
+	mux.Handle("GET /login/password", s.handlePasswordPage())
+	mux.Handle("POST /login/password", s.handlePasswordSubmit())
+	mux.Handle("GET /login/key", s.handleKeyPage())
+	mux.Handle("POST /login/key/issue", s.handleKeyIssue())
+	mux.Handle("POST /login/key/verify", s.handleKeyVerify())
+	mux.Handle("GET /login/initial-password", s.handleInitialPasswordPage())
+	mux.Handle("POST /login/initial-password", s.handleInitialPasswordSubmit())
+	mux.Handle("GET /console", s.handleContractPage())
+	mux.Handle("GET /console/clomo", s.handleCLOMOPage())
+	mux.Handle("POST /logout", s.handleLogout())
+	static, _ := fs.Sub(staticFiles, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /healthz", s.handleHealth())
+
+	// JSON API (SPEC §5).
+	mux.Handle("POST /api/v1/login", s.apiLoginStart())
+	mux.Handle("POST /api/v1/login/{flow_id}/password", s.apiLoginPassword())
+	mux.Handle("POST /api/v1/login/{flow_id}/one-time-key", s.apiLoginIssueKey())
+	mux.Handle("GET /api/v1/login/{flow_id}/deliveries", s.apiLoginDeliveries())
+	mux.Handle("POST /api/v1/login/{flow_id}/verify", s.apiLoginVerify())
+	mux.Handle("POST /api/v1/login/{flow_id}/initial-password", s.apiLoginInitialPassword())
+	mux.Handle("GET /api/v1/session", s.apiSession())
+	mux.Handle("DELETE /api/v1/session", s.apiSignOut())
+
+	// Operator provisioning (SPEC §5), off without ANSHIN_OPERATOR_TOKEN.
+	mux.Handle("PUT /api/v1/operator/accounts/{login_id}", s.operator(s.apiOperatorAccount()))
+	mux.Handle("PUT /api/v1/operator/groups/{group_id}", s.operator(s.apiOperatorGroup()))
+	mux.Handle("PUT /api/v1/operator/groups/{group_id}/admins/{login_id}", s.operator(s.apiOperatorAdmin()))
+	mux.Handle("PUT /api/v1/operator/groups/{group_id}/clomo", s.operator(s.apiOperatorCLOMO()))
+
+	// Development only.
+	if s.Outbox != nil {
+		mux.Handle("GET /dev/outbox", s.handleOutboxPage())
+		mux.Handle("GET /dev/outbox.json", s.handleOutboxJSON())
+	}
+
+	mux.Handle("/api/", s.apiNotFound())
+	mux.Handle("/", s.handleNotFound())
+}

@@ -1,0 +1,168 @@
+// Package web serves anshin over HTTP: the login flow and the console as
+// server-rendered pages, the same as a JSON API under /api/v1, the operator
+// provisioning API and, in development, the outbox.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/delivery"
+	"github.com/anshin/anshin/internal/login"
+	"github.com/anshin/anshin/internal/provision"
+)
+
+// Deps are what the server needs; NewServer takes nothing else.
+type Deps struct {
+	Login         *login.Service
+	Provision     *provision.Service
+	Outbox        *delivery.DevOutbox // nil outside development mode
+	Log           *slog.Logger
+	Now           anshin.Clock
+	OperatorToken string // empty: operator API off
+	MailFrom      string
+}
+
+// Server is the HTTP side of anshin.
+type Server struct {
+	Deps
+	log   *slog.Logger
+	now   anshin.Clock
+	i18n  *Catalog
+	pages *pages
+}
+
+// NewServer builds the handler with every route of routes.go.
+func NewServer(d Deps) (http.Handler, error) {
+	cat, err := LoadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadPages(cat)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Deps: d, log: d.Log, now: d.Now, i18n: cat, pages: p}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	var h http.Handler = mux
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.prefs(h)
+	h = s.secure(h)
+	h = s.recover(h)
+	return h, nil
+}
+
+// recover turns a panic into a logged, generic 500 instead of a dropped
+// connection.
+func (s *Server) recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "route", r.Pattern, "value", v, "stack", string(debug.Stack()))
+				s.writeError(w, r, anshin.Errorf(anshin.ECodeInternal, "panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// secure sets the security headers of every answer.
+func (s *Server) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey int
+
+const (
+	ctxLang ctxKey = iota
+	ctxSize
+)
+
+const (
+	cookieLang    = "anshin_lang"
+	cookieSize    = "anshin_size"
+	cookieFlow    = "anshin_flow"
+	cookieSession = "anshin_session"
+)
+
+// prefs picks the language and text size and remembers a choice made with
+// ?lang= or ?size= in a cookie.
+func (s *Server) prefs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang, chosen := pickLang(r)
+		if chosen {
+			setPrefCookie(w, r, cookieLang, lang)
+		}
+		size := "normal"
+		if c, err := r.Cookie(cookieSize); err == nil && c.Value == "large" {
+			size = "large"
+		}
+		if q := r.URL.Query().Get("size"); q == "normal" || q == "large" {
+			size = q
+			setPrefCookie(w, r, cookieSize, size)
+		}
+		ctx := context.WithValue(r.Context(), ctxLang, lang)
+		ctx = context.WithValue(ctx, ctxSize, size)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func langOf(r *http.Request) string {
+	if l, ok := r.Context().Value(ctxLang).(string); ok {
+		return l
+	}
+	return "ja"
+}
+
+func sizeOf(r *http.Request) string {
+	if v, ok := r.Context().Value(ctxSize).(string); ok {
+		return v
+	}
+	return "normal"
+}
+
+func setPrefCookie(w http.ResponseWriter, r *http.Request, name, value string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
+}
+
+// setSecretCookie sets a cookie that carries a bearer secret.
+func setSecretCookie(w http.ResponseWriter, r *http.Request, name, value string, ttl time.Duration) {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode}
+	if value == "" {
+		c.MaxAge = -1
+	} else {
+		c.MaxAge = int(ttl / time.Second)
+	}
+	http.SetCookie(w, c)
+}
+
+func isTLS(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+// clientIP is the peer address; anshin does not trust forwarding headers
+// for limits.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
