@@ -176,8 +176,23 @@ func (s *Server) apiSignOut() http.Handler {
 	})
 }
 
-func (s *Server) apiNotFound() http.Handler {
+// apiNotFound answers API paths no route takes, as JSON: 405 with Allow
+// when the path exists for other methods, else 404.
+func (s *Server) apiNotFound(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/api/" && pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.writeError(w, r, anshin.Errorf("method_not_allowed", "use %s", strings.Join(allow, ", ")))
+			return
+		}
 		s.writeError(w, r, anshin.Errorf(anshin.ECodeNotFound, "no such endpoint"))
 	})
 }

@@ -47,6 +47,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.Handle("GET /dev/outbox.json", s.handleOutboxJSON())
 	}
 
-	mux.Handle("/api/", s.apiNotFound())
+	mux.Handle("/api/", s.apiNotFound(mux))
 	mux.Handle("/", s.handleNotFound())
 }
