@@ -1,0 +1,100 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaultsAreTheSpecs(t *testing.T) {
+	c, err := Load(env(nil), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:8080" || c.DatabaseURL != "sqlite:./data/anshin.db" || c.MailFrom != "anshin@localhost" ||
+		c.BounceDomain != "bounces.localhost" || c.SMSDriver != "outbox" || c.Dev || c.OperatorToken != "" {
+		t.Errorf("defaults: %+v", c)
+	}
+	l := c.Login
+	if l.KeyDigits != 8 || l.KeyTTL != 10*time.Minute || l.KeysPerFlow != 5 || l.KeysPerAccountHour != 10 ||
+		l.KeyCooldown != time.Minute || l.FlowTTL != 30*time.Minute || l.SessionIdle != 30*time.Minute ||
+		l.SessionMax != 12*time.Hour || l.KeyFailureLimit != 100 {
+		t.Errorf("login defaults: %+v", l)
+	}
+	if c.Argon2.MemoryKiB != 19*1024 || c.Argon2.Time != 2 || c.Argon2.Threads != 1 {
+		t.Errorf("argon2 defaults: %+v", c.Argon2)
+	}
+}
+
+func TestEveryBadValueIsNamed(t *testing.T) {
+	bad := map[string]string{
+		"ANSHIN_HTTP_ADDR":         "nonsense",
+		"ANSHIN_DATABASE_URL":      "mysql://x",
+		"ANSHIN_SECRET_KEY":        "short",
+		"ANSHIN_OPERATOR_TOKEN":    "tiny",
+		"ANSHIN_MAIL_FROM":         "not an address",
+		"ANSHIN_SMS_DRIVER":        "pigeon",
+		"ANSHIN_DEV":               "maybe",
+		"ANSHIN_KEY_TTL":           "banana",
+		"ANSHIN_KEY_DIGITS":        "4",
+		"ANSHIN_KEY_FAILURE_LIMIT": "101",
+		"ANSHIN_KEY_COOLDOWN":      "-1s",
+		"ANSHIN_SESSION_IDLE":      "0s",
+		"ANSHIN_LOG_LEVEL":         "loud",
+		"ANSHIN_ARGON2_TIME":       "0",
+	}
+	_, err := Load(env(bad), false)
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for name := range bad {
+		if !strings.Contains(err.Error(), name+":") {
+			t.Errorf("the error does not name %s:\n%v", name, err)
+		}
+	}
+	if strings.Contains(err.Error(), "short") {
+		t.Error("the error repeats the secret key's value")
+	}
+}
+
+func TestOneBadValueAtATime(t *testing.T) {
+	for name, value := range map[string]string{
+		"ANSHIN_KEY_TTL":      "45m", // longer than the flow
+		"ANSHIN_SESSION_IDLE": "13h", // longer than the absolute timeout
+		"ANSHIN_SMTP_URL":     "smtp://mail.example.jp:25",
+	} {
+		if _, err := Load(env(map[string]string{name: value}), false); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: got %v", name, value, err)
+		}
+	}
+}
+
+func TestSecretKeyIsGeneratedOnlyInDevelopment(t *testing.T) {
+	dir := t.TempDir()
+	url := "sqlite:" + filepath.Join(dir, "db", "anshin.db")
+	c, err := Load(env(map[string]string{"ANSHIN_DATABASE_URL": url}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureSecretKey(); err == nil || !strings.Contains(err.Error(), "ANSHIN_SECRET_KEY") {
+		t.Fatalf("production without a key: %v", err)
+	}
+	c.Dev = true
+	if err := c.EnsureSecretKey(); err != nil || len(c.SecretKey) < 32 {
+		t.Fatalf("development: %v, key of %d bytes", err, len(c.SecretKey))
+	}
+	first := string(c.SecretKey)
+	again, _ := Load(env(map[string]string{"ANSHIN_DATABASE_URL": url}), true)
+	if err := again.EnsureSecretKey(); err != nil || string(again.SecretKey) != first {
+		t.Fatalf("the generated key is not reused: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "db", "secret.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret.key: %v %v", fi, err)
+	}
+}
