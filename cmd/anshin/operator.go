@@ -79,5 +79,8 @@ func decodeStrict(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return anshin.Errorf(anshin.ECodeInvalidRequest, "standard input is not a valid JSON body: %v", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return anshin.Errorf(anshin.ECodeInvalidRequest, "standard input holds more than one JSON value")
+	}
 	return nil
 }

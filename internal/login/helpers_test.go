@@ -383,3 +383,50 @@ func sorted(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// gatedStore lets a test hold one request between its read (View) and its
+// write (Update): the window in which concurrent requests overlap, made
+// deterministic.
+type gatedStore struct{ anshin.Store }
+
+type gateKey struct{}
+
+type gate struct {
+	readOnce sync.Once
+	read     chan struct{} // closed once the request has read
+	write    chan struct{} // closed by the test to let it write
+}
+
+func (s gatedStore) View(ctx context.Context, fn func(tx anshin.Tx) error) error {
+	err := s.Store.View(ctx, fn)
+	if g, ok := ctx.Value(gateKey{}).(*gate); ok {
+		g.readOnce.Do(func() { close(g.read) })
+	}
+	return err
+}
+
+func (s gatedStore) Update(ctx context.Context, fn func(tx anshin.Tx) error) error {
+	if g, ok := ctx.Value(gateKey{}).(*gate); ok {
+		<-g.write
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// hold starts call on a service over the same database and returns once
+// the call has done its reads; release lets it write and returns its error.
+func (f *fixture) hold(call func(ctx context.Context, svc *login.Service) error) (release func() error) {
+	f.t.Helper()
+	g := &gate{read: make(chan struct{}), write: make(chan struct{})}
+	svc := login.New(gatedStore{f.db}, f.hasher, f.keys, f.clock.Now, f.cfg, nil)
+	done := make(chan error, 1)
+	go func() { done <- call(context.WithValue(f.ctx, gateKey{}, g), svc) }()
+	select {
+	case <-g.read:
+	case err := <-done:
+		f.t.Fatalf("the held call ended before reading: %v", err)
+	}
+	return func() error {
+		close(g.write)
+		return <-done
+	}
+}

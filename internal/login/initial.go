@@ -31,7 +31,7 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 	if err != nil {
 		return nil, err
 	}
-	if err := s.initialPasswordOpen(admin); err != nil {
+	if err := s.initialPasswordOpen(admin, s.now()); err != nil {
 		return nil, err
 	}
 	ok := false
@@ -44,6 +44,16 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 	var refused error
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
 		now := s.now()
+		// Guesses sent together all passed the check above before any
+		// failure was counted; checking the current record again, where
+		// writes are serialized, holds them to the throttle and the lock.
+		cur, err := tx.Administrator(f.GroupID, f.AccountID)
+		if err != nil {
+			return err
+		}
+		if err := s.initialPasswordOpen(cur, now); err != nil {
+			return err
+		}
 		if !ok || admin.InitialPasswordHash == "" {
 			n, err := tx.RecordInitialPasswordFailure(f.GroupID, f.AccountID)
 			if err != nil {
@@ -63,7 +73,6 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 		if err := tx.CompleteFirstLogin(f.GroupID, f.AccountID, now); err != nil {
 			return err
 		}
-		var err error
 		res, err = s.signIn(tx, f, anshin.StepInitialPassword, f.GroupID, clientIP)
 		return err
 	})
@@ -76,11 +85,11 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 	return res, nil
 }
 
-func (s *Service) initialPasswordOpen(a *anshin.Administrator) error {
+func (s *Service) initialPasswordOpen(a *anshin.Administrator, now time.Time) error {
 	if a.InitialPasswordFails >= s.cfg.InitialPasswordLock {
 		return anshin.Errorf(anshin.ECodeInitialPasswordLocked, "the initial authentication password is locked; ask the representative administrator to reset it")
 	}
-	if s.now().Before(a.InitialPasswordLocked) {
+	if now.Before(a.InitialPasswordLocked) {
 		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many wrong initial passwords; wait and try again", RetryAt: a.InitialPasswordLocked}
 	}
 	return nil

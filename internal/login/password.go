@@ -57,8 +57,20 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 	if err != nil {
 		return nil, err
 	}
+	// Guesses sent together all passed the check above before any failure
+	// was counted; checking again where writes are serialized holds them,
+	// right or wrong alike, to the same limits as guesses sent one by one.
+	recheck := func(tx anshin.Tx) error {
+		if err := s.checkThrottle(tx, acctThrottle); err != nil {
+			return err
+		}
+		return s.checkThrottle(tx, clientThrottle)
+	}
 	if !ok || acct == nil {
 		err := s.store.Update(ctx, func(tx anshin.Tx) error {
+			if err := recheck(tx); err != nil {
+				return err
+			}
 			if err := s.countFailure(tx, acctThrottle, s.cfg.PasswordFailuresPerAccount); err != nil {
 				return err
 			}
@@ -71,6 +83,9 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 	}
 	var opts []MethodOption
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		if err := recheck(tx); err != nil {
+			return err
+		}
 		f.AccountID, f.Step = acct.ID, anshin.StepOneTimeKey
 		if ok, err := tx.UpdateFlow(f, anshin.StepPassword); err != nil || !ok {
 			if err == nil {
@@ -89,11 +104,12 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 
 // checkThrottle refuses while name is in a wait.
 func (s *Service) checkThrottle(tx anshin.Tx, name string) error {
-	_, till, err := tx.Throttle(name, s.now())
+	now := s.now()
+	_, till, err := tx.Throttle(name, now)
 	if err != nil {
 		return err
 	}
-	if s.now().Before(till) {
+	if now.Before(till) {
 		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many failed attempts; wait and try again", RetryAt: till}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package login_test
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -192,4 +193,27 @@ func TestPasswordThrottleHoldsUnderConcurrentGuesses(t *testing.T) {
 	if count[anshin.ECodeInvalidCredentials] != f.cfg.PasswordFailuresPerAccount || count[anshin.ECodeRateLimited] != n-f.cfg.PasswordFailuresPerAccount {
 		t.Errorf("answers %v: want %d invalid_credentials and the rest rate_limited", count, f.cfg.PasswordFailuresPerAccount)
 	}
+}
+
+// A guess that was read before the account's limit was reached, and is
+// written after, is still held to the limit, right or wrong: otherwise
+// sending guesses together would bypass the throttle, and answering only the
+// right one differently would tell it apart.
+func TestPasswordLimitAppliesToGuessesInFlight(t *testing.T) {
+	f := newFixture(t)
+	f.taro()
+	guess := func(password string) func() error {
+		token := f.start(taroID)
+		return f.hold(func(ctx context.Context, svc *login.Service) error {
+			_, err := svc.Password(ctx, token, password, clientIP)
+			return err
+		})
+	}
+	right, wrong := guess(taroPassword), guess("wrong")
+	for i := 0; i < f.cfg.PasswordFailuresPerAccount; i++ {
+		_, err := f.svc.Password(f.ctx, f.start(taroID), "wrong", clientIP)
+		wantCode(t, err, anshin.ECodeInvalidCredentials)
+	}
+	wantCode(t, wrong(), anshin.ECodeRateLimited)
+	wantCode(t, right(), anshin.ECodeRateLimited)
 }

@@ -41,7 +41,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
-	if dec.More() {
+	// More would let a stray '}' or ']' through; only white space may follow.
+	if _, err := dec.Token(); err != io.EOF {
 		return anshin.Errorf(anshin.ECodeInvalidRequest, "the body holds more than one JSON value")
 	}
 	return nil

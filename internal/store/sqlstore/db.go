@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
@@ -25,8 +26,9 @@ var migrationFiles embed.FS
 
 // DB is an anshin.Store on a SQL database.
 type DB struct {
-	db *sql.DB
-	d  dialect
+	db    *sql.DB
+	d     dialect
+	stmts sync.Map // query → *sql.Stmt: SQLite parses each statement once per connection
 }
 
 var _ anshin.Store = (*DB)(nil)
@@ -62,7 +64,13 @@ func Open(url string) (*DB, error) {
 }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 // Migrate applies the embedded migrations not yet applied, each in its own
 // transaction, and reports how many it applied.
@@ -147,7 +155,7 @@ func (s *DB) update(ctx context.Context, fn func(anshin.Tx) error) error {
 		return s.d.translate(err)
 	}
 	defer sqlTx.Rollback()
-	if err := fn(&tx{q: sqlTx, d: s.d, ctx: ctx}); err != nil {
+	if err := fn(&tx{db: s, sqlTx: sqlTx, d: s.d, ctx: ctx}); err != nil {
 		return err
 	}
 	return s.d.translate(sqlTx.Commit())
@@ -155,26 +163,59 @@ func (s *DB) update(ctx context.Context, fn func(anshin.Tx) error) error {
 
 // View runs fn outside a transaction: each read sees committed data.
 func (s *DB) View(ctx context.Context, fn func(anshin.Tx) error) error {
-	return fn(&tx{q: s.db, d: s.d, ctx: ctx})
+	return fn(&tx{db: s, d: s.d, ctx: ctx})
 }
 
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// prepared returns the cached prepared statement of query.
+func (s *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if v, ok := s.stmts.Load(query); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // tx implements anshin.Tx on a transaction or, for View, the pool.
 type tx struct {
-	q   querier
-	d   dialect
-	ctx context.Context
+	db    *DB
+	sqlTx *sql.Tx // nil in View
+	d     dialect
+	ctx   context.Context
 }
 
 var _ anshin.Tx = (*tx)(nil)
 
+// stmt is the prepared statement of query, bound to the transaction.
+func (t *tx) stmt(query string) (*sql.Stmt, error) {
+	query = t.d.rebind(query)
+	if t.sqlTx != nil {
+		if v, ok := t.db.stmts.Load(query); ok {
+			return t.sqlTx.StmtContext(t.ctx, v.(*sql.Stmt)), nil
+		}
+		// Not on the pool: with every connection held by writers waiting
+		// for the lock this transaction holds, that would wait for the
+		// busy timeout. Prepared on the transaction's own connection, the
+		// statement lives until the transaction ends.
+		st, err := t.sqlTx.PrepareContext(t.ctx, query)
+		return st, t.d.translate(err)
+	}
+	st, err := t.db.prepared(t.ctx, query)
+	return st, t.d.translate(err)
+}
+
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	r, err := t.q.ExecContext(t.ctx, t.d.rebind(query), args...)
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	r, err := st.ExecContext(t.ctx, args...)
 	return r, t.d.translate(err)
 }
 
@@ -187,12 +228,20 @@ func (t *tx) execN(query string, args ...any) (int64, error) {
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	rows, err := t.q.QueryContext(t.ctx, t.d.rebind(query), args...)
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(t.ctx, args...)
 	return rows, t.d.translate(err)
 }
 
 func (t *tx) row(dest []any, what, query string, args ...any) error {
-	err := t.q.QueryRowContext(t.ctx, t.d.rebind(query), args...).Scan(dest...)
+	st, err := t.stmt(query)
+	if err != nil {
+		return err
+	}
+	err = st.QueryRowContext(t.ctx, args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return anshin.Errorf(anshin.ECodeNotFound, "%s not found", what)
 	}

@@ -40,8 +40,14 @@ func (t *tx) CreateKey(k *anshin.OneTimeKey) error {
 	return err
 }
 
+// LatestKey returns the flow's current key. Issuing a key invalidates the
+// one before, so a flow has at most one key that is not invalidated, and
+// that one comes first: two keys issued in the same millisecond (no
+// cooldown) or across a backward step of the clock would otherwise be told
+// apart by their random IDs, and the replaced key could come back.
 func (t *tx) LatestKey(flowID string) (*anshin.OneTimeKey, error) {
-	return t.key(`SELECT `+keyCols+` FROM one_time_keys WHERE flow_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, flowID)
+	return t.key(`SELECT `+keyCols+` FROM one_time_keys WHERE flow_id = ?
+		ORDER BY CASE WHEN invalidated_at = 0 THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`, flowID)
 }
 
 func (t *tx) Key(id string) (*anshin.OneTimeKey, error) {
@@ -59,14 +65,17 @@ func (t *tx) key(query, arg string) (*anshin.OneTimeKey, error) {
 	return &k, nil
 }
 
+// CountKeys counts the account's keys created after since, not at it: a key
+// leaves the window at exactly created_at + window, the retry time the login
+// rules announce.
 func (t *tx) CountKeys(flowID, accountID string, since time.Time) (anshin.KeyCounts, error) {
 	var c anshin.KeyCounts
 	var oldest, last sql.NullInt64
 	err := t.row([]any{&c.PerFlow, &c.PerAccount, &oldest, &last}, "keys",
 		`SELECT
 			(SELECT COUNT(*) FROM one_time_keys WHERE flow_id = ?),
-			(SELECT COUNT(*) FROM one_time_keys WHERE account_id = ? AND created_at >= ?),
-			(SELECT MIN(created_at) FROM one_time_keys WHERE account_id = ? AND created_at >= ?),
+			(SELECT COUNT(*) FROM one_time_keys WHERE account_id = ? AND created_at > ?),
+			(SELECT MIN(created_at) FROM one_time_keys WHERE account_id = ? AND created_at > ?),
 			(SELECT MAX(created_at) FROM one_time_keys WHERE account_id = ?)`,
 		flowID, accountID, ms(since), accountID, ms(since), accountID)
 	c.OldestInWindow, c.Last = tm(oldest.Int64), tm(last.Int64)
