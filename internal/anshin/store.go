@@ -54,8 +54,9 @@ type Tx interface {
 	CreateKey(k *OneTimeKey) error
 	LatestKey(flowID string) (*OneTimeKey, error)
 	Key(id string) (*OneTimeKey, error)
-	// CountKeys counts keys issued for the flow, and for the account since.
-	CountKeys(flowID, accountID string, since time.Time) (KeyCounts, error)
+	// CountKeys counts keys issued for the flow, and for the account since
+	// (counting no further than upTo).
+	CountKeys(flowID, accountID string, since time.Time, upTo int) (KeyCounts, error)
 	// UseKey marks the key used if, and only if, nobody used or invalidated
 	// it before; it reports whether this call did.
 	UseKey(id string, at time.Time) (bool, error)

@@ -93,7 +93,7 @@ func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Meth
 
 func (s *Service) checkIssueLimits(tx anshin.Tx, f *anshin.Flow, accountID string) error {
 	now := s.now()
-	c, err := tx.CountKeys(f.ID, accountID, now.Add(-time.Hour))
+	c, err := tx.CountKeys(f.ID, accountID, now.Add(-time.Hour), s.cfg.KeysPerAccountHour)
 	if err != nil {
 		return err
 	}

@@ -26,9 +26,10 @@ var migrationFiles embed.FS
 
 // DB is an anshin.Store on a SQL database.
 type DB struct {
-	db    *sql.DB
-	d     dialect
-	stmts sync.Map // query → *sql.Stmt: SQLite parses each statement once per connection
+	db      *sql.DB
+	d       dialect
+	writer  *writer
+	readers *stmtCache
 }
 
 var _ anshin.Store = (*DB)(nil)
@@ -56,19 +57,19 @@ func Open(url string) (*DB, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	if err := db.Ping(); err != nil {
+	conn, err := db.Conn(context.Background())
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{db: db, d: sqliteDialect}, nil
+	return &DB{db: db, d: sqliteDialect, writer: &writer{conn: conn, stmts: newStmtCache(conn)}, readers: newStmtCache(db)}, nil
 }
 
 // Close closes the database.
 func (s *DB) Close() error {
-	s.stmts.Range(func(_, v any) bool {
-		v.(*sql.Stmt).Close()
-		return true
-	})
+	s.readers.close()
+	s.writer.stmts.close()
+	s.writer.conn.Close()
 	return s.db.Close()
 }
 
@@ -149,64 +150,93 @@ func (s *DB) Update(ctx context.Context, fn func(anshin.Tx) error) error {
 	}
 }
 
-func (s *DB) update(ctx context.Context, fn func(anshin.Tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.d.translate(err)
-	}
-	defer sqlTx.Rollback()
-	if err := fn(&tx{db: s, sqlTx: sqlTx, d: s.d, ctx: ctx}); err != nil {
+// update runs fn on the one writer connection. SQLite lets one writer in
+// at a time anyway; queuing writers on a mutex instead of in SQLite's busy
+// handler (which sleeps and polls) keeps latency low under load, and a
+// connection that lives for good keeps its prepared statements.
+func (s *DB) update(ctx context.Context, fn func(anshin.Tx) error) (err error) {
+	w := s.writer
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t := &tx{stmts: w.stmts, d: s.d, ctx: ctx}
+	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
-	return s.d.translate(sqlTx.Commit())
+	defer func() {
+		if err != nil {
+			// The rollback must run even when ctx was cancelled.
+			(&tx{stmts: w.stmts, d: s.d, ctx: context.WithoutCancel(ctx)}).exec("ROLLBACK")
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	_, err = t.exec("COMMIT")
+	return err
 }
 
 // View runs fn outside a transaction: each read sees committed data.
 func (s *DB) View(ctx context.Context, fn func(anshin.Tx) error) error {
-	return fn(&tx{db: s, d: s.d, ctx: ctx})
+	return fn(&tx{stmts: s.readers, d: s.d, ctx: ctx})
 }
 
-// prepared returns the cached prepared statement of query.
-func (s *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if v, ok := s.stmts.Load(query); ok {
-		return v.(*sql.Stmt), nil
+// writer is the connection every write transaction runs on.
+type writer struct {
+	mu    sync.Mutex
+	conn  *sql.Conn
+	stmts *stmtCache
+}
+
+// preparer is a *sql.DB or a *sql.Conn.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// stmtCache prepares each distinct statement once: SQLite would otherwise
+// parse and plan it on every call.
+type stmtCache struct {
+	on preparer
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func newStmtCache(on preparer) *stmtCache {
+	return &stmtCache{on: on, m: map[string]*sql.Stmt{}}
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
 	}
-	st, err := s.db.PrepareContext(ctx, query)
+	st, err := c.on.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	if v, loaded := s.stmts.LoadOrStore(query, st); loaded {
-		st.Close()
-		return v.(*sql.Stmt), nil
-	}
+	c.m[query] = st
 	return st, nil
 }
 
-// tx implements anshin.Tx on a transaction or, for View, the pool.
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+}
+
+// tx implements anshin.Tx on the writer (Update) or the pool (View).
 type tx struct {
-	db    *DB
-	sqlTx *sql.Tx // nil in View
+	stmts *stmtCache
 	d     dialect
 	ctx   context.Context
 }
 
 var _ anshin.Tx = (*tx)(nil)
 
-// stmt is the prepared statement of query, bound to the transaction.
 func (t *tx) stmt(query string) (*sql.Stmt, error) {
-	query = t.d.rebind(query)
-	if t.sqlTx != nil {
-		if v, ok := t.db.stmts.Load(query); ok {
-			return t.sqlTx.StmtContext(t.ctx, v.(*sql.Stmt)), nil
-		}
-		// Not on the pool: with every connection held by writers waiting
-		// for the lock this transaction holds, that would wait for the
-		// busy timeout. Prepared on the transaction's own connection, the
-		// statement lives until the transaction ends.
-		st, err := t.sqlTx.PrepareContext(t.ctx, query)
-		return st, t.d.translate(err)
-	}
-	st, err := t.db.prepared(t.ctx, query)
+	st, err := t.stmts.get(t.ctx, t.d.rebind(query))
 	return st, t.d.translate(err)
 }
 

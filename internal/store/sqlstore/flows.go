@@ -68,16 +68,18 @@ func (t *tx) key(query, arg string) (*anshin.OneTimeKey, error) {
 // CountKeys counts the account's keys created after since, not at it: a key
 // leaves the window at exactly created_at + window, the retry time the login
 // rules announce.
-func (t *tx) CountKeys(flowID, accountID string, since time.Time) (anshin.KeyCounts, error) {
+func (t *tx) CountKeys(flowID, accountID string, since time.Time, upTo int) (anshin.KeyCounts, error) {
+	// Counting no further than the limit costs the same however many keys
+	// an account ever had.
 	var c anshin.KeyCounts
 	var oldest, last sql.NullInt64
 	err := t.row([]any{&c.PerFlow, &c.PerAccount, &oldest, &last}, "keys",
 		`SELECT
 			(SELECT COUNT(*) FROM one_time_keys WHERE flow_id = ?),
-			(SELECT COUNT(*) FROM one_time_keys WHERE account_id = ? AND created_at > ?),
+			(SELECT COUNT(*) FROM (SELECT 1 FROM one_time_keys WHERE account_id = ? AND created_at > ? LIMIT ?) w),
 			(SELECT MIN(created_at) FROM one_time_keys WHERE account_id = ? AND created_at > ?),
 			(SELECT MAX(created_at) FROM one_time_keys WHERE account_id = ?)`,
-		flowID, accountID, ms(since), accountID, ms(since), accountID)
+		flowID, accountID, ms(since), upTo, accountID, ms(since), accountID)
 	c.OldestInWindow, c.Last = tm(oldest.Int64), tm(last.Int64)
 	return c, err
 }
