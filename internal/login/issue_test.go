@@ -236,7 +236,10 @@ func TestIssueKeyConcurrentLogins(t *testing.T) {
 		t.Errorf("answers %v: want exactly 5 keys issued and %d rate_limited", count, n-5)
 	}
 	var c anshin.KeyCounts
-	f.view(func(tx anshin.Tx) (err error) { c, err = tx.CountKeys("", acct.ID, t0.Add(-time.Hour), 1000); return err })
+	f.view(func(tx anshin.Tx) (err error) {
+		c, err = tx.CountKeys("", acct.ID, t0.Add(-time.Hour), 1000)
+		return err
+	})
 	if c.PerAccount != 5 {
 		t.Errorf("store holds %d keys for the account, want 5", c.PerAccount)
 	}
