@@ -198,3 +198,29 @@ func TestAnExpiredLeaseIsClaimedAgain(t *testing.T) {
 		t.Fatalf("not delivered after the lease expired: %v", sender.sent)
 	}
 }
+
+func TestQueuedMessagesSurviveARestart(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(t.TempDir(), "restart.db")
+	db, err := sqlstore.Open("sqlite:" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.db = db
+	f.enqueue(t, 3)
+	db.Close() // the process stops before any worker ran
+
+	db, err = sqlstore.Open("sqlite:" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sender := &countingSender{}
+	w := delivery.NewWorker(db, f.keys, f.clock, map[anshin.Method]delivery.Sender{anshin.MethodEmail: sender}, quiet())
+	if n, err := w.RunOnce(context.Background()); err != nil || n != 3 || len(sender.sent) != 3 {
+		t.Fatalf("after the restart: claimed %d (%v), sent %v", n, err, sender.sent)
+	}
+}

@@ -1,0 +1,129 @@
+package secret
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var cheap = Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
+
+func TestHashVerifiesOnlyItsPassword(t *testing.T) {
+	h := NewHasher(cheap)
+	enc, err := h.Hash(context.Background(), "正しいパスワード1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(enc, "$argon2id$v=19$m=64,t=1,p=1$") || strings.Contains(enc, "正しい") {
+		t.Fatalf("encoded hash %q", enc)
+	}
+	if ok, _ := h.Verify(context.Background(), "正しいパスワード1", enc); !ok {
+		t.Error("the right password is refused")
+	}
+	if ok, _ := h.Verify(context.Background(), "正しいパスワード2", enc); ok {
+		t.Error("a wrong password is accepted")
+	}
+	again, _ := h.Hash(context.Background(), "正しいパスワード1")
+	if again == enc {
+		t.Error("two hashes of one password are equal: no salt")
+	}
+}
+
+func TestVerifyKeepsTheHashParameters(t *testing.T) {
+	old, _ := NewHasher(Argon2Params{MemoryKiB: 128, Time: 2, Threads: 1}).Hash(context.Background(), "pw")
+	if ok, _ := NewHasher(cheap).Verify(context.Background(), "pw", old); !ok {
+		t.Error("a hash made with other parameters no longer verifies")
+	}
+}
+
+func TestMalformedHashesNeverVerify(t *testing.T) {
+	h := NewHasher(cheap)
+	for _, enc := range []string{"", "plain", "$argon2id$v=19$m=64,t=1,p=1$$", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=99999999,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"} {
+		if ok, err := h.Verify(context.Background(), "pw", enc); ok || err != nil {
+			t.Errorf("%q: ok=%v err=%v", enc, ok, err)
+		}
+	}
+}
+
+func TestHashingIsBoundedToTheCores(t *testing.T) {
+	h := NewHasher(cheap)
+	// Fill every slot: a further hash must wait, and give up with its context.
+	for range cap(h.slots) {
+		h.slots <- struct{}{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.Hash(ctx, "pw"); err == nil {
+		t.Fatal("a hash ran although every core was busy")
+	}
+	for range cap(h.slots) {
+		<-h.slots
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if _, err := h.Hash(context.Background(), "pw"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestSealOpensOnlyWithTheSameKey(t *testing.T) {
+	k1, _ := NewKeyring(bytes.Repeat([]byte("a"), 32))
+	k2, _ := NewKeyring(bytes.Repeat([]byte("b"), 32))
+	sealed := k1.Seal([]byte(`{"key":"12345678"}`))
+	if bytes.Contains(sealed, []byte("12345678")) {
+		t.Fatal("the sealed payload holds the key in clear")
+	}
+	if got, err := k1.Open(sealed); err != nil || string(got) != `{"key":"12345678"}` {
+		t.Fatalf("open: %q %v", got, err)
+	}
+	if _, err := k2.Open(sealed); err == nil {
+		t.Error("another secret key opened the payload")
+	}
+	sealed[len(sealed)-1] ^= 1
+	if _, err := k1.Open(sealed); err == nil {
+		t.Error("a tampered payload opened")
+	}
+	if _, err := k1.Open([]byte("x")); err == nil {
+		t.Error("a short payload opened")
+	}
+}
+
+func TestMACSeparatesPurposesAndParts(t *testing.T) {
+	k, _ := NewKeyring(bytes.Repeat([]byte("a"), 32))
+	a := k.MAC("one-time-key", "flow", "12345678")
+	if a != k.MAC("one-time-key", "flow", "12345678") {
+		t.Fatal("MAC is not deterministic")
+	}
+	for _, other := range []string{k.MAC("other", "flow", "12345678"), k.MAC("one-time-key", "flow1", "2345678"), k.MAC("one-time-key", "flow12345678")} {
+		if Equal(a, other) {
+			t.Error("two different inputs share a MAC")
+		}
+	}
+	if _, err := NewKeyring([]byte("short")); err == nil {
+		t.Error("a short secret key was accepted")
+	}
+}
+
+func TestRandomValues(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		d := NewDigits(8)
+		if len(d) != 8 || strings.Trim(d, "0123456789") != "" {
+			t.Fatalf("NewDigits(8) = %q", d)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 990 {
+		t.Errorf("only %d distinct keys in 1000", len(seen))
+	}
+	if NewToken() == NewToken() || len(NewToken()) != 43 || TokenID("a") == TokenID("b") || len(NewID()) != 32 {
+		t.Error("tokens or IDs are not random or not of their size")
+	}
+}
