@@ -317,7 +317,7 @@ func TestRunServeDemoPages(t *testing.T) {
 		b.toKeyPage("demo-rep", demoPassword)
 
 		p, key := b.issueKey("+819012345678")
-		p.want(t, http.StatusOK, "090-****-5678", "送信状況", "ワンタイムキーの入力", "代表番号 0312345678")
+		p.want(t, http.StatusOK, "090-****-5678", "送信状況", "ワンタイムキーの入力", "代表番号 03-1234-5678")
 		keys = append(keys, key)
 
 		p = b.post("/login/key/verify", url.Values{"key": {wrongKey(key)}, "group_id": {"anshin-shoji"}})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/login"
+	"github.com/nyaruka/phonenumbers"
 )
 
 //go:embed templates/*.html
@@ -48,13 +49,14 @@ func loadPages(cat *Catalog) (*pages, error) {
 	return p, nil
 }
 
-// nationalNumber shows +81312345678 as 03-1234-5678 style digits: the
-// national form without hyphen guessing, which is always correct.
+// nationalNumber shows +81312345678 as 03-1234-5678, the way numbers are
+// written in Japan.
 func nationalNumber(e164 string) string {
-	if rest, ok := strings.CutPrefix(e164, "+81"); ok {
-		return "0" + rest
+	n, err := phonenumbers.Parse(e164, "JP")
+	if err != nil {
+		return e164
 	}
-	return e164
+	return phonenumbers.Format(n, phonenumbers.NATIONAL)
 }
 
 // pageData is what every page template receives.
