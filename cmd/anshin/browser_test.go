@@ -442,6 +442,7 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	c.waitFocus("login_id", "on arrival at /login")
 	c.press("type the ID and Enter", chromedp.KeyEvent("demo-rep\r"))
 	c.see("パスワードの入力")
+	c.waitFocus("password", "on arrival at the password page")
 	c.press("type the password and Enter", chromedp.KeyEvent(demoPassword+"\r"))
 	c.see("ワンタイムキーの発行")
 	// Tab until the issue button has focus, checking the focus ring.
