@@ -29,6 +29,9 @@ commands:
   operator group put GROUP_ID          provision a contract group
   operator admin put GROUP_ID LOGIN_ID provision an administrator of a group
   operator clomo put GROUP_ID          provision a group's CLOMO environment
+  bounce ingest [--rcpt ADDRESS]       apply the bounce message on standard input
+                                       (exit 0 applied, 3 not a bounce, 4 forged or
+                                       unknown delivery, 75 try again later)
 
 Configuration comes from ANSHIN_* environment variables; see README.md.
 `
@@ -41,6 +44,9 @@ func (e usageError) Error() string { return e.msg + "\n\n" + usage }
 func exitCode(err error) int {
 	if _, ok := err.(usageError); ok {
 		return 2
+	}
+	if e, ok := err.(exitError); ok {
+		return e.code
 	}
 	return 1
 }
@@ -57,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, args[1:], getenv, stdout)
 	case "operator":
 		return operator(ctx, args[1:], getenv, stdin, stdout)
+	case "bounce":
+		return bounceCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/config"
+	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
@@ -52,10 +52,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	now := func() time.Time { return time.Now().UTC() }
 	hasher := secret.NewHasher(cfg.Argon2)
 	outbox := delivery.NewDevOutbox(200)
-	worker := delivery.NewWorker(db, keys, now, map[anshin.Method]delivery.Sender{
-		anshin.MethodSMS:   outbox,
-		anshin.MethodEmail: outbox,
-	}, log)
+	worker := delivery.NewWorker(db, keys, now, deliverySenders(cfg, keys, outbox, now, log), log)
+	worker.Lease = cfg.OutboxLease
 	loginSvc := login.New(db, hasher, keys, now, cfg.Login, worker.Notify)
 	prov := provision.New(db, hasher, now)
 
@@ -65,10 +63,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
-	deps := web.Deps{Login: loginSvc, Provision: prov, Log: log, Now: now, OperatorToken: cfg.OperatorToken, MailFrom: cfg.MailFrom}
+	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, now, worker.Notify), Provision: prov, Log: log, Now: now, OperatorToken: cfg.OperatorToken, MailFrom: cfg.MailFrom}
 	if cfg.Dev {
 		deps.Outbox = outbox
 	}
+	deps.TwilioReceipts = twilioReceipts(cfg, db, now)
+	bounces := bounceHandler(cfg, db, keys, now, log)
+	deps.Bounces, deps.BounceWebhookToken = bounces, cfg.BounceWebhookToken
 	handler, err := web.NewServer(deps)
 	if err != nil {
 		return err
@@ -76,6 +77,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("ANSHIN_HTTP_ADDR: %w", err)
+	}
+	stopBounces, err := startBounceListener(cfg, bounces, log, stdout)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	url := "http://" + ln.Addr().String()
 	if *demoMode {
@@ -101,6 +107,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		err = srv.Shutdown(shut)
 		cancel()
 	}
+	stopBounces()
 	stopWork()
 	wg.Wait() // in-flight sends finish before the store closes
 	if errors.Is(err, http.ErrServerClosed) {
@@ -120,6 +127,30 @@ func openStore(ctx context.Context, url string) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// delayedSender makes each send wait d first (ANSHIN_DEV_SEND_DELAY,
+// development mode only): tests kill an instance while it holds claimed
+// messages and watch another deliver them once the lease ends.
+func delayedSender(s delivery.Sender, d time.Duration) delivery.Sender {
+	if d <= 0 {
+		return s
+	}
+	return slowSender{s, d}
+}
+
+type slowSender struct {
+	delivery.Sender
+	delay time.Duration
+}
+
+func (s slowSender) Send(ctx context.Context, m *delivery.Message) error {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Sender.Send(ctx, m)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

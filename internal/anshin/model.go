@@ -189,7 +189,20 @@ type AuditEvent struct {
 // Suppression marks an e-mail address as メール通知不可.
 type Suppression struct {
 	Address    string
-	Reason     string
+	Reason     string // no_such_user, mailbox_full, repeated_transient …
 	DeliveryID string
+	Status     string // enhanced status code of the bounce, 5.1.1
+	Diagnostic string // the remote server's words
+	At         time.Time
+}
+
+// BounceEvent is what one bounce said about a delivery's recipient.
+type BounceEvent struct {
+	DeliveryID string
+	Recipient  string
+	Class      string // permanent, transient, none
+	Reason     string
+	Status     string
+	Diagnostic string
 	At         time.Time
 }

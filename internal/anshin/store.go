@@ -42,6 +42,8 @@ type Tx interface {
 	RecordInitialPasswordFailure(groupID, accountID string) (failures int, err error)
 	LockInitialPassword(groupID, accountID string, till time.Time) error
 	CompleteFirstLogin(groupID, accountID string, at time.Time) error
+	// DeleteAdministrator removes an account's registration in a group.
+	DeleteAdministrator(groupID, accountID string) error
 
 	// Login flows.
 	CreateFlow(f *Flow) error
@@ -74,11 +76,42 @@ type Tx interface {
 	FinishDelivery(id, status, lastErr string, at time.Time) error
 	RetryDelivery(id, lastErr string, next, at time.Time) error
 	FlowDeliveries(flowID string) ([]*Delivery, error)
+	// SetDeliveryProviderID records the gateway's name of a sent message
+	// (a Twilio message SID).
+	SetDeliveryProviderID(id, providerID string) error
+	// RecordDeliveryReceipt moves the sent delivery the gateway names
+	// providerID to status (delivered or failed); it reports whether one was.
+	RecordDeliveryReceipt(providerID, status, lastErr string, at time.Time) (bool, error)
+	// CountSMS counts SMS queued since, per account, per number and in all,
+	// for the limits against SMS pumping.
+	CountSMS(accountID, number string, since time.Time) (SMSCounts, error)
 
 	// Suppressions (メール通知不可).
 	Suppressed(addresses []string) (map[string]bool, error)
 	PutSuppression(s *Suppression) error
+	// DeleteSuppression clears the state; transient bounces recorded before
+	// no longer count towards disabling the address again.
 	DeleteSuppression(address string) error
+	// SuppressionOf returns why and since when an address is disabled.
+	SuppressionOf(address string) (*Suppression, error)
+
+	// Bounces.
+	// Delivery returns one delivery.
+	Delivery(id string) (*Delivery, error)
+	// RecordBounce stores what a bounce said about a delivery's recipient,
+	// once: it reports false for a repeat that says no more than the bounce
+	// already recorded for that delivery and recipient (a permanent failure
+	// still upgrades a transient one).
+	RecordBounce(b *BounceEvent) (bool, error)
+	// CountTransientBounces counts the distinct deliveries to address with a
+	// transient failure since, not counting those before a clearing.
+	CountTransientBounces(address string, since time.Time) (int, error)
+	// MarkDeliveryBounced moves a delivery to bounced with the reason.
+	MarkDeliveryBounced(id, reason string, at time.Time) error
+	// AdministratorsByAddress lists the administrator records that receive
+	// mail at address: as administrator e-mail, or as a contact e-mail of
+	// their account.
+	AdministratorsByAddress(address string) ([]*Administrator, error)
 
 	// Sessions.
 	CreateSession(s *Session) error
@@ -89,6 +122,26 @@ type Tx interface {
 	// Audit log, append-only.
 	AppendAudit(e *AuditEvent) error
 	Audit(groupID string, limit int) ([]*AuditEvent, error)
+	// AuditPage returns a group's events matching q, newest first.
+	AuditPage(q AuditQuery) ([]*AuditEvent, error)
+}
+
+// AuditQuery selects a page of a group's audit log. Zero values do not
+// filter; BeforeID pages backwards from an event.
+type AuditQuery struct {
+	GroupID  string
+	Kind     string
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	BeforeID int64
+	Limit    int
+}
+
+// SMSCounts are what the limits against SMS pumping are checked against:
+// counts since the window start, and the oldest of each (zero when none).
+type SMSCounts struct {
+	PerAccount, PerNumber, Total             int
+	OldestAccount, OldestNumber, OldestTotal time.Time
 }
 
 // KeyCounts are what the issuance limits are checked against.

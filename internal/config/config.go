@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/secret"
 )
@@ -35,6 +37,20 @@ type Config struct {
 	Argon2         secret.Argon2Params
 	Workers        int
 	LogLevel       string
+	// Delivery (SPEC §3).
+	SMTP             *delivery.SMTPConfig // nil: the development outbox
+	Twilio           delivery.TwilioConfig
+	SMSWebhookURL    string
+	SMSWebhookSecret string
+	PublicURL        string // e.g. https://anshin.example.jp, for gateway callbacks
+	OutboxLease      time.Duration
+	DevSendDelay     time.Duration // tests: a crash while messages are claimed
+	// Bounces (SPEC §3).
+	BounceTransientLimit  int
+	BounceTransientWindow time.Duration
+	BounceWebhookToken    string
+	BounceMaxBytes        int
+	BounceMaxConns        int
 }
 
 // Variable documents one environment variable; Variables lists them all,
@@ -46,15 +62,32 @@ type Variable struct {
 // Variables is every variable anshin reads.
 var Variables = []Variable{
 	{"ANSHIN_HTTP_ADDR", "127.0.0.1:8080", "listen address"},
-	{"ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db", "sqlite:PATH (PostgreSQL comes later)"},
+	{"ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db", "sqlite:PATH, or postgres://user:password@host:port/database?sslmode=… for several instances on one PostgreSQL"},
 	{"ANSHIN_SECRET_KEY", "generated into the data folder in development", "key for hashes, signatures and sealed messages; at least 32 bytes"},
 	{"ANSHIN_OPERATOR_TOKEN", "none: operator API off", "bearer token of the operator API; at least 16 characters"},
-	{"ANSHIN_SMTP_URL", "none: outbox", "smtp://user:pass@host:port (smtps:// for TLS)"},
+	{"ANSHIN_SMTP_URL", "none: outbox", "smtp://user:pass@host:port (STARTTLS when offered; ?tls=required to insist), smtps://… for TLS; see Delivery"},
 	{"ANSHIN_MAIL_FROM", "anshin@localhost", "From address of key and notification mail"},
 	{"ANSHIN_BOUNCE_DOMAIN", "bounces.localhost", "domain of the VERP return path"},
 	{"ANSHIN_BOUNCE_SMTP_ADDR", "none: off", "listen address of the bounce SMTP receiver"},
+	{"ANSHIN_BOUNCE_TRANSIENT_LIMIT", "3", "transient failures (each of another message) that disable an address"},
+	{"ANSHIN_BOUNCE_TRANSIENT_WINDOW", "72h", "the window those transient failures are counted in"},
+	{"ANSHIN_BOUNCE_WEBHOOK_TOKEN", "none: bounce webhook off", "bearer token of POST /api/v1/bounces; at least 16 characters"},
+	{"ANSHIN_BOUNCE_MAX_BYTES", "1048576", "largest bounce message the SMTP receiver accepts"},
+	{"ANSHIN_BOUNCE_MAX_CONNECTIONS", "32", "SMTP connections the bounce receiver serves at once"},
 	{"ANSHIN_SMS_DRIVER", "outbox", "twilio, webhook, outbox"},
+	{"ANSHIN_TWILIO_ACCOUNT_SID", "", "twilio driver: account SID (required)"},
+	{"ANSHIN_TWILIO_AUTH_TOKEN", "", "twilio driver: auth token (required; also checks status callbacks)"},
+	{"ANSHIN_TWILIO_FROM", "", "twilio driver: sender number in E.164 or sender ID (required)"},
+	{"ANSHIN_TWILIO_BASE_URL", "https://api.twilio.com", "twilio driver: API base URL of Twilio or a compatible provider"},
+	{"ANSHIN_SMS_WEBHOOK_URL", "", "webhook driver: https:// URL the JSON is posted to (required)"},
+	{"ANSHIN_SMS_WEBHOOK_SECRET", "", "webhook driver: key of the X-Anshin-Signature HMAC, at least 16 characters (required)"},
+	{"ANSHIN_PUBLIC_URL", "none: no SMS receipts", "public base URL of this server, for the Twilio status callback"},
+	{"ANSHIN_SMS_PER_ACCOUNT_HOUR", "10", "SMS keys one account may be sent per hour"},
+	{"ANSHIN_SMS_PER_NUMBER_HOUR", "10", "SMS keys one number may be sent per hour"},
+	{"ANSHIN_SMS_GLOBAL_HOUR", "1000", "SMS keys this service may send per hour in total"},
+	{"ANSHIN_OUTBOX_LEASE", "60s", "how long a worker holds a claimed message before another may retry it"},
 	{"ANSHIN_DEV", "off (on with --demo)", "development mode: /dev/outbox, generated secret key"},
+	{"ANSHIN_DEV_SEND_DELAY", "0s", "development mode only: each send waits this long first (to test a crash while messages are claimed)"},
 	{"ANSHIN_KEY_TTL", "10m", "validity of a one-time key"},
 	{"ANSHIN_KEY_DIGITS", "8", "digits of a one-time key (6 to 12)"},
 	{"ANSHIN_KEYS_PER_FLOW", "5", "keys one login may issue"},
@@ -87,6 +120,23 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		Dev:            dev || p.boolean("ANSHIN_DEV"),
 		Workers:        p.integer("ANSHIN_OUTBOX_WORKERS", 2, 1, 64),
 		LogLevel:       p.str("ANSHIN_LOG_LEVEL", "info"),
+		Twilio: delivery.TwilioConfig{
+			AccountSID: p.str("ANSHIN_TWILIO_ACCOUNT_SID", ""),
+			AuthToken:  p.str("ANSHIN_TWILIO_AUTH_TOKEN", ""),
+			From:       p.str("ANSHIN_TWILIO_FROM", ""),
+			BaseURL:    p.str("ANSHIN_TWILIO_BASE_URL", delivery.TwilioDefaultBaseURL),
+		},
+		SMSWebhookURL:    p.str("ANSHIN_SMS_WEBHOOK_URL", ""),
+		SMSWebhookSecret: p.str("ANSHIN_SMS_WEBHOOK_SECRET", ""),
+		PublicURL:        strings.TrimRight(p.str("ANSHIN_PUBLIC_URL", ""), "/"),
+		OutboxLease:      p.duration("ANSHIN_OUTBOX_LEASE", 60*time.Second),
+		DevSendDelay:     p.duration("ANSHIN_DEV_SEND_DELAY", 0),
+
+		BounceTransientLimit:  p.integer("ANSHIN_BOUNCE_TRANSIENT_LIMIT", 3, 1, 100),
+		BounceTransientWindow: p.duration("ANSHIN_BOUNCE_TRANSIENT_WINDOW", 72*time.Hour),
+		BounceWebhookToken:    p.str("ANSHIN_BOUNCE_WEBHOOK_TOKEN", ""),
+		BounceMaxBytes:        p.integer("ANSHIN_BOUNCE_MAX_BYTES", 1<<20, 4096, 10<<20),
+		BounceMaxConns:        p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS", 32, 1, 1024),
 	}
 	d := login.Defaults()
 	c.Login = login.Config{
@@ -103,6 +153,9 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		PasswordFailuresPerClient:  d.PasswordFailuresPerClient,
 		InitialPasswordThrottle:    d.InitialPasswordThrottle,
 		InitialPasswordLock:        d.InitialPasswordLock,
+		SMSPerAccountHour:          p.integer("ANSHIN_SMS_PER_ACCOUNT_HOUR", 10, 1, 1000),
+		SMSPerNumberHour:           p.integer("ANSHIN_SMS_PER_NUMBER_HOUR", 10, 1, 1000),
+		SMSGlobalHour:              p.integer("ANSHIN_SMS_GLOBAL_HOUR", 1000, 1, 1000000),
 	}
 	c.Argon2 = secret.Argon2Params{
 		MemoryKiB: uint32(p.integer("ANSHIN_ARGON2_MEMORY_KIB", int(secret.DefaultArgon2.MemoryKiB), 1024, 1<<21)),
@@ -125,8 +178,15 @@ func (p *parser) check(c *Config) {
 			p.fail("ANSHIN_BOUNCE_SMTP_ADDR", "must be host:port")
 		}
 	}
-	if path, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); !ok || path == "" {
-		p.fail("ANSHIN_DATABASE_URL", "must be sqlite:PATH")
+	p.checkDatabaseURL(c.DatabaseURL)
+	if c.DevSendDelay < 0 || c.DevSendDelay > 0 && !c.Dev {
+		p.fail("ANSHIN_DEV_SEND_DELAY", "must be a positive duration, and only in development mode (ANSHIN_DEV=true)")
+	}
+	if c.BounceWebhookToken != "" && len(c.BounceWebhookToken) < 16 {
+		p.fail("ANSHIN_BOUNCE_WEBHOOK_TOKEN", "must be at least 16 characters")
+	}
+	if c.BounceTransientWindow <= 0 {
+		p.fail("ANSHIN_BOUNCE_TRANSIENT_WINDOW", "must be a positive duration")
 	}
 	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
 		p.fail("ANSHIN_OPERATOR_TOKEN", "must be at least 16 characters")
@@ -137,16 +197,7 @@ func (p *parser) check(c *Config) {
 	if c.BounceDomain == "" || strings.ContainsAny(c.BounceDomain, "@ /") {
 		p.fail("ANSHIN_BOUNCE_DOMAIN", "must be a domain name")
 	}
-	switch c.SMSDriver {
-	case "outbox":
-	case "twilio", "webhook":
-		p.fail("ANSHIN_SMS_DRIVER", c.SMSDriver+" is not available in this build yet; use outbox")
-	default:
-		p.fail("ANSHIN_SMS_DRIVER", "must be one of twilio, webhook, outbox")
-	}
-	if c.SMTPURL != "" {
-		p.fail("ANSHIN_SMTP_URL", "SMTP delivery is not available in this build yet; unset it to use the outbox")
-	}
+	p.checkDelivery(c)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -186,7 +237,10 @@ func (c *Config) EnsureSecretKey() error {
 	if !c.Dev {
 		return errors.New("ANSHIN_SECRET_KEY: required outside development mode (generate one with: openssl rand -hex 32)")
 	}
-	dir := filepath.Dir(strings.TrimPrefix(c.DatabaseURL, "sqlite:"))
+	dir := "data" // with PostgreSQL: ./data, as with the default SQLite URL
+	if path, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok {
+		dir = filepath.Dir(path)
+	}
 	path := filepath.Join(dir, "secret.key")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
 		c.SecretKey = []byte(strings.TrimSpace(string(b)))
@@ -203,6 +257,25 @@ func (c *Config) EnsureSecretKey() error {
 	}
 	c.SecretKey = []byte(key)
 	return nil
+}
+
+// checkDatabaseURL accepts sqlite:PATH and postgres://… (postgresql://…)
+// with a host; the store reports what the server says about the rest.
+func (p *parser) checkDatabaseURL(v string) {
+	if path, ok := strings.CutPrefix(v, "sqlite:"); ok {
+		if path == "" {
+			p.fail("ANSHIN_DATABASE_URL", "sqlite: needs a file path, like sqlite:./data/anshin.db")
+		}
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		p.fail("ANSHIN_DATABASE_URL", "must be sqlite:PATH or postgres://user:password@host:port/database")
+		return
+	}
+	if u.Host == "" {
+		p.fail("ANSHIN_DATABASE_URL", "postgres:// needs a host, like postgres://anshin@db.example.jp:5432/anshin")
+	}
 }
 
 type parser struct {

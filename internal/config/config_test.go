@@ -67,7 +67,7 @@ func TestOneBadValueAtATime(t *testing.T) {
 	for name, value := range map[string]string{
 		"ANSHIN_KEY_TTL":      "45m", // longer than the flow
 		"ANSHIN_SESSION_IDLE": "13h", // longer than the absolute timeout
-		"ANSHIN_SMTP_URL":     "smtp://mail.example.jp:25",
+		"ANSHIN_SMTP_URL":     "smtps://mail.example.jp?tls=none",
 	} {
 		if _, err := Load(env(map[string]string{name: value}), false); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: got %v", name, value, err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+	"unicode/utf8"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/secret"
@@ -19,9 +20,14 @@ type Message struct {
 	ID        string    `json:"id"` // the delivery's ID
 	Channel   string    `json:"channel"`
 	To        string    `json:"to"`
+	Lang      string    `json:"lang"`
 	Subject   string    `json:"subject,omitempty"`
-	Body      string    `json:"body"`
+	Body      string    `json:"body"`           // plain text (e-mail) or the SMS text
+	HTML      string    `json:"html,omitempty"` // e-mail's HTML alternative
 	CreatedAt time.Time `json:"created_at"`
+	// ProviderID is set by a sender whose gateway names the message (a
+	// Twilio message SID), so that delivery receipts can find it.
+	ProviderID string `json:"provider_id,omitempty"`
 }
 
 // Sender hands a message to a mail server, an SMS gateway or the
@@ -107,13 +113,16 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (w *Worker) deliver(ctx context.Context, d *anshin.Delivery) {
-	status, reason, retry := w.attempt(ctx, d)
+	status, reason, providerID, retry := w.attempt(ctx, d)
 	err := w.store.Update(ctx, func(tx anshin.Tx) error {
 		now := w.now()
 		if retry {
 			return tx.RetryDelivery(d.ID, reason, now.Add(backoff(d.Attempts)), now)
 		}
-		return tx.FinishDelivery(d.ID, status, reason, now)
+		if err := tx.FinishDelivery(d.ID, status, reason, now); err != nil || providerID == "" {
+			return err
+		}
+		return tx.SetDeliveryProviderID(d.ID, providerID)
 	})
 	if err != nil {
 		// The lease runs out and another attempt follows; for a sent message
@@ -126,33 +135,45 @@ func (w *Worker) deliver(ctx context.Context, d *anshin.Delivery) {
 
 // attempt sends d and says what became of it. A key's message is never sent
 // after its key expired, was used or was replaced.
-func (w *Worker) attempt(ctx context.Context, d *anshin.Delivery) (status, reason string, retry bool) {
+func (w *Worker) attempt(ctx context.Context, d *anshin.Delivery) (status, reason, providerID string, retry bool) {
 	if d.Kind == "one_time_key" {
 		if why := w.keyGone(ctx, d.KeyID); why != "" {
-			return anshin.DeliveryFailed, why, false
+			return anshin.DeliveryFailed, why, "", false
 		}
 	}
 	sender, ok := w.senders[d.Channel]
 	if !ok {
-		return anshin.DeliveryFailed, "no sender for channel " + string(d.Channel), false
+		return anshin.DeliveryFailed, "no sender for channel " + string(d.Channel), "", false
 	}
 	plain, err := w.keys.Open(d.Payload)
 	if err != nil {
-		return anshin.DeliveryFailed, "payload cannot be opened with this secret key", false
+		return anshin.DeliveryFailed, "payload cannot be opened with this secret key", "", false
 	}
 	m, err := Render(d, plain)
 	if err != nil {
-		return anshin.DeliveryFailed, err.Error(), false
+		return anshin.DeliveryFailed, err.Error(), "", false
 	}
 	err = sender.Send(ctx, m)
 	switch {
 	case err == nil:
-		return anshin.DeliverySent, "", false
+		return anshin.DeliverySent, "", m.ProviderID, false
 	case errors.As(err, new(permanentError)) || d.Attempts >= w.MaxTries:
-		return anshin.DeliveryFailed, err.Error(), false
+		return anshin.DeliveryFailed, truncate(err.Error(), 500), "", false
 	default:
-		return anshin.DeliveryQueued, err.Error(), true
+		return anshin.DeliveryQueued, truncate(err.Error(), 500), "", true
 	}
+}
+
+// truncate keeps an error recorded on a delivery short; a server's answer
+// can be long.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func (w *Worker) keyGone(ctx context.Context, keyID string) string {

@@ -24,7 +24,7 @@ type fixture struct {
 	now  time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "outbox.db"))
 	if err != nil {
@@ -41,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) clock() time.Time { return f.now }
 
 // enqueue queues n notifications to distinct addresses.
-func (f *fixture) enqueue(t *testing.T, n int) {
+func (f *fixture) enqueue(t testing.TB, n int) {
 	t.Helper()
 	err := f.db.Update(context.Background(), func(tx anshin.Tx) error {
 		for i := range n {

@@ -43,6 +43,7 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 	var res *Result
 	var refused error
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		res, refused = nil, nil // the store may run this again (SERIALIZABLE retry)
 		now := s.now()
 		// Guesses sent together all passed the check above before any
 		// failure was counted; checking the current record again, where

@@ -75,6 +75,11 @@ func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Meth
 		if err := s.checkIssueLimits(tx, f, acct.ID); err != nil {
 			return err
 		}
+		if method == anshin.MethodSMS {
+			if err := s.checkSMSLimits(tx, acct.ID, acct.DocomoLine); err != nil {
+				return err
+			}
+		}
 		if out.Groups, err = groupChoices(tx, admins); err != nil {
 			return err
 		}
@@ -82,7 +87,7 @@ func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Meth
 		if err != nil {
 			return err
 		}
-		return s.auditKeyIssued(tx, admins, acct.ID, method, out.SentTo, clientIP)
+		return s.auditKeyIssued(tx, admins, acct.ID, f.ID, method, out.SentTo, clientIP)
 	})
 	if err != nil {
 		return nil, err
@@ -107,6 +112,29 @@ func (s *Service) checkIssueLimits(tx anshin.Tx, f *anshin.Flow, accountID strin
 		return limited(c.OldestInWindow.Add(time.Hour), "too many keys for this account in the last hour")
 	case !c.Last.IsZero() && now.Before(c.Last.Add(s.cfg.KeyCooldown)):
 		return limited(c.Last.Add(s.cfg.KeyCooldown), "a key was issued a moment ago")
+	}
+	return nil
+}
+
+// checkSMSLimits holds SMS keys under hourly caps per account, per number
+// and in total: an attacker who drives many logins to costly SMS (SMS
+// pumping) meets one of them. The counts come from the outbox, so every
+// instance sees the same ones.
+func (s *Service) checkSMSLimits(tx anshin.Tx, accountID, number string) error {
+	c, err := tx.CountSMS(accountID, number, s.now().Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+	limited := func(oldest time.Time, why string) error {
+		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: why, RetryAt: oldest.Add(time.Hour)}
+	}
+	switch {
+	case s.cfg.SMSPerAccountHour > 0 && c.PerAccount >= s.cfg.SMSPerAccountHour:
+		return limited(c.OldestAccount, "too many SMS keys for this account in the last hour")
+	case s.cfg.SMSPerNumberHour > 0 && c.PerNumber >= s.cfg.SMSPerNumberHour:
+		return limited(c.OldestNumber, "too many SMS keys to this number in the last hour")
+	case s.cfg.SMSGlobalHour > 0 && c.Total >= s.cfg.SMSGlobalHour:
+		return limited(c.OldestTotal, "the hourly SMS cap of this service is reached")
 	}
 	return nil
 }
@@ -146,8 +174,14 @@ func (s *Service) keyHash(flowID, key string) string {
 	return s.keys.MAC("one-time-key", flowID, key)
 }
 
-func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, accountID string, method anshin.Method, sentTo []string, clientIP string) error {
-	detail, _ := json.Marshal(map[string]any{"method": method, "sent_to": sentTo})
+// auditKeyIssued records the issuance in every group of the account; the
+// key's ID lets the console's audit log show its deliveries' status.
+func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, accountID, flowID string, method anshin.Method, sentTo []string, clientIP string) error {
+	k, err := tx.LatestKey(flowID)
+	if err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(map[string]any{"method": method, "sent_to": sentTo, "key_id": k.ID})
 	for _, a := range admins {
 		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: accountID, Kind: "key_issued", Detail: string(detail), ClientIP: clientIP, At: s.now()}); err != nil {
 			return err

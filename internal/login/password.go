@@ -74,7 +74,10 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 			if err := s.countFailure(tx, acctThrottle, s.cfg.PasswordFailuresPerAccount); err != nil {
 				return err
 			}
-			return s.countFailure(tx, clientThrottle, s.cfg.PasswordFailuresPerClient)
+			if err := s.countFailure(tx, clientThrottle, s.cfg.PasswordFailuresPerClient); err != nil {
+				return err
+			}
+			return s.auditPasswordFailure(tx, acct, clientIP)
 		})
 		if err != nil {
 			return nil, err
@@ -100,6 +103,26 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 		return err
 	})
 	return opts, err
+}
+
+// auditPasswordFailure records a wrong password in the audit log of each
+// group the account administers. The administrators are read for unknown
+// IDs too, so both answers do the same work.
+func (s *Service) auditPasswordFailure(tx anshin.Tx, acct *anshin.Account, clientIP string) error {
+	id := ""
+	if acct != nil {
+		id = acct.ID
+	}
+	admins, err := tx.AdministratorsOfAccount(id)
+	if err != nil {
+		return err
+	}
+	for _, a := range admins {
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: id, Kind: "password_failed", ClientIP: clientIP, At: s.now()}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkThrottle refuses while name is in a wait.

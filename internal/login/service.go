@@ -33,6 +33,12 @@ type Config struct {
 	// locked for good (until reset) after Lock failures.
 	InitialPasswordThrottle int
 	InitialPasswordLock     int
+	// Limits against SMS pumping: SMS keys per account, per destination
+	// number and in total, each per hour; 0 is no limit. The SPEC gives no
+	// values, so Defaults leaves them off and config sets its own.
+	SMSPerAccountHour int
+	SMSPerNumberHour  int
+	SMSGlobalHour     int
 }
 
 // Defaults returns the SPEC's defaults.

@@ -30,6 +30,7 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 	var res *Result
 	var refused error // committed with the failure it records, then returned
 	err := s.store.Update(ctx, func(tx anshin.Tx) error {
+		res, refused = nil, nil // the store may run this again (SERIALIZABLE retry)
 		now := s.now()
 		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
 		if err != nil {

@@ -16,6 +16,10 @@ const (
 	Chromium    = "ANSHIN_TEST_CHROMIUM"        // path of a headless-capable Chromium
 )
 
+// PostfixBounceAddr is where the private Postfix relays mail for
+// bounces.anshin.test: the bounce test runs anshin's receiver there.
+const PostfixBounceAddr = "ANSHIN_TEST_POSTFIX_BOUNCE_ADDR"
+
 // Require returns the value of the variable name, or ends the test: a
 // failure under CI, a skip elsewhere.
 func Require(t testing.TB, name string) string {

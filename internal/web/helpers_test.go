@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
@@ -141,7 +142,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	if _, err := demo.Load(ctx, prov, db); err != nil {
 		t.Fatalf("demo data: %v", err)
 	}
-	handler, err := web.NewServer(web.Deps{Login: loginSvc, Provision: prov, Outbox: outbox, Log: log, Now: clock.Now,
+	handler, err := web.NewServer(web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, clock.Now, worker.Notify), Provision: prov, Outbox: outbox, Log: log, Now: clock.Now,
 		OperatorToken: o.operatorToken, MailFrom: "anshin@example.jp"})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)

@@ -37,14 +37,6 @@ func (s *Server) handleContractPage() http.Handler {
 	})
 }
 
-func (s *Server) handleCLOMOPage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if si := s.signedInPage(w, r); si != nil {
-			s.render(w, r, 0, "clomo", pageData{Title: "clomo.title", SignedIn: si}, nil)
-		}
-	})
-}
-
 func (s *Server) handleLogout() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if token := sessionToken(r); token != "" {

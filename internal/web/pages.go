@@ -20,7 +20,8 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pageNames are the page templates, each rendered inside base.html.
-var pageNames = []string{"home", "login_id", "password", "key", "initial", "contract", "clomo", "outbox", "error"}
+var pageNames = []string{"home", "login_id", "password", "key", "initial", "contract", "clomo", "outbox", "error",
+	"admins", "admin_new", "admin_edit", "admin_delete", "admin_reset", "admin_password", "audit", "groups"}
 
 // pages holds every page parsed once per language, with t bound to it.
 type pages struct {
@@ -31,11 +32,12 @@ func loadPages(cat *Catalog) (*pages, error) {
 	p := &pages{byLang: map[string]map[string]*template.Template{}}
 	for _, lang := range langs {
 		funcs := template.FuncMap{
-			"t":       func(key string, pairs ...string) string { return cat.T(lang, key, pairs...) },
-			"fmtTime": func(t time.Time) string { return formatTime(lang, t) },
-			"phone":   nationalNumber,
-			"join":    func(s []string) string { return strings.Join(s, ", ") },
-			"deref":   func(s *string) string { return *s },
+			"t":        func(key string, pairs ...string) string { return cat.T(lang, key, pairs...) },
+			"fmtTime":  func(t time.Time) string { return formatTime(lang, t) },
+			"fmtClock": func(t time.Time) string { return t.In(jst).Format("15:04") },
+			"phone":    nationalNumber,
+			"join":     func(s []string) string { return strings.Join(s, ", ") },
+			"deref":    func(s *string) string { return *s },
 		}
 		p.byLang[lang] = map[string]*template.Template{}
 		for _, name := range pageNames {

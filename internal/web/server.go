@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/bounce"
+	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/provision"
@@ -19,13 +21,21 @@ import (
 
 // Deps are what the server needs; NewServer takes nothing else.
 type Deps struct {
-	Login         *login.Service
-	Provision     *provision.Service
-	Outbox        *delivery.DevOutbox // nil outside development mode
-	Log           *slog.Logger
-	Now           anshin.Clock
-	OperatorToken string // empty: operator API off
-	MailFrom      string
+	Login     *login.Service
+	Console   *console.Service
+	Provision *provision.Service
+	Outbox    *delivery.DevOutbox // nil outside development mode
+	// TwilioReceipts records SMS delivery receipts; nil unless the twilio
+	// driver asks for status callbacks.
+	TwilioReceipts *delivery.TwilioReceipts
+	Log            *slog.Logger
+	Now            anshin.Clock
+	OperatorToken  string // empty: operator API off
+	// Bounces applies provider bounce events; with BounceWebhookToken empty
+	// the webhook is off.
+	Bounces            *bounce.Handler
+	BounceWebhookToken string
+	MailFrom           string
 }
 
 // Server is the HTTP side of anshin.
@@ -79,7 +89,7 @@ func (s *Server) recover(next http.Handler) http.Handler {
 func (s *Server) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")

@@ -49,10 +49,9 @@ func (t *tx) account(query string, arg string) (*anshin.Account, error) {
 	return &a, nil
 }
 
+// LockAccount holds the account's row until the transaction ends
+// (PostgreSQL); SQLite's one writer at a time holds everything already.
 func (t *tx) LockAccount(id string) error {
-	if t.d.forUpdate == "" {
-		return nil
-	}
 	var got string
 	return t.row([]any{&got}, "account", `SELECT id FROM accounts WHERE id = ? `+t.d.forUpdate, id)
 }

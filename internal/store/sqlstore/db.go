@@ -1,6 +1,27 @@
 // Package sqlstore implements anshin.Store on SQLite (embedded, the default)
-// with SQL written once; the few places where dialects differ are in
-// dialect.go.
+// and PostgreSQL (several instances on one database) with SQL written once;
+// the few places where dialects differ are in dialect.go.
+//
+// How each store keeps the rules that must hold once:
+//
+//   - SQLite runs every write transaction on one connection, one at a time
+//     (BEGIN IMMEDIATE behind a mutex): writers are serialized, so a check
+//     and the write that follows it can never interleave with another.
+//   - PostgreSQL runs write transactions at SERIALIZABLE isolation and
+//     runs them again, after a short random wait, when the database
+//     reports a serialization failure (40001) or a deadlock (40P01). That
+//     keeps SQLite's semantics for every Update closure, including the ones
+//     that read, check and then write (throttles, issuance limits, the
+//     initial password's lock), across any number of processes, without
+//     each caller choosing locks. Closures must therefore be safe to run
+//     more than once: they assign what they hand back on every attempt.
+//     LockAccount adds SELECT … FOR UPDATE, so concurrent issues on one
+//     account take turns (the one that waited fails serialization and, run
+//     again, counts the other's key). The outbox claim is the
+//     exception: it is one statement whose correctness rests on row locks
+//     (FOR UPDATE SKIP LOCKED, then a lease), so when it opens the
+//     transaction, the transaction runs at READ COMMITTED and concurrent
+//     claimers skip each other's rows instead of failing.
 package sqlstore
 
 import (
@@ -10,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +41,8 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 //go:embed migrations/*.sql
@@ -28,18 +52,27 @@ var migrationFiles embed.FS
 type DB struct {
 	db      *sql.DB
 	d       dialect
-	writer  *writer
-	readers *stmtCache
+	writer  *writer    // SQLite: the connection every write runs on
+	readers *stmtCache // SQLite: cached statements on the pool
 }
 
 var _ anshin.Store = (*DB)(nil)
 
-// Open connects to url ("sqlite:PATH") without migrating.
+// Open connects to url, "sqlite:PATH" or "postgres://…" (also
+// "postgresql://…"), without migrating. PostgreSQL must answer now: a
+// server that cannot be reached is an error here, while a connection lost
+// later is replaced by the pool.
 func Open(url string) (*DB, error) {
-	path, ok := strings.CutPrefix(url, "sqlite:")
-	if !ok {
-		return nil, fmt.Errorf("database URL %q: only sqlite:PATH is supported by this build", url)
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		return openSQLite(strings.TrimPrefix(url, "sqlite:"))
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return openPostgres(url)
 	}
+	return nil, errors.New("the database URL must be sqlite:PATH or postgres://…")
+}
+
+func openSQLite(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("database URL sqlite: needs a file path")
 	}
@@ -65,18 +98,59 @@ func Open(url string) (*DB, error) {
 	return &DB{db: db, d: sqliteDialect, writer: &writer{conn: conn, stmts: newStmtCache(conn)}, readers: newStmtCache(db)}, nil
 }
 
+// PostgresPoolSize is the most connections one instance opens.
+const PostgresPoolSize = 16
+
+func openPostgres(url string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err // pgx leaves the password out of its message
+	}
+	// pgx prepares each distinct statement once per connection and keeps
+	// it (its default statement cache), as the SQLite store does by hand.
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(PostgresPoolSize)
+	db.SetMaxIdleConns(PostgresPoolSize)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetConnMaxLifetime(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cannot connect to PostgreSQL at %s:%d (database %q): %w", cfg.Host, cfg.Port, cfg.Database, err)
+	}
+	return &DB{db: db, d: postgresDialect}, nil
+}
+
 // Close closes the database.
 func (s *DB) Close() error {
-	s.readers.close()
-	s.writer.stmts.close()
-	s.writer.conn.Close()
+	if s.writer != nil {
+		s.readers.close()
+		s.writer.stmts.close()
+		s.writer.conn.Close()
+	}
 	return s.db.Close()
 }
+
+// migrationLock is the PostgreSQL advisory lock instances take while they
+// migrate, so that two starting together do not both create the schema.
+const migrationLock = 0x616e7368 // "ansh"
 
 // Migrate applies the embedded migrations not yet applied, each in its own
 // transaction, and reports how many it applied.
 func (s *DB) Migrate(ctx context.Context) (int, error) {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	if s.d.name == "postgres" {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+			return 0, fmt.Errorf("migrate: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
@@ -91,7 +165,7 @@ func (s *DB) Migrate(ctx context.Context) (int, error) {
 			return applied, fmt.Errorf("migration %s: bad version", name)
 		}
 		body, _ := migrationFiles.ReadFile(name)
-		did, err := s.apply(ctx, version, s.d.adapt(string(body)))
+		did, err := s.apply(ctx, conn, version, s.d.adapt(string(body)))
 		if err != nil {
 			return applied, fmt.Errorf("migration %s: %w", name, err)
 		}
@@ -102,8 +176,8 @@ func (s *DB) Migrate(ctx context.Context) (int, error) {
 	return applied, nil
 }
 
-func (s *DB) apply(ctx context.Context, version int, body string) (bool, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *DB) apply(ctx context.Context, conn *sql.Conn, version int, body string) (bool, error) {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
@@ -115,8 +189,9 @@ func (s *DB) apply(ctx context.Context, version int, body string) (bool, error) 
 	if n > 0 {
 		return false, nil
 	}
-	for _, stmt := range strings.Split(body, ";") {
-		if strings.TrimSpace(stripComments(stmt)) == "" {
+	// Comments go first: one may hold a semicolon.
+	for _, stmt := range strings.Split(stripComments(body), ";") {
+		if strings.TrimSpace(stmt) == "" {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -140,32 +215,36 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-// Update runs fn in a write transaction.
+// Update runs fn in a write transaction, again when it lost to a
+// concurrent one (see the package comment).
 func (s *DB) Update(ctx context.Context, fn func(anshin.Tx) error) error {
-	for attempt := 0; ; attempt++ {
-		err := s.update(ctx, fn)
-		if err == nil || attempt >= 4 || !s.d.retryable(err) {
-			return err
+	if s.writer != nil {
+		for attempt := 0; ; attempt++ {
+			err := s.updateSQLite(ctx, fn)
+			if err == nil || attempt >= 4 || !s.d.retryable(err) {
+				return err
+			}
 		}
 	}
+	return s.updatePostgres(ctx, fn)
 }
 
-// update runs fn on the one writer connection. SQLite lets one writer in
-// at a time anyway; queuing writers on a mutex instead of in SQLite's busy
-// handler (which sleeps and polls) keeps latency low under load, and a
+// updateSQLite runs fn on the one writer connection. SQLite lets one writer
+// in at a time anyway; queuing writers on a mutex instead of in SQLite's
+// busy handler (which sleeps and polls) keeps latency low under load, and a
 // connection that lives for good keeps its prepared statements.
-func (s *DB) update(ctx context.Context, fn func(anshin.Tx) error) (err error) {
+func (s *DB) updateSQLite(ctx context.Context, fn func(anshin.Tx) error) (err error) {
 	w := s.writer
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	t := &tx{stmts: w.stmts, d: s.d, ctx: ctx}
+	t := &tx{r: w.stmts, d: s.d, ctx: ctx}
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
 			// The rollback must run even when ctx was cancelled.
-			(&tx{stmts: w.stmts, d: s.d, ctx: context.WithoutCancel(ctx)}).exec("ROLLBACK")
+			(&tx{r: w.stmts, d: s.d, ctx: context.WithoutCancel(ctx)}).exec("ROLLBACK")
 		}
 	}()
 	if err := fn(t); err != nil {
@@ -175,16 +254,78 @@ func (s *DB) update(ctx context.Context, fn func(anshin.Tx) error) (err error) {
 	return err
 }
 
-// View runs fn outside a transaction: each read sees committed data.
-func (s *DB) View(ctx context.Context, fn func(anshin.Tx) error) error {
-	return fn(&tx{stmts: s.readers, d: s.d, ctx: ctx})
+// PostgreSQL retries: up to pgAttempts runs, waiting a random time up to
+// a doubling bound between them, so that transactions that collided do
+// not collide again in step.
+const (
+	pgAttempts    = 30
+	pgBackoffBase = 2 * time.Millisecond
+	pgBackoffMax  = 250 * time.Millisecond
+)
+
+func (s *DB) updatePostgres(ctx context.Context, fn func(anshin.Tx) error) error {
+	wait := pgBackoffBase
+	for attempt := 1; ; attempt++ {
+		retry, err := s.attemptPostgres(ctx, fn)
+		if err == nil || !retry || attempt == pgAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait/2 + rand.N(wait/2+1)):
+		}
+		wait = min(2*wait, pgBackoffMax)
+	}
 }
 
-// writer is the connection every write transaction runs on.
+// attemptPostgres runs fn once in a transaction that begins with fn's
+// first statement, and reports whether a failure is worth another run.
+func (s *DB) attemptPostgres(ctx context.Context, fn func(anshin.Tx) error) (retry bool, err error) {
+	var sqlTx *sql.Tx
+	t := &tx{d: s.d, ctx: ctx}
+	t.begin = func(level sql.IsolationLevel) (runner, error) {
+		var err error
+		if sqlTx, err = s.db.BeginTx(ctx, &sql.TxOptions{Isolation: level}); err != nil {
+			return nil, err
+		}
+		return direct{sqlTx}, nil
+	}
+	err = fn(t)
+	if sqlTx == nil {
+		return t.retry, err
+	}
+	if err != nil {
+		sqlTx.Rollback()
+		return t.retry || s.d.retryable(err), err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return s.d.retryable(err), s.d.translate(err)
+	}
+	return false, nil
+}
+
+// View runs fn outside a transaction: each read sees committed data.
+func (s *DB) View(ctx context.Context, fn func(anshin.Tx) error) error {
+	if s.writer != nil {
+		return fn(&tx{r: s.readers, d: s.d, ctx: ctx})
+	}
+	return fn(&tx{r: direct{s.db}, d: s.d, ctx: ctx})
+}
+
+// writer is the connection every SQLite write transaction runs on.
 type writer struct {
 	mu    sync.Mutex
 	conn  *sql.Conn
 	stmts *stmtCache
+}
+
+// runner runs statements: a statement cache (SQLite) or a transaction or
+// the pool directly (PostgreSQL, where pgx caches prepared statements).
+type runner interface {
+	exec(ctx context.Context, query string, args []any) (sql.Result, error)
+	query(ctx context.Context, query string, args []any) (*sql.Rows, error)
+	scan(ctx context.Context, query string, args, dest []any) error
 }
 
 // preparer is a *sql.DB or a *sql.Conn.
@@ -226,27 +367,92 @@ func (c *stmtCache) close() {
 	}
 }
 
-// tx implements anshin.Tx on the writer (Update) or the pool (View).
+func (c *stmtCache) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
+	st, err := c.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (c *stmtCache) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+	st, err := c.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *stmtCache) scan(ctx context.Context, query string, args, dest []any) error {
+	st, err := c.get(ctx, query)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// direct runs statements on a *sql.DB or a *sql.Tx.
+type direct struct {
+	on interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
+}
+
+func (d direct) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
+	return d.on.ExecContext(ctx, query, args...)
+}
+
+func (d direct) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+	return d.on.QueryContext(ctx, query, args...)
+}
+
+func (d direct) scan(ctx context.Context, query string, args, dest []any) error {
+	return d.on.QueryRowContext(ctx, query, args...).Scan(dest...)
+}
+
+// tx implements anshin.Tx on the SQLite writer, a PostgreSQL transaction
+// or the pool (View).
 type tx struct {
-	stmts *stmtCache
-	d     dialect
-	ctx   context.Context
+	r   runner
+	d   dialect
+	ctx context.Context
+	// begin opens the PostgreSQL transaction at the first statement, at
+	// the isolation level that statement asks for.
+	begin func(level sql.IsolationLevel) (runner, error)
+	retry bool // a statement failed in a way that running again may cure
 }
 
 var _ anshin.Tx = (*tx)(nil)
 
-func (t *tx) stmt(query string) (*sql.Stmt, error) {
-	st, err := t.stmts.get(t.ctx, t.d.rebind(query))
-	return st, t.d.translate(err)
+// on returns the runner, beginning the transaction if it is not yet.
+func (t *tx) on(level sql.IsolationLevel) (runner, error) {
+	if t.r == nil {
+		r, err := t.begin(level)
+		if err != nil {
+			return nil, t.fail(err)
+		}
+		t.r = r
+	}
+	return t.r, nil
+}
+
+// fail notes whether err is worth a retry and translates it.
+func (t *tx) fail(err error) error {
+	if err != nil && t.d.retryable(err) {
+		t.retry = true
+	}
+	return t.d.translate(err)
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	st, err := t.stmt(query)
+	r, err := t.on(sql.LevelSerializable)
 	if err != nil {
 		return nil, err
 	}
-	r, err := st.ExecContext(t.ctx, args...)
-	return r, t.d.translate(err)
+	res, err := r.exec(t.ctx, t.d.rebind(query), args)
+	return res, t.fail(err)
 }
 
 func (t *tx) execN(query string, args ...any) (int64, error) {
@@ -258,24 +464,24 @@ func (t *tx) execN(query string, args ...any) (int64, error) {
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	st, err := t.stmt(query)
+	r, err := t.on(sql.LevelSerializable)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.QueryContext(t.ctx, args...)
-	return rows, t.d.translate(err)
+	rows, err := r.query(t.ctx, t.d.rebind(query), args)
+	return rows, t.fail(err)
 }
 
 func (t *tx) row(dest []any, what, query string, args ...any) error {
-	st, err := t.stmt(query)
+	r, err := t.on(sql.LevelSerializable)
 	if err != nil {
 		return err
 	}
-	err = st.QueryRowContext(t.ctx, args...).Scan(dest...)
+	err = r.scan(t.ctx, t.d.rebind(query), args, dest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return anshin.Errorf(anshin.ECodeNotFound, "%s not found", what)
 	}
-	return t.d.translate(err)
+	return t.fail(err)
 }
 
 // ms converts a time to the stored Unix milliseconds, zero to 0.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -24,11 +25,20 @@ var sqliteDialect = dialect{
 	autoID: "INTEGER PRIMARY KEY AUTOINCREMENT",
 }
 
+var postgresDialect = dialect{
+	name:       "postgres",
+	dollar:     true,
+	autoID:     "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+	forUpdate:  "FOR UPDATE",
+	skipLocked: "FOR UPDATE SKIP LOCKED",
+}
+
 func (d dialect) adapt(schema string) string {
 	return strings.ReplaceAll(schema, "{{autoid}}", d.autoID)
 }
 
-// rebind turns ? placeholders into $n for PostgreSQL.
+// rebind turns ? placeholders into $n for PostgreSQL. The statements of
+// this package hold no ? inside string literals.
 func (d dialect) rebind(q string) string {
 	if !d.dollar {
 		return q
@@ -47,7 +57,17 @@ func (d dialect) rebind(q string) string {
 	return b.String()
 }
 
+// PostgreSQL error codes (SQLSTATE) the store acts on.
+const (
+	pgUniqueViolation      = "23505"
+	pgForeignKeyViolation  = "23503"
+	pgSerializationFailure = "40001"
+	pgDeadlockDetected     = "40P01"
+	pgDataException        = "22" // class: a value the column cannot hold (NUL byte, bad encoding, out of range)
+)
+
 // translate turns driver errors into domain errors by code, never by text.
+// Errors worth a retry are returned as they are, for retryable.
 func (d dialect) translate(err error) error {
 	if err == nil {
 		return nil
@@ -61,6 +81,17 @@ func (d dialect) translate(err error) error {
 			return &anshin.Error{Code: anshin.ECodeNotFound, Message: "a referenced row does not exist"}
 		}
 	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == pgUniqueViolation:
+			return &anshin.Error{Code: anshin.ECodeConflict, Message: "already exists"}
+		case pe.Code == pgForeignKeyViolation:
+			return &anshin.Error{Code: anshin.ECodeNotFound, Message: "a referenced row does not exist"}
+		case strings.HasPrefix(pe.Code, pgDataException):
+			return &anshin.Error{Code: anshin.ECodeInvalidRequest, Message: "a value cannot be stored (" + pe.Code + ")"}
+		}
+	}
 	return err
 }
 
@@ -71,6 +102,10 @@ func (d dialect) retryable(err error) bool {
 	if errors.As(err, &se) {
 		c := se.Code() & 0xff
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == pgSerializationFailure || pe.Code == pgDeadlockDetected
 	}
 	return false
 }

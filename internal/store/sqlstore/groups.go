@@ -101,13 +101,13 @@ func (t *tx) administrators(where string, args ...any) ([]*anshin.Administrator,
 		var done int
 		var locked, created, updated int64
 		if err := rows.Scan(&a.GroupID, &a.AccountID, &a.LoginID, &a.Role, &a.Name, &a.Email, &a.InitialPasswordHash, &done, &a.InitialPasswordFails, &locked, &created, &updated); err != nil {
-			return nil, t.d.translate(err)
+			return nil, t.fail(err)
 		}
 		a.FirstLoginDone = done != 0
 		a.InitialPasswordLocked, a.CreatedAt, a.UpdatedAt = tm(locked), tm(created), tm(updated)
 		list = append(list, &a)
 	}
-	return list, t.d.translate(rows.Err())
+	return list, t.fail(rows.Err())
 }
 
 func (t *tx) RecordInitialPasswordFailure(groupID, accountID string) (int, error) {

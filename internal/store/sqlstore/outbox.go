@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/base64"
 	"strings"
 	"time"
@@ -18,8 +19,15 @@ func (t *tx) EnqueueDelivery(d *anshin.Delivery) error {
 }
 
 // ClaimDeliveries leases due messages; a lease that expires (its worker
-// died) makes the message due again, so none is stuck.
+// died) makes the message due again, so none is stuck. On PostgreSQL the
+// subquery locks the rows it picks and skips those another claimer holds;
+// a row claimed and committed meanwhile is checked again after the lock
+// and, now leased, left out. That needs no more than READ COMMITTED, at
+// which the transaction runs when the claim is its first statement.
 func (t *tx) ClaimDeliveries(now, leaseUntil time.Time, n int) ([]*anshin.Delivery, error) {
+	if _, err := t.on(sql.LevelReadCommitted); err != nil {
+		return nil, err
+	}
 	return t.deliveries(`UPDATE deliveries SET lease_until = ?, attempts = attempts + 1, updated_at = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ? AND lease_until <= ?
 			ORDER BY next_attempt_at LIMIT ? `+t.d.skipLocked+`)
@@ -54,7 +62,7 @@ func (t *tx) deliveries(query string, args ...any) ([]*anshin.Delivery, error) {
 		var payload string
 		var next, lease, created, updated int64
 		if err := rows.Scan(&d.ID, &d.Kind, &d.Channel, &d.Recipient, &d.FlowID, &d.KeyID, &d.Lang, &payload, &d.Status, &d.Attempts, &d.LastError, &next, &lease, &created, &updated); err != nil {
-			return nil, t.d.translate(err)
+			return nil, t.fail(err)
 		}
 		if d.Payload, err = base64.StdEncoding.DecodeString(payload); err != nil {
 			return nil, anshin.Errorf(anshin.ECodeInternal, "delivery %s: corrupt payload", d.ID)
@@ -62,7 +70,7 @@ func (t *tx) deliveries(query string, args ...any) ([]*anshin.Delivery, error) {
 		d.NextAttemptAt, d.LeaseUntil, d.CreatedAt, d.UpdatedAt = tm(next), tm(lease), tm(created), tm(updated)
 		list = append(list, &d)
 	}
-	return list, t.d.translate(rows.Err())
+	return list, t.fail(rows.Err())
 }
 
 func (t *tx) Suppressed(addresses []string) (map[string]bool, error) {
@@ -82,21 +90,26 @@ func (t *tx) Suppressed(addresses []string) (map[string]bool, error) {
 	for rows.Next() {
 		var a string
 		if err := rows.Scan(&a); err != nil {
-			return nil, t.d.translate(err)
+			return nil, t.fail(err)
 		}
 		out[a] = true
 	}
-	return out, t.d.translate(rows.Err())
+	return out, t.fail(rows.Err())
 }
 
 func (t *tx) PutSuppression(s *anshin.Suppression) error {
-	_, err := t.exec(`INSERT INTO suppressions (address, reason, delivery_id, at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, delivery_id = excluded.delivery_id, at = excluded.at`,
-		strings.ToLower(s.Address), s.Reason, s.DeliveryID, ms(s.At))
+	_, err := t.exec(`INSERT INTO suppressions (address, reason, delivery_id, status, diagnostic, at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, delivery_id = excluded.delivery_id,
+			status = excluded.status, diagnostic = excluded.diagnostic, at = excluded.at`,
+		strings.ToLower(s.Address), s.Reason, s.DeliveryID, s.Status, s.Diagnostic, ms(s.At))
 	return err
 }
 
 func (t *tx) DeleteSuppression(address string) error {
-	_, err := t.exec(`DELETE FROM suppressions WHERE address = ?`, strings.ToLower(address))
+	if _, err := t.exec(`DELETE FROM suppressions WHERE address = ?`, strings.ToLower(address)); err != nil {
+		return err
+	}
+	// Transient failures before the clearing no longer count (bounces.go).
+	_, err := t.exec(`UPDATE bounce_events SET counted = 0 WHERE recipient = ? AND counted = 1`, strings.ToLower(address))
 	return err
 }

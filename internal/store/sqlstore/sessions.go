@@ -54,10 +54,10 @@ func (t *tx) Audit(groupID string, limit int) ([]*anshin.AuditEvent, error) {
 		var e anshin.AuditEvent
 		var at int64
 		if err := rows.Scan(&e.ID, &e.GroupID, &e.AccountID, &e.Kind, &e.Detail, &e.ClientIP, &at); err != nil {
-			return nil, t.d.translate(err)
+			return nil, t.fail(err)
 		}
 		e.At = tm(at)
 		list = append(list, &e)
 	}
-	return list, t.d.translate(rows.Err())
+	return list, t.fail(rows.Err())
 }

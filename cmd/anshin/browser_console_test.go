@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The console's pages in Chromium: every page and every field error
+// passes axe-core, on a desktop and a 375 px wide screen, without
+// JavaScript of anshin's own.
+func TestBrowserConsolePages(t *testing.T) {
+	for _, vp := range []struct{ w, h int64 }{{1280, 900}, {375, 812}} {
+		t.Run(fmt.Sprintf("%dpx", vp.w), func(t *testing.T) {
+			srv := startBrowserDemo(t)
+			c := newChrome(t, srv.URL, vp.w, vp.h)
+			c.loginToKeyPage("demo-rep", false)
+			key := c.issue("sms", "+819012345678")
+			c.fill("key", key)
+			c.click(`form[action="/login/key/verify"] button[type=submit]`)
+			c.see("ご契約情報", "管理者設定", "監査ログ", "グループ切替")
+
+			c.open("/console/clomo")
+			c.see("CLOMO 情報設定", "組織名（必須）")
+			c.check("20-clomo-create")
+			c.click(`form[action="/console/clomo"] button[type=submit]`)
+			c.see("組織名を 100 文字以内で入力してください")
+			if c.eval(`document.getElementById("organization_name").getAttribute("aria-invalid") || ""`) != "true" {
+				c.fail("the empty organization name is not marked aria-invalid")
+			}
+			c.check("21-clomo-error")
+			c.fill("organization_name", "あんしん商事株式会社")
+			c.click(`form[action="/console/clomo"] button[type=submit]`)
+			c.see("CLOMO 環境を作成しました")
+			c.check("22-clomo-created")
+
+			c.open("/console/admins")
+			c.see("佐藤 花子", "未完了（初回認証パスワードが必要）")
+			c.check("23-admins")
+			c.click(`a[href="/console/admins/new"]`)
+			c.fill("login_id", "demo-nogroup")
+			c.fill("name", "田中 次郎")
+			c.fill("initial_password", "password")
+			c.click(`form[action="/console/admins"] button[type=submit]`)
+			c.see("英字と数字をそれぞれ 1 文字以上")
+			c.check("24-admin-add-error")
+			c.fill("initial_password", "Tanaka2025")
+			c.click(`form[action="/console/admins"] button[type=submit]`)
+			c.see("Tanaka2025", "この画面でだけ表示されます")
+			c.check("25-admin-added")
+
+			c.open("/console/admins/demo-admin")
+			c.see("管理者を編集する")
+			c.check("26-admin-edit")
+			c.open("/console/admins/demo-admin/initial-password")
+			c.check("27-admin-reset")
+			c.open("/console/admins/demo-nogroup/delete")
+			c.see("削除します")
+			c.check("28-admin-delete")
+			c.click(`form[action="/console/admins/demo-nogroup/delete"] button[type=submit]`)
+			c.see("管理者を削除しました")
+
+			c.open("/console/audit")
+			c.see("管理者の削除", "CLOMO 環境の作成")
+			c.check("29-audit")
+			c.open("/console/audit?from=bad")
+			c.check("30-audit-error")
+			c.open("/console/groups")
+			c.see("現在のグループ")
+			c.check("31-groups")
+		})
+	}
+}
+
+// Switching group in Chromium, including the initial password step.
+func TestBrowserGroupSwitch(t *testing.T) {
+	srv := startBrowserDemo(t)
+	c := newChrome(t, srv.URL, 1280, 900)
+	c.loginToKeyPage("demo-multi", false)
+	key := c.issue("sms", "+818067890123")
+	c.do("choose さくら物流", chromedp.Click(chromedp.ID("group-sakura-butsuryu")))
+	c.fill("key", key)
+	c.click(`form[action="/login/key/verify"] button[type=submit]`)
+	c.see("ご契約情報", "N0000002")
+	c.click(`a[href="/console/groups"]`)
+	c.see("ひかり建設株式会社（代表番号 092-123-4567）")
+	c.do("choose ひかり建設", chromedp.Click(chromedp.ID("g-hikari-kensetsu")))
+	c.click(`form[action="/console/groups"] button[type=submit]`)
+	c.see("ご契約情報", "N0000004")
+}

@@ -1,0 +1,52 @@
+package bounce
+
+import "testing"
+
+// TestClassify pins the rules on single diagnostics, in the order they
+// apply: policy before address, codes before phrases, temporary codes
+// before permanent phrases.
+func TestClassify(t *testing.T) {
+	for _, c := range []struct {
+		status, action, diagnostic string
+		class                      Class
+		reason                     string
+	}{
+		{"5.1.1", "failed", "550 5.1.1 user unknown", Permanent, ReasonNoSuchUser},
+		{"5.1.1", "failed", "550 5.1.1 blocked by Spamhaus", None, ReasonPolicy},
+		{"5.7.1", "failed", "550 5.7.1 user unknown", None, ReasonPolicy},
+		{"", "", "550 5.7.606 Access denied, banned sending IP", None, ReasonPolicy},
+		{"4.2.2", "failed", "452 4.2.2 mailbox full", Transient, ReasonTemporary},
+		{"", "", "452 mailbox full", Transient, ReasonTemporary},
+		{"", "", "552 mailbox full", Permanent, ReasonMailboxFull},
+		{"", "", "Mailbox full, try again later", Transient, ReasonTemporary},
+		{"", "", "550 Host unknown: domain does not exist", Permanent, ReasonNoSuchDomain},
+		{"", "", "Requested action not taken: mailbox unavailable", Permanent, ReasonNoSuchUser},
+		{"", "", "connect to 192.0.2.1 port 25: connection refused", Transient, ReasonTemporary},
+		{"", "", "host 5.1.1.1 said: 554 go away", None, ReasonUndetermined},
+		{"5.0.0", "failed", "554 Transaction failed", None, ReasonUndetermined},
+		{"2.0.0", "delivered", "250 ok", None, ReasonDelivered},
+		{"4.4.1", "delayed", "connection timed out", Transient, ReasonDelayed},
+		{"", "", "このメールアドレスは存在しません", Permanent, ReasonNoSuchUser},
+		{"", "", "一時的にホストが見つかりません。しばらくしてから再送してください", Transient, ReasonTemporary},
+		{"", "", "受信拒否設定により配信できませんでした（宛先不明ではありません）", None, ReasonPolicy},
+		{"", "", "", None, ReasonUndetermined},
+	} {
+		v := classify(c.status, c.action, c.diagnostic)
+		if v.Class != c.class || v.Reason != c.reason {
+			t.Errorf("%q %q %q: %s (%s), want %s (%s)", c.status, c.action, c.diagnostic, v.Class, v.Reason, c.class, c.reason)
+		}
+	}
+}
+
+func TestEnhancedStatusSkipsIPAddresses(t *testing.T) {
+	for in, want := range map[string]string{
+		"host 5.1.1.1 said: 550 5.1.1 no": "5.1.1",
+		"from 10.5.1.1":                   "",
+		"(#5.1.1)":                        "5.1.1",
+		"5.7.708 Service unavailable":     "5.7.708",
+	} {
+		if got := enhancedStatus(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package bounce
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Listener is anshin's bounce SMTP receiver: the MTA of the bounce domain
+// relays what arrives for VERP return paths to it. It accepts mail only
+// for return paths whose signature verifies, refusing everything else at
+// RCPT, and applies each message through the Handler.
+type Listener struct {
+	Handler  *Handler
+	Log      *slog.Logger
+	Domain   string // greeting name
+	MaxBytes int64  // largest message accepted (SIZE)
+	MaxConns int    // connections served at once; more wait in the kernel's backlog
+	Timeout  time.Duration
+
+	mu  sync.Mutex
+	srv *smtp.Server
+}
+
+// Serve answers SMTP on ln until Shutdown.
+func (l *Listener) Serve(ln net.Listener) error {
+	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &session{l: l, peer: c.Conn().RemoteAddr().String()}, nil
+	}))
+	s.Domain = l.Domain
+	s.MaxMessageBytes = l.MaxBytes
+	s.MaxRecipients = 50
+	s.MaxLineLength = 4000
+	s.ReadTimeout, s.WriteTimeout = l.Timeout, l.Timeout
+	s.ErrorLog = slogAdapter{l.Log}
+	l.mu.Lock()
+	l.srv = s
+	l.mu.Unlock()
+	err := s.Serve(&limitListener{Listener: ln, sem: make(chan struct{}, max(1, l.MaxConns))})
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting and waits for the sessions under way.
+func (l *Listener) Shutdown(ctx context.Context) error {
+	l.mu.Lock()
+	s := l.srv
+	l.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	return s.Shutdown(ctx)
+}
+
+type session struct {
+	l     *Listener
+	peer  string
+	rcpts []string // verified VERP return paths
+}
+
+func (s *session) Reset()        { s.rcpts = nil }
+func (s *session) Logout() error { return nil }
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error { return nil }
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if _, err := s.l.Handler.Verify(to); err != nil {
+		s.l.Log.Warn("bounce smtp: recipient refused", "rcpt", to, "peer", s.peer)
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such bounce address"}
+	}
+	s.rcpts = append(s.rcpts, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err // too large: go-smtp answers 552
+	}
+	for _, rcpt := range s.rcpts {
+		if _, err := s.l.Handler.Message(context.Background(), rcpt, raw); err != nil && !errors.Is(err, ErrForged) {
+			s.l.Log.Error("bounce smtp: applying failed", "rcpt", rcpt, "err", err)
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+		}
+	}
+	return nil
+}
+
+// limitListener serves at most cap(sem) connections at once.
+type limitListener struct {
+	net.Listener
+	sem chan struct{}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	l.sem <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.sem })}, nil
+}
+
+type limitConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}
+
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Printf(format string, v ...any) {
+	a.l.Warn("bounce smtp", "msg", strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
+func (a slogAdapter) Println(v ...any) {
+	var b bytes.Buffer
+	for i, x := range v {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(fmt.Sprintf("%v", x))
+	}
+	a.l.Warn("bounce smtp", "msg", b.String())
+}

@@ -1,0 +1,247 @@
+// Package bounce reads what comes back to anshin's VERP return paths —
+// delivery status notifications (RFC 3464), the non-standard bounces of
+// large mail systems, auto-replies and feedback reports — and decides per
+// recipient whether the address is gone for good, failing for now, or
+// nothing the message says is about the address. It also applies that to
+// the store (Handler) and receives bounces over SMTP (Listener).
+package bounce
+
+import (
+	"net/mail"
+	"strings"
+)
+
+// Kind is what a message is.
+type Kind string
+
+const (
+	KindBounce    Kind = "bounce"     // a failure (or delay) notice
+	KindAutoReply Kind = "auto_reply" // vacation, out-of-office, autoresponder
+	KindFeedback  Kind = "feedback"   // an ARF complaint report
+	KindOther     Kind = "other"      // nothing recognized
+)
+
+// Recipient is a failed recipient a bounce names, with its verdict.
+type Recipient struct {
+	Address string `json:"address"`
+	Verdict
+}
+
+// Report is the parse of one message.
+type Report struct {
+	Kind       Kind        `json:"kind"`
+	Format     string      `json:"format"` // dsn, qmail, exim, postfix, exchange, gmail, yahoo, japanese, text, arf, auto_reply
+	Recipients []Recipient `json:"recipients"`
+	// text is the failure text of a non-standard bounce, consulted for a
+	// recipient it does not head a block for.
+	text    string
+	blocks  map[string][]string
+	subject string
+	whole   *Verdict // the verdict of text, once computed
+}
+
+// Bounds on what one message may make the parser do.
+const (
+	maxRecipients  = 100       // recipients judged per message
+	maxFailureText = 128 << 10 // bytes of human-readable text judged
+)
+
+// Parse reads a message. It never fails and never panics: what cannot be
+// read is KindOther, which changes nothing.
+func Parse(raw []byte) *Report {
+	m := readMessage(raw)
+	r := &Report{Kind: KindOther, Format: "unknown", Recipients: []Recipient{}}
+	r.subject = headerText(m.header.Get("Subject"))
+
+	var dsn []dsnRecipient
+	var texts []string
+	for i := range m.parts {
+		p := &m.parts[i]
+		switch p.mediaType {
+		case "multipart/report":
+			if strings.EqualFold(p.params["report-type"], "feedback-report") {
+				r.Kind, r.Format = KindFeedback, "arf"
+				return r
+			}
+		case "message/feedback-report":
+			r.Kind, r.Format = KindFeedback, "arf"
+			return r
+		case "message/delivery-status", "message/global-delivery-status":
+			dsn = append(dsn, parseDeliveryStatus(p.text())...)
+		case "text/plain", "text/html", "":
+			texts = append(texts, p.text())
+		}
+	}
+	joined := strings.Join(texts, "\n")
+	if len(joined) > maxFailureText {
+		joined = joined[:maxFailureText]
+	}
+	text := failureText(joined)
+
+	if len(dsn) > 0 {
+		r.Kind, r.Format = KindBounce, "dsn"
+		_, blocks := textBlocks(text)
+		for _, d := range dsn[:min(len(dsn), maxRecipients)] {
+			addr := d.final
+			if addr == "" {
+				addr = d.original
+			}
+			v := classify(d.status, d.action, d.diagnostic)
+			if v.Class == None && v.Reason == ReasonUndetermined && d.action != "delayed" {
+				// A bare 5.0.0: the human-readable part may say more.
+				if b := blocks[addr]; len(b) > 0 {
+					if tv := classify("", d.action, strings.Join(b, "\n")); tv.Class != None || tv.Reason == ReasonPolicy {
+						tv.Status = v.Status
+						v = tv
+					}
+				}
+			}
+			r.Recipients = append(r.Recipients, Recipient{Address: addr, Verdict: v})
+			if d.original != "" && d.original != addr {
+				r.Recipients = append(r.Recipients, Recipient{Address: d.original, Verdict: v})
+			}
+		}
+		return r
+	}
+
+	if !looksLikeBounce(m.header, r.subject, text) {
+		if isAutoReply(m.header, r.subject) {
+			r.Kind, r.Format = KindAutoReply, "auto_reply"
+		}
+		return r
+	}
+	r.Kind, r.Format = KindBounce, textFormat(text)
+	r.text = text
+	_, r.blocks = textBlocks(text)
+	for _, a := range strings.Split(m.header.Get("X-Failed-Recipients"), ",") {
+		if a = strings.ToLower(strings.Trim(strings.TrimSpace(a), "<>")); a != "" && r.blocks[a] == nil {
+			r.blocks[a] = []string{}
+		}
+	}
+	for addr, b := range r.blocks {
+		if len(r.Recipients) == maxRecipients {
+			break
+		}
+		r.Recipients = append(r.Recipients, Recipient{Address: addr, Verdict: r.textVerdict(addr, b)})
+	}
+	return r
+}
+
+func (r *Report) textVerdict(addr string, blocks []string) Verdict {
+	t := strings.Join(blocks, "\n")
+	if strings.TrimSpace(strings.ReplaceAll(t, addr, "")) == "" || len(r.blocks) == 1 {
+		// A bare address line (Exim, Office 365) or the only recipient:
+		// the reason is in the rest of the text, judged once.
+		if r.whole == nil {
+			v := classify("", "", r.text)
+			r.whole = &v
+		}
+		return *r.whole
+	}
+	return classify("", "", t)
+}
+
+// For is the verdict for the delivery's own recipient. A bounce that
+// names recipients but not this one says nothing about it.
+func (r *Report) For(address string) Verdict {
+	address = strings.ToLower(strings.TrimSpace(address))
+	switch r.Kind {
+	case KindAutoReply:
+		return Verdict{Class: None, Reason: ReasonAutoReply}
+	case KindFeedback:
+		return Verdict{Class: None, Reason: ReasonFeedback}
+	case KindOther:
+		return Verdict{Class: None, Reason: ReasonNotBounce}
+	}
+	for _, rc := range r.Recipients {
+		if rc.Address == address {
+			return rc.Verdict
+		}
+	}
+	if b, ok := r.blocks[address]; ok {
+		return r.textVerdict(address, b)
+	}
+	if len(r.Recipients) > 0 || r.Format == "dsn" {
+		return Verdict{Class: None, Reason: ReasonOtherRecipient}
+	}
+	// No recipient named: the VERP address says which delivery bounced,
+	// so the whole failure text is about its one recipient.
+	return classify("", "", r.text)
+}
+
+// looksLikeBounce requires a sign that a mail system, not a person or an
+// autoresponder, wrote the message.
+func looksLikeBounce(h mail.Header, subject, text string) bool {
+	if h.Get("X-Failed-Recipients") != "" {
+		return true
+	}
+	if rp := strings.TrimSpace(h.Get("Return-Path")); rp == "<>" {
+		return true
+	}
+	from := strings.ToLower(h.Get("From"))
+	for _, s := range []string{"mailer-daemon", "postmaster", "mail delivery", "mail-daemon", "mailer_daemon", "microsoftexchange"} {
+		if strings.Contains(from, s) {
+			return true
+		}
+	}
+	subj := strings.ToLower(subject)
+	for _, s := range []string{"undeliver", "undelivered", "delivery status notification", "delivery failure", "failure notice",
+		"mail delivery failed", "returned mail", "delivery failed", "could not be delivered", "mail system error", "non-delivery",
+		"配信不能", "配送不能", "配信エラー", "配送エラー", "未配達", "送信エラー", "エラーメール", "届きませんでした", "配信できません", "配送できません"} {
+		if strings.Contains(subj, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isAutoReply recognizes vacation and out-of-office replies (RFC 3834 and
+// the headers and subjects common systems use).
+func isAutoReply(h mail.Header, subject string) bool {
+	as := strings.ToLower(h.Get("Auto-Submitted"))
+	if strings.HasPrefix(as, "auto-replied") || strings.HasPrefix(as, "auto-generated") {
+		return true
+	}
+	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Vacation"} {
+		if h.Get(k) != "" {
+			return true
+		}
+	}
+	if p := strings.ToLower(h.Get("Precedence")); p == "auto_reply" {
+		return true
+	}
+	subj := strings.ToLower(subject)
+	for _, s := range []string{"out of office", "out of the office", "automatic reply", "auto reply", "auto-reply", "autoreply",
+		"auto response", "autoresponse", "vacation", "away from", "自動応答", "自動返信", "自動送信", "不在", "休暇", "外出"} {
+		if strings.Contains(subj, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// textFormat names the family of a non-standard bounce, for logs and the
+// corpus test.
+func textFormat(t string) string {
+	l := strings.ToLower(t)
+	switch {
+	case strings.Contains(l, "qmail-send program") || strings.Contains(l, "does not like recipient"):
+		return "qmail"
+	case strings.Contains(l, "this message was created automatically by mail delivery software"):
+		return "exim"
+	case strings.Contains(l, "this is the mail system at host"):
+		return "postfix"
+	case strings.Contains(l, "remote server returned") || strings.Contains(l, "couldn't be delivered") || strings.Contains(l, "delivery has failed to these recipients"):
+		return "exchange"
+	case strings.Contains(l, "google") || strings.Contains(l, "gmail"):
+		return "gmail"
+	case strings.Contains(l, "yahoo"):
+		return "yahoo"
+	}
+	for _, r := range t {
+		if r >= 0x3040 && r <= 0x30ff || r >= 0x4e00 && r <= 0x9fff {
+			return "japanese"
+		}
+	}
+	return "text"
+}

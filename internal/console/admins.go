@@ -1,0 +1,415 @@
+package console
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/provision"
+)
+
+const maxName = 100
+
+// AdminEntry is one row of 管理者設定.
+type AdminEntry struct {
+	LoginID        string `json:"login_id"`
+	Name           string `json:"name"`
+	Role           string `json:"role"`
+	Email          string `json:"email"`
+	MailDisabled   bool   `json:"mail_notification_disabled"`
+	FirstLoginDone bool   `json:"first_login_done"`
+	Self           bool   `json:"self"`
+}
+
+func entry(a *anshin.Administrator, off map[string]bool, self string) AdminEntry {
+	return AdminEntry{LoginID: a.LoginID, Name: a.Name, Role: string(a.Role), Email: a.Email,
+		MailDisabled:   a.Email != "" && off[strings.ToLower(a.Email)],
+		FirstLoginDone: !a.NeedsInitialPassword(), Self: a.AccountID == self}
+}
+
+// Administrators lists the actor's group's administrators.
+func (s *Service) Administrators(ctx context.Context, a Actor) ([]AdminEntry, error) {
+	out := []AdminEntry{}
+	err := s.store.View(ctx, func(tx anshin.Tx) error {
+		if _, err := me(tx, a); err != nil {
+			return err
+		}
+		list, err := tx.GroupAdministrators(a.GroupID)
+		if err != nil {
+			return err
+		}
+		var addrs []string
+		for _, adm := range list {
+			if adm.Email != "" {
+				addrs = append(addrs, adm.Email)
+			}
+		}
+		off, err := tx.Suppressed(addrs)
+		if err != nil {
+			return err
+		}
+		for _, adm := range list {
+			out = append(out, entry(adm, off, a.AccountID))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Administrator returns one administrator of the actor's group.
+func (s *Service) Administrator(ctx context.Context, a Actor, loginID string) (AdminEntry, error) {
+	var out AdminEntry
+	err := s.store.View(ctx, func(tx anshin.Tx) error {
+		if _, err := me(tx, a); err != nil {
+			return err
+		}
+		adm, _, err := target(tx, a.GroupID, loginID)
+		if err != nil {
+			return err
+		}
+		var off map[string]bool
+		if adm.Email != "" {
+			if off, err = tx.Suppressed([]string{adm.Email}); err != nil {
+				return err
+			}
+		}
+		out = entry(adm, off, a.AccountID)
+		return nil
+	})
+	return out, err
+}
+
+// NewAdmin is what the representative enters to add an administrator.
+type NewAdmin struct {
+	LoginID         string `json:"login_id"`
+	Name            string `json:"name"`
+	Email           string `json:"email"`
+	Role            string `json:"role"` // only "admin"; empty means admin
+	InitialPassword string `json:"initial_password"`
+}
+
+// AdminEdit is what 管理者を編集する changes.
+type AdminEdit struct {
+	Name  string `json:"name"`
+	Email string `json:"email"` // empty: no administrator e-mail
+}
+
+func checkName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", anshin.FieldError("name", "the name is required")
+	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "", anshin.FieldError("name", "the name must not contain control characters")
+	case utf8.RuneCountInString(s) > maxName:
+		return "", anshin.FieldError("name", "the name must be at most %d characters", maxName)
+	}
+	return s, nil
+}
+
+func checkOptionalEmail(field, s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	return provision.CheckEmail(field, s)
+}
+
+func (in NewAdmin) validate() (NewAdmin, error) {
+	out := in
+	var err error
+	if out.LoginID, err = provision.NormalizeLoginID(in.LoginID); err != nil {
+		return out, err
+	}
+	if out.Name, err = checkName(in.Name); err != nil {
+		return out, err
+	}
+	if out.Email, err = checkOptionalEmail("email", in.Email); err != nil {
+		return out, err
+	}
+	switch in.Role {
+	case "", string(anshin.RoleAdmin):
+		out.Role = string(anshin.RoleAdmin)
+	default:
+		return out, anshin.FieldError("role", `the role must be "admin": a group has exactly one representative`)
+	}
+	if in.InitialPassword == "" {
+		return out, anshin.FieldError("initial_password", "the initial authentication password is required")
+	}
+	if err := provision.CheckInitialPassword("initial_password", in.InitialPassword); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func representativeOnly(me *anshin.Administrator, what string) error {
+	if me.Role != anshin.RoleRepresentative {
+		return forbidden("only the representative administrator may %s", what)
+	}
+	return nil
+}
+
+// AddAdministrator registers an existing account as an admin of the
+// actor's group with an initial authentication password; the first login
+// stays pending until that password is given.
+func (s *Service) AddAdministrator(ctx context.Context, a Actor, in NewAdmin) error {
+	in, err := in.validate()
+	if err != nil {
+		return err
+	}
+	// Check the role before spending a hash on a request that must fail.
+	if err := s.store.View(ctx, func(tx anshin.Tx) error {
+		m, err := me(tx, a)
+		if err != nil {
+			return err
+		}
+		return representativeOnly(m, "add administrators")
+	}); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, in.InitialPassword)
+	if err != nil {
+		return err
+	}
+	queued := 0
+	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		m, err := me(tx, a)
+		if err != nil {
+			return err
+		}
+		if err := representativeOnly(m, "add administrators"); err != nil {
+			return err
+		}
+		acct, err := tx.AccountByLoginID(in.LoginID)
+		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
+			return anshin.FieldError("login_id", "no account has this login ID")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Administrator(a.GroupID, acct.ID); err == nil {
+			return &anshin.Error{Code: anshin.ECodeConflict, Field: "login_id", Message: "this account already administers the group"}
+		} else if anshin.ErrorCode(err) != anshin.ECodeNotFound {
+			return err
+		}
+		g, err := tx.Group(a.GroupID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		adm := &anshin.Administrator{GroupID: a.GroupID, AccountID: acct.ID, Role: anshin.RoleAdmin, Name: in.Name, Email: in.Email,
+			InitialPasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+		if err := tx.PutAdministrator(adm); err != nil {
+			return err
+		}
+		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_added", reach(adm, acct), orgName(g), g.ManagementNumber)...); err != nil {
+			return err
+		}
+		return s.audit(tx, a, "admin_added", map[string]any{"login_id": in.LoginID, "name": in.Name, "email": in.Email, "role": adm.Role})
+	})
+	s.wake(err, queued)
+	return err
+}
+
+func (s *Service) wake(err error, queued int) {
+	if err == nil && queued > 0 {
+		s.notify()
+	}
+}
+
+func orgName(g *anshin.ContractGroup) string {
+	if g.CLOMO != nil {
+		return g.CLOMO.OrganizationName
+	}
+	return g.ManagementNumber
+}
+
+// UpdateAdministrator changes an administrator's name and e-mail. The
+// affected administrator is told at the old address and the new one, so a
+// changed address cannot go unnoticed.
+func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID string, in AdminEdit) error {
+	name, err := checkName(in.Name)
+	if err != nil {
+		return err
+	}
+	email, err := checkOptionalEmail("email", in.Email)
+	if err != nil {
+		return err
+	}
+	queued := 0
+	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		m, err := me(tx, a)
+		if err != nil {
+			return err
+		}
+		t, acct, err := target(tx, a.GroupID, loginID)
+		if err != nil {
+			return err
+		}
+		if m.Role != anshin.RoleRepresentative && t.AccountID != m.AccountID {
+			return forbidden("an admin may edit only their own name and e-mail")
+		}
+		var changed []string
+		if t.Name != name {
+			changed = append(changed, "name")
+		}
+		if t.Email != email {
+			changed = append(changed, "email")
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		g, err := tx.Group(a.GroupID)
+		if err != nil {
+			return err
+		}
+		old := t.Email
+		t.Name, t.Email, t.UpdatedAt = name, email, s.now()
+		if err := tx.PutAdministrator(t); err != nil {
+			return err
+		}
+		what := strings.Join(changed, ", ")
+		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_updated", reach(t, acct, old), g.ManagementNumber, what)...); err != nil {
+			return err
+		}
+		return s.audit(tx, a, "admin_updated", map[string]any{"login_id": t.LoginID, "changed": changed, "name": name, "email": email, "old_email": old})
+	})
+	s.wake(err, queued)
+	return err
+}
+
+// ClearMailState clears メール通知不可 of an administrator's e-mail.
+func (s *Service) ClearMailState(ctx context.Context, a Actor, loginID string) error {
+	queued := 0
+	err := s.store.Update(ctx, func(tx anshin.Tx) error {
+		if _, err := me(tx, a); err != nil {
+			return err
+		}
+		t, _, err := target(tx, a.GroupID, loginID)
+		if err != nil {
+			return err
+		}
+		if t.Email == "" {
+			return anshin.FieldError("email", "the administrator has no e-mail address")
+		}
+		off, err := tx.Suppressed([]string{t.Email})
+		if err != nil {
+			return err
+		}
+		if !off[strings.ToLower(t.Email)] {
+			return &anshin.Error{Code: anshin.ECodeConflict, Field: "email", Message: "the address is not in the mail notification disabled state"}
+		}
+		if err := tx.DeleteSuppression(t.Email); err != nil {
+			return err
+		}
+		g, err := tx.Group(a.GroupID)
+		if err != nil {
+			return err
+		}
+		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "mail_state_cleared", []string{t.Email}, g.ManagementNumber, t.Email)...); err != nil {
+			return err
+		}
+		return s.audit(tx, a, "mail_state_cleared", map[string]any{"login_id": t.LoginID, "address": t.Email})
+	})
+	s.wake(err, queued)
+	return err
+}
+
+// DeleteAdministrator removes an admin from the actor's group. Their
+// sessions in the group end at their next request, when the membership
+// check fails.
+func (s *Service) DeleteAdministrator(ctx context.Context, a Actor, loginID string) error {
+	queued := 0
+	err := s.store.Update(ctx, func(tx anshin.Tx) error {
+		m, err := me(tx, a)
+		if err != nil {
+			return err
+		}
+		if err := representativeOnly(m, "delete administrators"); err != nil {
+			return err
+		}
+		t, acct, err := target(tx, a.GroupID, loginID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case t.AccountID == m.AccountID:
+			return forbidden("you cannot delete yourself")
+		case t.Role == anshin.RoleRepresentative:
+			return forbidden("the representative administrator cannot be deleted")
+		}
+		if err := tx.DeleteAdministrator(a.GroupID, t.AccountID); err != nil {
+			return err
+		}
+		g, err := tx.Group(a.GroupID)
+		if err != nil {
+			return err
+		}
+		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_deleted", reach(t, acct), g.ManagementNumber)...); err != nil {
+			return err
+		}
+		return s.audit(tx, a, "admin_deleted", map[string]any{"login_id": t.LoginID, "name": t.Name})
+	})
+	s.wake(err, queued)
+	return err
+}
+
+// ResetInitialPassword gives an admin a new initial authentication
+// password: their first login to the group is pending again and the
+// failure count and lock are cleared.
+func (s *Service) ResetInitialPassword(ctx context.Context, a Actor, loginID, password string) error {
+	if password == "" {
+		return anshin.FieldError("initial_password", "the initial authentication password is required")
+	}
+	if err := provision.CheckInitialPassword("initial_password", password); err != nil {
+		return err
+	}
+	if err := s.store.View(ctx, func(tx anshin.Tx) error {
+		m, err := me(tx, a)
+		if err != nil {
+			return err
+		}
+		return representativeOnly(m, "reset initial authentication passwords")
+	}); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	queued := 0
+	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		m, err := me(tx, a)
+		if err != nil {
+			return err
+		}
+		if err := representativeOnly(m, "reset initial authentication passwords"); err != nil {
+			return err
+		}
+		t, acct, err := target(tx, a.GroupID, loginID)
+		if err != nil {
+			return err
+		}
+		if t.Role == anshin.RoleRepresentative {
+			return forbidden("the representative administrator has no initial authentication password")
+		}
+		t.InitialPasswordHash, t.FirstLoginDone, t.InitialPasswordFails = hash, false, 0
+		t.InitialPasswordLocked = time.Time{}
+		t.UpdatedAt = s.now()
+		if err := tx.PutAdministrator(t); err != nil {
+			return err
+		}
+		g, err := tx.Group(a.GroupID)
+		if err != nil {
+			return err
+		}
+		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "initial_password_reset", reach(t, acct), g.ManagementNumber)...); err != nil {
+			return err
+		}
+		return s.audit(tx, a, "initial_password_reset", map[string]any{"login_id": t.LoginID})
+	})
+	s.wake(err, queued)
+	return err
+}

@@ -1,0 +1,129 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	neturl "net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/store/sqlstore"
+	"github.com/anshin/anshin/internal/store/storetest"
+	"github.com/anshin/anshin/internal/testenv"
+)
+
+func TestPostgresConformance(t *testing.T) {
+	admin := testenv.Require(t, testenv.PostgresURL)
+	storetest.Run(t, func(t *testing.T) anshin.Store {
+		return openMigrated(t, storetest.PostgresDatabase(t, admin))
+	})
+}
+
+// Instances that start together migrate one after the other.
+func TestPostgresConcurrentMigrate(t *testing.T) {
+	url := storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL))
+	var wg sync.WaitGroup
+	applied := make([]int, 4)
+	errs := make([]error, 4)
+	for i := range 4 {
+		wg.Go(func() {
+			db, err := sqlstore.Open(url)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer db.Close()
+			applied[i], errs[i] = db.Migrate(context.Background())
+		})
+	}
+	wg.Wait()
+	migrated := 0
+	for i := range 4 {
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+		if applied[i] > 0 {
+			migrated++
+		}
+	}
+	// The first to hold the lock applies them all; the others find them applied.
+	if migrated != 1 {
+		t.Fatalf("migrations applied per instance: %v", applied)
+	}
+}
+
+// A server that does not answer is a clear error at start, without the
+// password.
+func TestPostgresUnreachable(t *testing.T) {
+	_, err := sqlstore.Open("postgres://anshin:s3cret-pw@127.0.0.1:1/anshin?sslmode=disable&connect_timeout=2")
+	if err == nil {
+		t.Fatal("Open of an unreachable server succeeded")
+	}
+	if !strings.Contains(err.Error(), "cannot connect to PostgreSQL at 127.0.0.1:1") || strings.Contains(err.Error(), "s3cret-pw") {
+		t.Fatalf("error: %v", err)
+	}
+}
+
+// A value PostgreSQL cannot hold (a NUL byte) is bad input, not a crash.
+func TestPostgresBadValueIsInvalidRequest(t *testing.T) {
+	db := openMigrated(t, storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL)))
+	err := db.Update(context.Background(), func(tx anshin.Tx) error {
+		return tx.PutSuppression(&anshin.Suppression{Address: "a\x00b@example.jp", Reason: "x"})
+	})
+	if anshin.ErrorCode(err) != anshin.ECodeInvalidRequest {
+		t.Fatalf("error %v, want invalid_request", err)
+	}
+}
+
+// Connections the server drops (a restart, a failover) are replaced: the
+// pool checks a connection that sat idle before handing it out again.
+func TestPostgresReconnects(t *testing.T) {
+	admin := testenv.Require(t, testenv.PostgresURL)
+	url := storetest.PostgresDatabase(t, admin)
+	db := openMigrated(t, url)
+	ctx := context.Background()
+	put := func(id string) error {
+		return db.Update(ctx, func(tx anshin.Tx) error {
+			return tx.PutSuppression(&anshin.Suppression{Address: id + "@example.jp", Reason: "test"})
+		})
+	}
+	if err := put("before"); err != nil {
+		t.Fatal(err)
+	}
+	adm, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	var killed int
+	err = adm.QueryRow(`SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+		dbName(t, url)).Scan(&killed)
+	if err != nil || killed == 0 {
+		t.Fatalf("terminated %d connections: %v", killed, err)
+	}
+	time.Sleep(1500 * time.Millisecond) // idle long enough for the pool to check the connection
+	if err := put("after"); err != nil {
+		t.Fatalf("update after the connections dropped: %v", err)
+	}
+	err = db.View(ctx, func(tx anshin.Tx) error {
+		got, err := tx.Suppressed([]string{"before@example.jp", "after@example.jp"})
+		if err == nil && len(got) != 2 {
+			t.Errorf("suppressed: %v", got)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func dbName(t *testing.T, url string) string {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(u.Path, "/")
+}
