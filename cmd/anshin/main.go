@@ -1,5 +1,5 @@
 // Command anshin is the administrator console server and its tools:
-// serve, migrate and the operator provisioning commands.
+// serve, migrate, bounce ingest and the operator provisioning commands.
 package main
 
 import (

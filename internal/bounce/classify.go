@@ -48,8 +48,11 @@ type Verdict struct {
 
 var (
 	enhancedRE = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
-	replyRE    = regexp.MustCompile(`(?:^|[^\d.])([245])\d\d(?:[ -]|$)`)
-	spaceRE    = regexp.MustCompile(`\s+`)
+	// An SMTP reply code where servers and bounce writers put one: at the
+	// start of a line, or after "said:", "returned", "error", ";", a quote or
+	// a parenthesis — not any three digits in the text.
+	replyRE = regexp.MustCompile(`(?m)(?:^|said:|returned|error:|reply:|[;'"(])\s*([245])\d\d(?:[ :-]|$)`)
+	spaceRE = regexp.MustCompile(`\s+`)
 )
 
 // enhancedStatus finds the first enhanced status code (RFC 3463) in s,
@@ -142,7 +145,7 @@ func classify(status, action, diagnostic string) Verdict {
 		klass, subject, detail = p[0], p[1], p[2]
 	}
 	if klass == "" {
-		if m := replyRE.FindStringSubmatch(text); m != nil {
+		if m := replyRE.FindStringSubmatch(strings.ToLower(diagnostic)); m != nil {
 			klass = m[1]
 		}
 	}

@@ -30,6 +30,9 @@ func TestClassify(t *testing.T) {
 		{"", "", "一時的にホストが見つかりません。しばらくしてから再送してください", Transient, ReasonTemporary},
 		{"", "", "受信拒否設定により配信できませんでした（宛先不明ではありません）", None, ReasonPolicy},
 		{"", "", "", None, ReasonUndetermined},
+		{"", "", "Remote host said:\n452 mailbox full", Transient, ReasonTemporary},
+		{"", "", "your message of 400 KB: mailbox full", Permanent, ReasonMailboxFull},
+		{"", "", "sent to 200 recipients; the recipient's mailbox is full", Permanent, ReasonMailboxFull},
 	} {
 		v := classify(c.status, c.action, c.diagnostic)
 		if v.Class != c.class || v.Reason != c.reason {
@@ -48,5 +51,27 @@ func TestEnhancedStatusSkipsIPAddresses(t *testing.T) {
 		if got := enhancedStatus(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
+	}
+}
+
+// An address line alone, in any case, takes its reason from the rest of
+// the text when it is the only recipient, and from the text before the
+// first address when there are several: never from another's block.
+func TestBareAddressLines(t *testing.T) {
+	head := "Return-Path: <>\nFrom: Mailer-Daemon@mx.example.jp\nSubject: Mail delivery failed\n\n"
+	one := head + "The following address failed:\n\n  Taro@Example.JP\n\nreason: user unknown\n"
+	if v := Parse([]byte(one)).For("taro@example.jp"); v.Class != Permanent || v.Reason != ReasonNoSuchUser {
+		t.Errorf("only recipient: %s (%s)", v.Class, v.Reason)
+	}
+	two := head + "The following address(es) failed:\n\n  Taro@Example.JP\n\n  Jiro@Example.JP\n    550 5.7.1 relaying denied\n\nuser unknown\n"
+	if v := Parse([]byte(two)).For("taro@example.jp"); v.Class != None || v.Reason != ReasonUndetermined {
+		t.Errorf("taro among two: %s (%s)", v.Class, v.Reason)
+	}
+	if v := Parse([]byte(two)).For("jiro@example.jp"); v.Class != None || v.Reason != ReasonPolicy {
+		t.Errorf("jiro: %s (%s)", v.Class, v.Reason)
+	}
+	all := head + "None of these mailboxes exist any more (user unknown):\n\n  taro@example.jp\n  jiro@example.jp\n"
+	if v := Parse([]byte(all)).For("taro@example.jp"); v.Class != Permanent {
+		t.Errorf("preamble about all: %s (%s)", v.Class, v.Reason)
 	}
 }

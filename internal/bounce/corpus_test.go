@@ -42,6 +42,7 @@ var corpus = []struct {
 	{"dsn_original_recipient_alias.eml", "taro@example.jp", KindBounce, Permanent, ReasonMailboxDisabled},
 	{"dsn_delivered_success.eml", "taro@example.jp", KindBounce, None, ReasonDelivered},
 	{"dsn_japanese_human_part.eml", "taro@example.ne.jp", KindBounce, Permanent, ReasonNoSuchUser},
+	{"dsn_441_connection_refused_delayed.eml", "taro@example.jp", KindBounce, Transient, ReasonDelayed},
 
 	// Non-standard families.
 	{"qmail_no_mailbox.eml", "taro@example.jp", KindBounce, Permanent, ReasonNoSuchUser},
@@ -57,6 +58,7 @@ var corpus = []struct {
 	{"exchange_o365_recipient_not_found.eml", "taro@contoso.example", KindBounce, Permanent, ReasonNoSuchUser},
 	{"exchange_o365_blocked_ip.eml", "taro@contoso.example", KindBounce, None, ReasonPolicy},
 	{"exchange_legacy_mailbox_full.eml", "taro@corp.example.jp", KindBounce, Permanent, ReasonMailboxFull},
+	{"exchange_ja_outlook_not_found.eml", "taro@contoso.example", KindBounce, Permanent, ReasonNoSuchUser},
 	{"gmail_text_does_not_exist.eml", "taro@gmail.example", KindBounce, Permanent, ReasonNoSuchUser},
 	{"gmail_text_disabled.eml", "taro@gmail.example", KindBounce, Permanent, ReasonMailboxDisabled},
 	{"yahoo_dd_no_account.eml", "taro@yahoo.example", KindBounce, Permanent, ReasonNoSuchUser},
@@ -65,6 +67,7 @@ var corpus = []struct {
 	// Japanese carriers and ISPs, in ISO-2022-JP, Shift_JIS, UTF-8 and HTML.
 	{"jp_carrier_user_unknown_iso2022jp.eml", "taro@docomo.example.ne.jp", KindBounce, Permanent, ReasonNoSuchUser},
 	{"jp_carrier_quota_sjis.eml", "taro@ezweb.example.ne.jp", KindBounce, Permanent, ReasonMailboxFull},
+	{"jp_carrier_au_style_user_unknown_sjis.eml", "taro@ezweb.example.ne.jp", KindBounce, Permanent, ReasonNoSuchUser},
 	{"jp_carrier_reject_iso2022jp.eml", "taro@softbank.example.ne.jp", KindBounce, None, ReasonPolicy},
 	{"jp_isp_domain_base64.eml", "taro@nodomain.example.jp", KindBounce, Permanent, ReasonNoSuchDomain},
 	{"jp_isp_temporary_sjis.eml", "taro@example.ne.jp", KindBounce, Transient, ReasonTemporary},

@@ -29,6 +29,7 @@ type Listener struct {
 
 	mu  sync.Mutex
 	srv *smtp.Server
+	ln  *limitListener
 }
 
 // Serve answers SMTP on ln until Shutdown.
@@ -42,25 +43,31 @@ func (l *Listener) Serve(ln net.Listener) error {
 	s.MaxLineLength = 4000
 	s.ReadTimeout, s.WriteTimeout = l.Timeout, l.Timeout
 	s.ErrorLog = slogAdapter{l.Log}
+	lim := &limitListener{Listener: ln, sem: make(chan struct{}, max(1, l.MaxConns)), conns: map[*limitConn]bool{}, closed: make(chan struct{})}
 	l.mu.Lock()
-	l.srv = s
+	l.srv, l.ln = s, lim
 	l.mu.Unlock()
-	err := s.Serve(&limitListener{Listener: ln, sem: make(chan struct{}, max(1, l.MaxConns))})
+	err := s.Serve(lim)
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
 	return err
 }
 
-// Shutdown stops accepting and waits for the sessions under way.
+// Shutdown stops accepting and waits for the sessions under way; when ctx
+// ends first, it closes the connections still open.
 func (l *Listener) Shutdown(ctx context.Context) error {
 	l.mu.Lock()
-	s := l.srv
+	s, lim := l.srv, l.ln
 	l.mu.Unlock()
 	if s == nil {
 		return nil
 	}
-	return s.Shutdown(ctx)
+	err := s.Shutdown(ctx)
+	if err != nil {
+		lim.closeAll()
+	}
+	return err
 }
 
 type session struct {
@@ -88,8 +95,10 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err // too large: go-smtp answers 552
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	for _, rcpt := range s.rcpts {
-		if _, err := s.l.Handler.Message(context.Background(), rcpt, raw); err != nil && !errors.Is(err, ErrForged) {
+		if _, err := s.l.Handler.Message(ctx, rcpt, raw); err != nil && !errors.Is(err, ErrForged) {
 			s.l.Log.Error("bounce smtp: applying failed", "rcpt", rcpt, "err", err)
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 		}
@@ -97,20 +106,56 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
-// limitListener serves at most cap(sem) connections at once.
+// limitListener serves at most cap(sem) connections at once and can close
+// those it handed out.
 type limitListener struct {
 	net.Listener
-	sem chan struct{}
+	sem    chan struct{}
+	closed chan struct{}
+	once   sync.Once
+	mu     sync.Mutex
+	conns  map[*limitConn]bool
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	l.sem <- struct{}{}
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
 	c, err := l.Listener.Accept()
 	if err != nil {
 		<-l.sem
 		return nil, err
 	}
-	return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.sem })}, nil
+	lc := &limitConn{Conn: c}
+	lc.release = sync.OnceFunc(func() {
+		l.mu.Lock()
+		delete(l.conns, lc)
+		l.mu.Unlock()
+		<-l.sem
+	})
+	l.mu.Lock()
+	l.conns[lc] = true
+	l.mu.Unlock()
+	return lc, nil
+}
+
+func (l *limitListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+func (l *limitListener) closeAll() {
+	l.mu.Lock()
+	list := make([]*limitConn, 0, len(l.conns))
+	for c := range l.conns {
+		list = append(list, c)
+	}
+	l.mu.Unlock()
+	for _, c := range list {
+		c.Close()
+	}
 }
 
 type limitConn struct {

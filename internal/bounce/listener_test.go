@@ -98,3 +98,77 @@ func TestListenerRefusesOversizedMessages(t *testing.T) {
 		t.Fatal("an oversized message was applied")
 	}
 }
+
+// With MaxConns connections open, the next one is not served (no
+// greeting) until one of them closes.
+func TestListenerConnectionLimit(t *testing.T) {
+	f := newFixture(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &Listener{Handler: f.handler, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Domain: testDomain,
+		MaxBytes: 1 << 20, MaxConns: 1, Timeout: 10 * time.Second}
+	go l.Serve(ln)
+	defer l.Shutdown(context.Background())
+	greeting := func(c net.Conn, wait time.Duration) string {
+		c.SetReadDeadline(time.Now().Add(wait))
+		buf := make([]byte, 512)
+		n, _ := c.Read(buf)
+		return string(buf[:n])
+	}
+	first, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := greeting(first, 10*time.Second); !strings.HasPrefix(g, "220 ") {
+		t.Fatalf("first connection: %q", g)
+	}
+	second, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if g := greeting(second, 300*time.Millisecond); g != "" {
+		t.Fatalf("a connection beyond the limit was served: %q", g)
+	}
+	first.Close()
+	if g := greeting(second, 10*time.Second); !strings.HasPrefix(g, "220 ") {
+		t.Fatalf("the waiting connection was not served after the first closed: %q", g)
+	}
+}
+
+// Shutdown ends even while an MTA keeps an idle connection open, and
+// closes that connection.
+func TestListenerShutdownClosesIdleConnections(t *testing.T) {
+	f := newFixture(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &Listener{Handler: f.handler, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Domain: testDomain,
+		MaxBytes: 1 << 20, MaxConns: 1, Timeout: time.Hour}
+	done := make(chan error, 1)
+	go func() { done <- l.Serve(ln) }()
+	idle, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	waiting, _ := net.Dial("tcp", ln.Addr().String()) // beyond the limit
+	if waiting != nil {
+		defer waiting.Close()
+	}
+	idle.SetReadDeadline(time.Now().Add(10 * time.Second))
+	idle.Read(make([]byte, 512))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	l.Shutdown(ctx)
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	idle.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := idle.Read(make([]byte, 512)); err != io.EOF {
+		t.Fatalf("the idle connection was left open: %v", err)
+	}
+}

@@ -34,10 +34,11 @@ type Report struct {
 	Recipients []Recipient `json:"recipients"`
 	// text is the failure text of a non-standard bounce, consulted for a
 	// recipient it does not head a block for.
-	text    string
-	blocks  map[string][]string
-	subject string
-	whole   *Verdict // the verdict of text, once computed
+	text     string
+	blocks   map[string][]string
+	subject  string
+	whole    *Verdict // the verdict of text, once computed
+	preamble string   // text before the first recipient's block
 }
 
 // Bounds on what one message may make the parser do.
@@ -112,7 +113,7 @@ func Parse(raw []byte) *Report {
 	}
 	r.Kind, r.Format = KindBounce, textFormat(text)
 	r.text = text
-	_, r.blocks = textBlocks(text)
+	r.preamble, r.blocks = textBlocks(text)
 	for _, a := range strings.Split(m.header.Get("X-Failed-Recipients"), ",") {
 		if a = strings.ToLower(strings.Trim(strings.TrimSpace(a), "<>")); a != "" && r.blocks[a] == nil {
 			r.blocks[a] = []string{}
@@ -129,7 +130,13 @@ func Parse(raw []byte) *Report {
 
 func (r *Report) textVerdict(addr string, blocks []string) Verdict {
 	t := strings.Join(blocks, "\n")
-	if strings.TrimSpace(strings.ReplaceAll(t, addr, "")) == "" || len(r.blocks) == 1 {
+	bare := strings.TrimSpace(strings.ReplaceAll(strings.ToLower(t), addr, "")) == ""
+	if bare && len(r.blocks) > 1 {
+		// A bare address line among several: what is said before the
+		// first address is about all of them; other blocks are not.
+		return classify("", "", r.preamble+"\n"+t)
+	}
+	if bare || len(r.blocks) == 1 {
 		// A bare address line (Exim, Office 365) or the only recipient:
 		// the reason is in the rest of the text, judged once.
 		if r.whole == nil {

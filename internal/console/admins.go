@@ -248,11 +248,14 @@ func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID stri
 		if err != nil {
 			return err
 		}
-		if m.Role != anshin.RoleRepresentative && t.AccountID != m.AccountID {
-			return forbidden("an admin may edit only their own name and e-mail")
-		}
 		var changed []string
 		if t.Name != name {
+			// SPEC §3 lets any administrator of the group fix another's
+			// e-mail (the remedy for メール通知不可); names stay with the
+			// representative and the administrator themselves.
+			if m.Role != anshin.RoleRepresentative && t.AccountID != m.AccountID {
+				return forbidden("an admin may change another administrator's e-mail, not their name")
+			}
 			changed = append(changed, "name")
 		}
 		if t.Email != email {

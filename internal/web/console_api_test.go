@@ -111,8 +111,18 @@ func TestConsoleAPIRoleRules(t *testing.T) {
 		wantError(t, ts.as(admin, http.MethodPut, "/api/v1/admins/"+demo.CarrierFreeID+"/initial-password",
 			map[string]string{"initial_password": "Abcd12345"}), http.StatusForbidden, "forbidden")
 		wantError(t, ts.as(admin, http.MethodPut, "/api/v1/admins/"+demo.MultiGroupID,
-			map[string]string{"name": "渡辺 健一", "email": "attacker@example.com"}), http.StatusForbidden, "forbidden")
+			map[string]string{"name": "別人", "email": "watanabe@example.co.jp"}), http.StatusForbidden, "forbidden")
 		wantMail(t, ts.notifications())
+	})
+
+	t.Run("an admin may change another administrator's e-mail (SPEC §3), told at both addresses", func(t *testing.T) {
+		r := ts.as(admin, http.MethodPut, "/api/v1/admins/"+demo.MultiGroupID,
+			map[string]string{"name": "渡辺 健一", "email": "kenichi.watanabe@example.co.jp"})
+		wantStatus(t, r, http.StatusOK)
+		wantMail(t, ts.notifications(), "watanabe@example.co.jp", "kenichi.watanabe@example.co.jp")
+		wantStatus(t, ts.as(admin, http.MethodPut, "/api/v1/admins/"+demo.MultiGroupID,
+			map[string]string{"name": "渡辺 健一", "email": "watanabe@example.co.jp"}), http.StatusOK)
+		ts.notifications()
 	})
 
 	t.Run("an admin edits their own name and e-mail", func(t *testing.T) {

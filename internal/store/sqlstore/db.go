@@ -242,9 +242,14 @@ func (s *DB) updateSQLite(ctx context.Context, fn func(anshin.Tx) error) (err er
 		return err
 	}
 	defer func() {
-		if err != nil {
-			// The rollback must run even when ctx was cancelled.
+		p := recover()
+		if err != nil || p != nil {
+			// The rollback must run even when ctx was cancelled, and when
+			// fn panicked: the connection is everybody's next writer.
 			(&tx{r: w.stmts, d: s.d, ctx: context.WithoutCancel(ctx)}).exec("ROLLBACK")
+		}
+		if p != nil {
+			panic(p)
 		}
 	}()
 	if err := fn(t); err != nil {
@@ -267,8 +272,12 @@ func (s *DB) updatePostgres(ctx context.Context, fn func(anshin.Tx) error) error
 	wait := pgBackoffBase
 	for attempt := 1; ; attempt++ {
 		retry, err := s.attemptPostgres(ctx, fn)
-		if err == nil || !retry || attempt == pgAttempts {
+		if err == nil || !retry {
 			return err
+		}
+		if attempt == pgAttempts {
+			// Contention this long is an overload: say so (503), not 500.
+			return &anshin.Error{Code: anshin.ECodeUnavailable, Message: fmt.Sprintf("the database is too busy: %d attempts lost to concurrent transactions", attempt)}
 		}
 		select {
 		case <-ctx.Done():
@@ -291,6 +300,14 @@ func (s *DB) attemptPostgres(ctx context.Context, fn func(anshin.Tx) error) (ret
 		}
 		return direct{sqlTx}, nil
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			if sqlTx != nil {
+				sqlTx.Rollback() // or the connection stays taken
+			}
+			panic(p)
+		}
+	}()
 	err = fn(t)
 	if sqlTx == nil {
 		return t.retry, err

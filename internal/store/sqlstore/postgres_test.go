@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	neturl "net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -126,4 +128,14 @@ func dbName(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimPrefix(u.Path, "/")
+}
+
+// storeURLs is a fresh SQLite file and, when the cluster is there, a fresh
+// PostgreSQL database.
+func storeURLs(t *testing.T) map[string]string {
+	urls := map[string]string{"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "anshin.db")}
+	if os.Getenv(testenv.PostgresURL) != "" || os.Getenv("CI") == "true" {
+		urls["postgres"] = storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL))
+	}
+	return urls
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/store/sqlstore"
@@ -46,5 +47,46 @@ func TestOpenRejectsOtherURLs(t *testing.T) {
 			db.Close()
 			t.Errorf("Open(%q) succeeded", url)
 		}
+	}
+}
+
+// A panicking transaction is rolled back and leaves the store usable: its
+// connection and its row locks are released.
+func TestPanicRollsBack(t *testing.T) {
+	for name, url := range storeURLs(t) {
+		t.Run(name, func(t *testing.T) {
+			db := openMigrated(t, url)
+			put := func(ctx context.Context, reason string) error {
+				return db.Update(ctx, func(tx anshin.Tx) error {
+					if err := tx.PutSuppression(&anshin.Suppression{Address: "a@example.jp", Reason: reason}); err != nil {
+						return err
+					}
+					if reason == "panic" {
+						panic("boom")
+					}
+					return nil
+				})
+			}
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Fatal("the panic did not reach the caller")
+					}
+				}()
+				put(context.Background(), "panic")
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a failsafe against a held lock
+			defer cancel()
+			if err := put(ctx, "kept"); err != nil {
+				t.Fatalf("update after the panic: %v", err)
+			}
+			db.View(ctx, func(tx anshin.Tx) error {
+				s, err := tx.SuppressionOf("a@example.jp")
+				if err != nil || s.Reason != "kept" {
+					t.Errorf("after the panic: %+v %v", s, err)
+				}
+				return nil
+			})
+		})
 	}
 }
