@@ -15,19 +15,47 @@ const maxName = 100
 
 // AdminEntry is one row of 管理者設定.
 type AdminEntry struct {
-	LoginID        string `json:"login_id"`
-	Name           string `json:"name"`
-	Role           string `json:"role"`
-	Email          string `json:"email"`
-	MailDisabled   bool   `json:"mail_notification_disabled"`
-	FirstLoginDone bool   `json:"first_login_done"`
-	Self           bool   `json:"self"`
+	LoginID      string `json:"login_id"`
+	Name         string `json:"name"`
+	Role         string `json:"role"`
+	Email        string `json:"email"`
+	MailDisabled bool   `json:"mail_notification_disabled"`
+	// DisabledAddresses are the addresses in that state: the administrator
+	// e-mail, or, without one, the account's contact e-mails it is mailed at.
+	DisabledAddresses []string `json:"disabled_addresses"`
+	FirstLoginDone    bool     `json:"first_login_done"`
+	Self              bool     `json:"self"`
 }
 
-func entry(a *anshin.Administrator, off map[string]bool, self string) AdminEntry {
+func entry(a *anshin.Administrator, disabled []string, self string) AdminEntry {
 	return AdminEntry{LoginID: a.LoginID, Name: a.Name, Role: string(a.Role), Email: a.Email,
-		MailDisabled:   a.Email != "" && off[strings.ToLower(a.Email)],
+		MailDisabled: len(disabled) > 0, DisabledAddresses: disabled,
 		FirstLoginDone: !a.NeedsInitialPassword(), Self: a.AccountID == self}
+}
+
+// disabledAddresses lists where the administrator is mailed (as keys and
+// notices go: the administrator e-mail, else the contact e-mails) that is
+// in the mail notification disabled state.
+func disabledAddresses(tx anshin.Tx, adm *anshin.Administrator) ([]string, error) {
+	var acct *anshin.Account
+	if adm.Email == "" {
+		var err error
+		if acct, err = tx.AccountByID(adm.AccountID); err != nil {
+			return nil, err
+		}
+	}
+	addrs := reach(adm, acct)
+	off, err := tx.Suppressed(addrs)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, e := range addrs {
+		if off[strings.ToLower(e)] {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // Administrators lists the actor's group's administrators.
@@ -41,18 +69,12 @@ func (s *Service) Administrators(ctx context.Context, a Actor) ([]AdminEntry, er
 		if err != nil {
 			return err
 		}
-		var addrs []string
 		for _, adm := range list {
-			if adm.Email != "" {
-				addrs = append(addrs, adm.Email)
+			disabled, err := disabledAddresses(tx, adm)
+			if err != nil {
+				return err
 			}
-		}
-		off, err := tx.Suppressed(addrs)
-		if err != nil {
-			return err
-		}
-		for _, adm := range list {
-			out = append(out, entry(adm, off, a.AccountID))
+			out = append(out, entry(adm, disabled, a.AccountID))
 		}
 		return nil
 	})
@@ -70,13 +92,11 @@ func (s *Service) Administrator(ctx context.Context, a Actor, loginID string) (A
 		if err != nil {
 			return err
 		}
-		var off map[string]bool
-		if adm.Email != "" {
-			if off, err = tx.Suppressed([]string{adm.Email}); err != nil {
-				return err
-			}
+		disabled, err := disabledAddresses(tx, adm)
+		if err != nil {
+			return err
 		}
-		out = entry(adm, off, a.AccountID)
+		out = entry(adm, disabled, a.AccountID)
 		return nil
 	})
 	return out, err
@@ -283,7 +303,8 @@ func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID stri
 	return err
 }
 
-// ClearMailState clears メール通知不可 of an administrator's e-mail.
+// ClearMailState clears メール通知不可 of the addresses an administrator is
+// mailed at: the administrator e-mail, or, without one, the contact e-mails.
 func (s *Service) ClearMailState(ctx context.Context, a Actor, loginID string) error {
 	queued := 0
 	err := s.store.Update(ctx, func(tx anshin.Tx) error {
@@ -294,27 +315,30 @@ func (s *Service) ClearMailState(ctx context.Context, a Actor, loginID string) e
 		if err != nil {
 			return err
 		}
-		if t.Email == "" {
-			return anshin.FieldError("email", "the administrator has no e-mail address")
-		}
-		off, err := tx.Suppressed([]string{t.Email})
+		disabled, err := disabledAddresses(tx, t)
 		if err != nil {
 			return err
 		}
-		if !off[strings.ToLower(t.Email)] {
-			return &anshin.Error{Code: anshin.ECodeConflict, Field: "email", Message: "the address is not in the mail notification disabled state"}
+		if len(disabled) == 0 {
+			return &anshin.Error{Code: anshin.ECodeConflict, Field: "email", Message: "no address of the administrator is in the mail notification disabled state"}
 		}
-		if err := tx.DeleteSuppression(t.Email); err != nil {
-			return err
+		for _, addr := range disabled {
+			if err := tx.DeleteSuppression(addr); err != nil {
+				return err
+			}
 		}
 		g, err := tx.Group(a.GroupID)
 		if err != nil {
 			return err
 		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "mail_state_cleared", []string{t.Email}, g.ManagementNumber, t.Email)...); err != nil {
+		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "mail_state_cleared", disabled, g.ManagementNumber, strings.Join(disabled, ", "))...); err != nil {
 			return err
 		}
-		return s.audit(tx, a, "mail_state_cleared", map[string]any{"login_id": t.LoginID, "address": t.Email})
+		detail := map[string]any{"login_id": t.LoginID, "address": disabled[0]}
+		if len(disabled) > 1 {
+			detail["addresses"] = disabled
+		}
+		return s.audit(tx, a, "mail_state_cleared", detail)
 	})
 	s.wake(err, queued)
 	return err

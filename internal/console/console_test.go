@@ -180,3 +180,42 @@ func TestNotificationsInBothLanguages(t *testing.T) {
 		t.Fatalf("English notification %q", q)
 	}
 }
+
+// An administrator without an administrator e-mail is mailed at the
+// account's contact e-mails; when those bounced, they are what 管理者設定
+// shows in the disabled state and what clearing restores.
+func TestClearMailStateOfContactEmails(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	err := f.db.Update(ctx, func(tx anshin.Tx) error {
+		return tx.PutSuppression(&anshin.Suppression{Address: "k.watanabe@example.jp", Reason: "5.1.1 user unknown", At: t0})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := f.actor(t, demo.NoEmailID, demo.GroupMidori)
+	row, err := f.svc.Administrator(ctx, rep, demo.MultiGroupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.Email != "" || !row.MailDisabled || len(row.DisabledAddresses) != 1 || row.DisabledAddresses[0] != "k.watanabe@example.jp" {
+		t.Fatalf("row %+v: want the bounced contact e-mail in the disabled state", row)
+	}
+	if err := f.svc.ClearMailState(ctx, rep, demo.MultiGroupID); err != nil {
+		t.Fatal(err)
+	}
+	var still map[string]bool
+	f.db.View(ctx, func(tx anshin.Tx) (err error) {
+		still, err = tx.Suppressed([]string{"k.watanabe@example.jp"})
+		return err
+	})
+	if still["k.watanabe@example.jp"] {
+		t.Fatal("the contact e-mail is still in the disabled state")
+	}
+	if row, _ = f.svc.Administrator(ctx, rep, demo.MultiGroupID); row.MailDisabled {
+		t.Fatalf("after clearing: %+v", row)
+	}
+	if err := f.svc.ClearMailState(ctx, rep, demo.MultiGroupID); anshin.ErrorCode(err) != anshin.ECodeConflict {
+		t.Fatalf("clearing again: %v, want conflict", err)
+	}
+}
