@@ -2,61 +2,14 @@ package console
 
 import (
 	"context"
-	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/provision"
 )
 
-const defaultTimeZone = "Asia/Tokyo"
-
-// CLOMOInput is what CLOMO 情報設定 sets.
-type CLOMOInput struct {
-	OrganizationName string `json:"organization_name"`
-	ContactName      string `json:"contact_name"`
-	ContactEmail     string `json:"contact_email"`
-	TimeZone         string `json:"time_zone"` // IANA name, Asia/Tokyo when empty
-}
-
-func checkText(field, what, s string, required bool) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "" && required:
-		return "", anshin.FieldError(field, "the %s is required", what)
-	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", anshin.FieldError(field, "the %s must not contain control characters", what)
-	case utf8.RuneCountInString(s) > maxName:
-		return "", anshin.FieldError(field, "the %s must be at most %d characters", what, maxName)
-	}
-	return s, nil
-}
-
-// Validate checks the input and returns it normalized.
-func (in CLOMOInput) Validate() (anshin.CLOMOEnvironment, error) {
-	var out anshin.CLOMOEnvironment
-	var err error
-	if out.OrganizationName, err = checkText("organization_name", "organization name", in.OrganizationName, true); err != nil {
-		return out, err
-	}
-	if out.ContactName, err = checkText("contact_name", "contact name", in.ContactName, false); err != nil {
-		return out, err
-	}
-	if out.ContactEmail, err = checkOptionalEmail("contact_email", in.ContactEmail); err != nil {
-		return out, err
-	}
-	out.TimeZone = strings.TrimSpace(in.TimeZone)
-	if out.TimeZone == "" {
-		out.TimeZone = defaultTimeZone
-	}
-	// "Local" would be the server's zone and "UTC"-less names are typos:
-	// only a real IANA name is a tenant's time zone.
-	if _, err := time.LoadLocation(out.TimeZone); err != nil || out.TimeZone == "Local" || len(out.TimeZone) > maxName {
-		return out, anshin.FieldError("time_zone", "%q is not a known time zone (use an IANA name like Asia/Tokyo)", out.TimeZone)
-	}
-	return out, nil
-}
+// CLOMOInput is what CLOMO 情報設定 sets: the same fields and rules as the
+// operator API's.
+type CLOMOInput = provision.CLOMOInput
 
 // PutCLOMO creates or edits the CLOMO environment of the actor's group and
 // reports whether it created it. Any administrator of the group may; the

@@ -309,6 +309,13 @@ func (in AdminInput) validate() (AdminInput, error) {
 	return out, nil
 }
 
+// Validate checks a CLOMO environment as the operator API and CLOMO 情報設定
+// both take it, and returns it normalized.
+func (in CLOMOInput) Validate() (anshin.CLOMOEnvironment, error) {
+	out, err := in.validate()
+	return anshin.CLOMOEnvironment(out), err
+}
+
 func (in CLOMOInput) validate() (CLOMOInput, error) {
 	var out CLOMOInput
 	var err error
