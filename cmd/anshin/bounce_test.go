@@ -120,7 +120,13 @@ func sendBounce(t *testing.T, addr, rcpt string, raw []byte) error {
 func TestServeBounceReceiverDisablesTheAddress(t *testing.T) {
 	f := newBounceFixture(t)
 	// A forged return path is refused at RCPT and changes nothing.
-	forged := strings.Replace(f.returnPath, "b-"+f.deliveryID, "b-"+f.deliveryID[:len(f.deliveryID)-1]+"0", 1)
+	// Another delivery ID under the same signature: change its last digit.
+	last := f.deliveryID[len(f.deliveryID)-1]
+	other := "0"
+	if last == '0' {
+		other = "1"
+	}
+	forged := strings.Replace(f.returnPath, "b-"+f.deliveryID, "b-"+f.deliveryID[:len(f.deliveryID)-1]+other, 1)
 	if err := sendBounce(t, f.bounceAddr, forged, corpusMessage(t, "dsn_postfix_511_user_unknown.eml", forged)); err == nil || !strings.HasPrefix(err.Error(), "550") {
 		t.Fatalf("forged return path: %v, want 550", err)
 	}
