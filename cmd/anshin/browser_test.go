@@ -465,3 +465,37 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	c.press("type the key and Enter", chromedp.KeyEvent(key+"\r"))
 	c.see("ご契約情報")
 }
+
+// TestBrowserMobileStates takes the states the desktop tests show — group
+// choice, initial password, wrong key, メール通知不可 — on a 375 px phone.
+func TestBrowserMobileStates(t *testing.T) {
+	srv := startBrowserDemo(t)
+	c := newChrome(t, srv.URL, 375, 812)
+
+	c.loginToKeyPage("demo-multi", false)
+	seen := messageIDs(c.http.outbox())
+	c.do("choose e-mail", chromedp.Click(chromedp.ID("method-email")))
+	c.click(`#issue button[type=submit]`)
+	key := c.http.awaitKey("watanabe@example.co.jp", seen)
+	c.see("さくら物流株式会社（代表番号 06-6123-4567）")
+	c.check("10-group-choice")
+	c.do("choose さくら物流", chromedp.Click(chromedp.ID("group-sakura-butsuryu")))
+	c.fill("key", wrongKey(key))
+	c.click(`form[action="/login/key/verify"] button[type=submit]`)
+	c.see("ワンタイムキーが正しくないか、すでに無効です", "ログイン画面へ")
+	c.check("13-wrong-key")
+
+	c.loginToKeyPage("demo-maildisabled", false)
+	c.do("choose e-mail", chromedp.Click(chromedp.ID("method-email")))
+	c.click(`#issue button[type=submit]`)
+	c.see("メール通知不可", "他の管理者")
+	c.check("12-mail-notification-disabled")
+
+	c.loginToKeyPage("demo-admin", false)
+	c.fill("key", c.issue("sms", "+818023456789"))
+	c.click(`form[action="/login/key/verify"] button[type=submit]`)
+	c.fill("initial_password", "Wrong2345x")
+	c.click(`button[type=submit]`)
+	c.see("初回認証パスワードが正しくありません")
+	c.check("11-initial-password-error")
+}
