@@ -11,17 +11,20 @@ import (
 // non-representative's first login to the chosen group (SPEC §2 step 7).
 // Failures are throttled and, past the lock limit, refused until the
 // representative resets the password.
-func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP string) (*Result, error) {
+func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP string) (_ *Result, err error) {
+	ev := Event{Kind: EventInitialPassword, ClientIP: clientIP}
+	defer func() { s.emit(&ev, err) }()
 	if password == "" {
 		return nil, anshin.FieldError("initial_password", "enter the initial authentication password")
 	}
 	var f *anshin.Flow
 	var admin *anshin.Administrator
-	err := s.store.View(ctx, func(tx anshin.Tx) error {
+	err = s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
 		if f, err = s.flow(tx, token, anshin.StepInitialPassword); err != nil {
 			return err
 		}
+		ev.AccountID, ev.GroupID = f.AccountID, f.GroupID
 		admin, err = tx.Administrator(f.GroupID, f.AccountID)
 		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
 			return anshin.Errorf(anshin.ECodeGroupNotAllowed, "the account no longer administers the group")
@@ -43,7 +46,7 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 	var res *Result
 	var refused error
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
-		res, refused = nil, nil // the store may run this again (SERIALIZABLE retry)
+		res, refused, ev.lockout = nil, nil, "" // the store may run this again (SERIALIZABLE retry)
 		now := s.now()
 		// Guesses sent together all passed the check above before any
 		// failure was counted; checking the current record again, where
@@ -62,6 +65,7 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 			}
 			refused = &anshin.Error{Code: anshin.ECodeInitialPasswordInvalid, Field: "initial_password", Message: "the initial authentication password is wrong"}
 			if n >= s.cfg.InitialPasswordLock {
+				ev.lockout = "initial_password"
 				refused = anshin.Errorf(anshin.ECodeInitialPasswordLocked, "the initial authentication password is locked; ask the representative administrator to reset it")
 			}
 			if n >= s.cfg.InitialPasswordThrottle {

@@ -33,16 +33,19 @@ type KeyMessage struct {
 
 // IssueKey issues a one-time key by method and queues its messages in the
 // same transaction, after checking every issuance rule of SPEC §2 step 3.
-func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Method, lang, clientIP string) (*Issued, error) {
+func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Method, lang, clientIP string) (_ *Issued, err error) {
+	ev := Event{Kind: EventKeyIssued, Method: method, ClientIP: clientIP}
+	defer func() { s.emit(&ev, err) }()
 	if method != anshin.MethodSMS && method != anshin.MethodEmail {
 		return nil, &anshin.Error{Code: anshin.ECodeMethodInvalid, Field: "method", Message: `method must be "sms" or "email"`}
 	}
 	var out *Issued
-	err := s.store.Update(ctx, func(tx anshin.Tx) error {
+	err = s.store.Update(ctx, func(tx anshin.Tx) error {
 		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}
+		ev.AccountID = f.AccountID
 		if err := tx.LockAccount(f.AccountID); err != nil {
 			return err
 		}

@@ -18,7 +18,9 @@ type MethodOption struct {
 
 // Password checks the password of the flow's login ID. Unknown IDs and
 // wrong passwords cost one hash each and answer invalid_credentials alike.
-func (s *Service) Password(ctx context.Context, token, password, clientIP string) ([]MethodOption, error) {
+func (s *Service) Password(ctx context.Context, token, password, clientIP string) (_ []MethodOption, err error) {
+	ev := Event{Kind: EventPassword, ClientIP: clientIP}
+	defer func() { s.emit(&ev, err) }()
 	if password == "" {
 		return nil, anshin.FieldError("password", "enter the password")
 	}
@@ -28,7 +30,7 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 	var f *anshin.Flow
 	var acct *anshin.Account
 	acctThrottle, clientThrottle := "pw:account:", "pw:client:"+clientIP
-	err := s.store.View(ctx, func(tx anshin.Tx) error {
+	err = s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
 		if f, err = s.flow(tx, token, anshin.StepPassword); err != nil {
 			return err
@@ -51,7 +53,7 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 	}
 	hash := ""
 	if acct != nil {
-		hash = acct.PasswordHash
+		hash, ev.AccountID = acct.PasswordHash, acct.ID
 	}
 	ok, err := s.hasher.Verify(ctx, password, hash)
 	if err != nil {

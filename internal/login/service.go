@@ -68,8 +68,9 @@ type Service struct {
 	now    anshin.Clock
 	cfg    Config
 	// Notify wakes the outbox workers after a commit that queued messages.
-	notify func()
-	digits func(n int) string
+	notify  func()
+	digits  func(n int) string
+	observe func(Event)
 }
 
 // New returns a login service. notify may be nil.
@@ -135,7 +136,9 @@ func (s *Service) Flow(ctx context.Context, token string) (*anshin.Flow, error) 
 
 // Start begins a login flow for loginID and returns the flow's token. It
 // neither looks the account up nor answers differently for unknown IDs.
-func (s *Service) Start(ctx context.Context, loginID, clientIP string) (string, error) {
+func (s *Service) Start(ctx context.Context, loginID, clientIP string) (_ string, err error) {
+	ev := Event{Kind: EventLoginStarted, ClientIP: clientIP}
+	defer func() { s.emit(&ev, err) }()
 	loginID = NormalizeLoginID(loginID)
 	if loginID == "" {
 		return "", anshin.FieldError("login_id", "enter the login ID")
@@ -146,7 +149,7 @@ func (s *Service) Start(ctx context.Context, loginID, clientIP string) (string, 
 	token := secret.NewToken()
 	now := s.now()
 	f := &anshin.Flow{ID: secret.TokenID(token), LoginID: loginID, Step: anshin.StepPassword, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
-	err := s.store.Update(ctx, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
+	err = s.store.Update(ctx, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
 	return token, err
 }
 

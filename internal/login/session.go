@@ -58,6 +58,19 @@ func (s *Service) Session(ctx context.Context, token string) (*SignedIn, error) 
 }
 
 // SignOut ends the session behind token.
-func (s *Service) SignOut(ctx context.Context, token string) error {
-	return s.store.Update(ctx, func(tx anshin.Tx) error { return tx.DeleteSession(secret.TokenID(token)) })
+func (s *Service) SignOut(ctx context.Context, token string) (err error) {
+	ev := Event{Kind: EventSignOut}
+	defer func() { s.emit(&ev, err) }()
+	return s.store.Update(ctx, func(tx anshin.Tx) error {
+		id := secret.TokenID(token)
+		sess, err := tx.Session(id)
+		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
+			return nil // already gone: signing out twice is not an error
+		}
+		if err != nil {
+			return err
+		}
+		ev.AccountID, ev.GroupID = sess.AccountID, sess.GroupID
+		return tx.DeleteSession(id)
+	})
 }

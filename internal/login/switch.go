@@ -22,11 +22,14 @@ type SwitchResult struct {
 // account gets a fresh session identifier (no fixation) that keeps the old
 // absolute end, or, when its first login to the group is pending, a flow
 // at the initial password step whose success signs it in there.
-func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP string) (*SwitchResult, error) {
+func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP string) (_ *SwitchResult, err error) {
+	ev := Event{Kind: EventGroupSwitch, GroupID: groupID, ClientIP: clientIP}
+	defer func() { s.emit(&ev, err) }()
 	si, err := s.Session(ctx, token)
 	if err != nil {
 		return nil, err
 	}
+	ev.AccountID = si.Account.ID
 	if groupID == "" || len(groupID) > 64 {
 		return nil, anshin.FieldError("group_id", "choose a group")
 	}

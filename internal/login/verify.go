@@ -19,7 +19,9 @@ type Result struct {
 // invalidates the current key and counts a failure for the account; a right
 // key is used at most once, which the store's conditional update
 // guarantees however many requests race.
-func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP string) (*Result, error) {
+func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP string) (_ *Result, err error) {
+	ev := Event{Kind: EventKeyVerified, GroupID: groupID, ClientIP: clientIP}
+	defer func() { s.emit(&ev, err) }()
 	key = NormalizeKey(key)
 	if key == "" {
 		return nil, anshin.FieldError("key", "enter the one-time key")
@@ -29,13 +31,14 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 	}
 	var res *Result
 	var refused error // committed with the failure it records, then returned
-	err := s.store.Update(ctx, func(tx anshin.Tx) error {
-		res, refused = nil, nil // the store may run this again (SERIALIZABLE retry)
+	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		res, refused, ev.lockout = nil, nil, "" // the store may run this again (SERIALIZABLE retry)
 		now := s.now()
 		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}
+		ev.AccountID = f.AccountID
 		acct, err := tx.AccountByID(f.AccountID)
 		if err != nil {
 			return err
@@ -65,7 +68,11 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 		}
 		if !secret.Equal(s.keyHash(f.ID, key), k.Hash) {
 			refused = &anshin.Error{Code: anshin.ECodeKeyInvalid, Field: "key", Message: "the key is wrong; issue a new one"}
-			return s.recordKeyFailure(tx, k, acct.ID, groupID, clientIP)
+			locked, err := s.recordKeyFailure(tx, k, acct.ID, groupID, clientIP)
+			if locked {
+				ev.lockout = "key_entry"
+			}
+			return err
 		}
 		if used, err := tx.UseKey(k.ID, now); err != nil || !used {
 			if err == nil {
@@ -96,21 +103,23 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 	return res, nil
 }
 
-func (s *Service) recordKeyFailure(tx anshin.Tx, k *anshin.OneTimeKey, accountID, groupID, clientIP string) error {
+// recordKeyFailure invalidates the key, counts the failure and reports
+// whether key entry is now locked for the account.
+func (s *Service) recordKeyFailure(tx anshin.Tx, k *anshin.OneTimeKey, accountID, groupID, clientIP string) (locked bool, err error) {
 	now := s.now()
 	if err := tx.InvalidateKey(k.ID, now); err != nil {
-		return err
+		return false, err
 	}
 	n, err := tx.RecordKeyFailure(accountID)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if n >= s.cfg.KeyFailureLimit {
+	if locked = n >= s.cfg.KeyFailureLimit; locked {
 		if err := tx.LockKeyEntry(accountID, now.Add(backoff(n-s.cfg.KeyFailureLimit, time.Minute, 24*time.Hour))); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: accountID, Kind: "key_failed", ClientIP: clientIP, At: now})
+	return locked, tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: accountID, Kind: "key_failed", ClientIP: clientIP, At: now})
 }
 
 // signIn ends the flow with a new session in groupID.
