@@ -46,7 +46,6 @@ func failureText(s string) string {
 }
 
 var (
-	addrRE      = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`)
 	leadAddrRE  = regexp.MustCompile(`^\s*(?:[-*•]\s*)?(?:(?:Recipient|Failed Recipient|Original-Recipient|宛先|送信先)\s*[:：]\s*)?<?([A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>?(?:\s*[:：(（]|\s*$|\s+\S)`)
 	mailtoQuote = strings.NewReplacer("mailto:", "")
 )

@@ -72,8 +72,6 @@ func newSink(t testing.TB, addr string, opts ...func(*smtp.Server, *net.Listener
 	return s
 }
 
-func (s *sink) close() { s.server.Close() }
-
 // noSTARTTLS makes a server that offers no STARTTLS.
 func noSTARTTLS(srv *smtp.Server, _ *net.Listener) { srv.TLSConfig = nil }
 

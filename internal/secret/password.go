@@ -62,7 +62,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
 	p, salt, want, err := parsePHC(encoded)
 	if err != nil {
-		p, salt, want, _ = parsePHC(h.dummy)
+		p, salt, _, _ = parsePHC(h.dummy)
 		if _, err := h.derive(ctx, password, salt, p); err != nil {
 			return false, err
 		}

@@ -123,7 +123,7 @@ func TestRandomValues(t *testing.T) {
 	if len(seen) < 990 {
 		t.Errorf("only %d distinct keys in 1000", len(seen))
 	}
-	if NewToken() == NewToken() || len(NewToken()) != 43 || TokenID("a") == TokenID("b") || len(NewID()) != 32 {
+	if a, b := NewToken(), NewToken(); a == b || len(NewToken()) != 43 || TokenID("a") == TokenID("b") || len(NewID()) != 32 {
 		t.Error("tokens or IDs are not random or not of their size")
 	}
 }
