@@ -70,7 +70,7 @@ func bounceCommand(ctx context.Context, args []string, getenv func(string) strin
 		return exitError{exitTempFail, err.Error()}
 	}
 	defer db.Close()
-	h := bounceHandler(cfg, db, keys, func() time.Time { return time.Now().UTC() }, newLogger(stderr, cfg.LogLevel))
+	h := bounceHandler(cfg, db, keys, func() time.Time { return time.Now().UTC() }, newLogger(stderr, cfg))
 	return ingest(ctx, h, *rcpt, raw, stdout)
 }
 

@@ -12,8 +12,19 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	// The first SIGINT or SIGTERM stops gracefully (README: Shutdown); a
+	// second one exits at once, with status 130.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		stop()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "anshin: second signal: exiting at once")
+		os.Exit(exitInterrupted)
+	}()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "anshin:", err)
 		os.Exit(exitCode(err))
@@ -32,9 +43,18 @@ commands:
   bounce ingest [--rcpt ADDRESS]       apply the bounce message on standard input
                                        (exit 0 applied, 3 not a bounce, 4 forged or
                                        unknown delivery, 75 try again later)
+  backup PATH                          write a consistent copy of the SQLite database
+                                       to PATH while the server runs
+  config check [--demo]                validate the environment and print the
+                                       configuration, secrets masked
+  version                              print the version and VCS revision
 
 Configuration comes from ANSHIN_* environment variables; see README.md.
 `
+
+// exitInterrupted is the status after a second signal cut a graceful stop
+// short (128 + SIGINT, as shells report an interrupt).
+const exitInterrupted = 130
 
 // usageError is a mistake in the command line (exit status 2).
 type usageError struct{ msg string }
@@ -65,6 +85,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return operator(ctx, args[1:], getenv, stdin, stdout)
 	case "bounce":
 		return bounceCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args[1:], getenv, stdout)
+	case "version", "--version":
+		return versionCommand(args[1:], stdout)
+	case "config":
+		return configCommand(args[1:], getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

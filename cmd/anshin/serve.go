@@ -38,7 +38,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := cfg.EnsureSecretKey(); err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := newLogger(stderr, cfg)
 	db, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -54,7 +54,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	outbox := delivery.NewDevOutbox(200)
 	worker := delivery.NewWorker(db, keys, now, deliverySenders(cfg, keys, outbox, now, log), log)
 	worker.Lease = cfg.OutboxLease
+	m := newMetrics(cfg, db, worker, now, log)
 	loginSvc := login.New(db, hasher, keys, now, cfg.Login, worker.Notify)
+	loginSvc.Observe(fanOut(authEventLog(log), m.Observe)) // one line per authentication event, and metrics
 	prov := provision.New(db, hasher, now)
 
 	var accounts []demo.Account
@@ -69,7 +71,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	deps.TwilioReceipts = twilioReceipts(cfg, db, now)
 	bounces := bounceHandler(cfg, db, keys, now, log)
+	bounces.Observe = m.Bounce
 	deps.Bounces, deps.BounceWebhookToken = bounces, cfg.BounceWebhookToken
+	instrumentWeb(&deps, cfg, m, db, worker)
 	handler, err := web.NewServer(deps)
 	if err != nil {
 		return err
@@ -83,6 +87,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
+	stopMetrics, err := startMetricsListener(cfg, m, log)
+	if err != nil {
+		ln.Close()
+		stopBounces()
+		return err
+	}
+	defer stopMetrics()
 	url := "http://" + ln.Addr().String()
 	if *demoMode {
 		demo.Print(stdout, url, accounts)
@@ -92,8 +103,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	var wg sync.WaitGroup
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	sendCtx, abandonSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandonSends()
 	for range cfg.Workers {
-		wg.Go(func() { worker.Run(workCtx) })
+		wg.Go(func() { worker.RunDraining(workCtx, sendCtx) })
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
@@ -103,18 +116,41 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		err = srv.Shutdown(shut)
-		cancel()
+	}
+	// One deadline for requests and sends in flight (README: Shutdown).
+	log.Info("stopping: no new connections; finishing what is in flight", "timeout", cfg.ShutdownTimeout.String())
+	deadline, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(deadline); serr != nil {
+		srv.Close()
+		err = errors.Join(err, fmt.Errorf("shutdown: requests still running after ANSHIN_SHUTDOWN_TIMEOUT (%s) were cut off", cfg.ShutdownTimeout))
 	}
 	stopBounces()
 	stopWork()
-	wg.Wait() // in-flight sends finish before the store closes
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
+	log.Info("requests finished; waiting for sends in flight")
+	if !waitWithin(deadline, &wg) {
+		abandonSends() // their lease lets another attempt follow
+		wg.Wait()
+		err = errors.Join(err, fmt.Errorf("shutdown: sends still running after ANSHIN_SHUTDOWN_TIMEOUT (%s) were given up; they are sent again once their lease ends", cfg.ShutdownTimeout))
+	}
+	if err != nil {
+		log.Error("stopped", "err", err)
+		return err
 	}
 	log.Info("stopped")
-	return err
+	return nil
+}
+
+// waitWithin waits for wg until ctx ends, and says whether wg was done.
+func waitWithin(ctx context.Context, wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func openStore(ctx context.Context, url string) (*sqlstore.DB, error) {
@@ -124,7 +160,7 @@ func openStore(ctx context.Context, url string) (*sqlstore.DB, error) {
 	}
 	if _, err := db.Migrate(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("ANSHIN_DATABASE_URL: %w", err)
 	}
 	return db, nil
 }
@@ -151,12 +187,6 @@ func (s slowSender) Send(ctx context.Context, m *delivery.Message) error {
 		return ctx.Err()
 	}
 	return s.Sender.Send(ctx, m)
-}
-
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
 // redactURL drops credentials from a database URL before it is logged.

@@ -49,6 +49,7 @@ type Error struct {
 	Field   string    // the input field at fault, when there is one
 	Message string    // English, for logs and the command line
 	RetryAt time.Time // with rate_limited: when trying again may succeed
+	Limit   string    // with rate_limited: which limit refused (metrics), e.g. sms_per_number
 	Masked  []string  // with mail_notification_disabled: the skipped addresses
 }
 

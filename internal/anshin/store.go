@@ -85,6 +85,9 @@ type Tx interface {
 	// CountSMS counts SMS queued since, per account, per number and in all,
 	// for the limits against SMS pumping.
 	CountSMS(accountID, number string, since time.Time) (SMSCounts, error)
+	// OutboxStats counts the queued deliveries and finds when the oldest of
+	// them was created (zero when none is queued), for metrics.
+	OutboxStats() (queued int, oldest time.Time, err error)
 
 	// Suppressions (メール通知不可).
 	Suppressed(addresses []string) (map[string]bool, error)

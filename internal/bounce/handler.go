@@ -45,6 +45,9 @@ type Handler struct {
 	// within TransientWindow disable the address.
 	TransientLimit  int
 	TransientWindow time.Duration
+	// Observe, when set, hears what became of every bounce: its outcome,
+	// or the error (ErrForged for one refused) — metrics.
+	Observe func(Outcome, error)
 }
 
 // Outcome is what applying one bounce did.
@@ -63,7 +66,8 @@ type Outcome struct {
 func (h *Handler) Message(ctx context.Context, rcpt string, raw []byte) (Outcome, error) {
 	id, err := h.Verify(rcpt)
 	if err != nil {
-		h.Log.Warn("bounce: refused, not a signed return path", "rcpt", rcpt)
+		h.Log.Warn("bounce: refused, not a signed return path", "rcpt", delivery.MaskText(rcpt))
+		h.observe(Outcome{}, ErrForged)
 		return Outcome{}, ErrForged
 	}
 	r := Parse(raw)
@@ -73,9 +77,10 @@ func (h *Handler) Message(ctx context.Context, rcpt string, raw []byte) (Outcome
 // Apply records what verdict says about the recipient of delivery id.
 // verdict is asked about the delivery's own recipient only: a bounce that
 // names others changes nothing for them.
-func (h *Handler) Apply(ctx context.Context, id string, verdict func(recipient string) (Kind, Verdict)) (Outcome, error) {
+func (h *Handler) Apply(ctx context.Context, id string, verdict func(recipient string) (Kind, Verdict)) (_ Outcome, err error) {
 	out := Outcome{DeliveryID: id}
-	err := h.Store.Update(ctx, func(tx anshin.Tx) error {
+	defer func() { h.observe(out, err) }()
+	err = h.Store.Update(ctx, func(tx anshin.Tx) error {
 		out = Outcome{DeliveryID: id}
 		d, err := tx.Delivery(id)
 		if anshin.ErrorCode(err) == anshin.ECodeNotFound || err == nil && d.Channel != anshin.MethodEmail {
@@ -135,6 +140,12 @@ func (h *Handler) Apply(ctx context.Context, id string, verdict func(recipient s
 	h.Log.Info("bounce", "delivery", out.DeliveryID, "kind", out.Kind, "class", out.Verdict.Class, "reason", out.Verdict.Reason,
 		"status", out.Verdict.Status, "recorded", out.Recorded, "duplicate", out.Duplicate, "disabled", out.Disabled)
 	return out, nil
+}
+
+func (h *Handler) observe(o Outcome, err error) {
+	if h.Observe != nil {
+		h.Observe(o, err)
+	}
 }
 
 // disable puts the address into メール通知不可, once, and audits it in

@@ -24,6 +24,7 @@ import (
 // Config is everything anshin reads from its environment.
 type Config struct {
 	HTTPAddr       string
+	MetricsAddr    string // "": /metrics on HTTPAddr
 	DatabaseURL    string
 	SecretKey      []byte
 	OperatorToken  string
@@ -37,6 +38,9 @@ type Config struct {
 	Argon2         secret.Argon2Params
 	Workers        int
 	LogLevel       string
+	// Operations (README: Operations).
+	LogFormat       string        // json or text
+	ShutdownTimeout time.Duration // for requests and sends in flight after SIGTERM
 	// Delivery (SPEC §3).
 	SMTP             *delivery.SMTPConfig // nil: the development outbox
 	Twilio           delivery.TwilioConfig
@@ -62,6 +66,7 @@ type Variable struct {
 // Variables is every variable anshin reads.
 var Variables = []Variable{
 	{"ANSHIN_HTTP_ADDR", "127.0.0.1:8080", "listen address"},
+	{"ANSHIN_METRICS_ADDR", "none: /metrics on ANSHIN_HTTP_ADDR", "listen address of /metrics alone, e.g. a private 10.0.0.5:9090; then the main listener does not serve it"},
 	{"ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db", "sqlite:PATH, or postgres://user:password@host:port/database?sslmode=… for several instances on one PostgreSQL"},
 	{"ANSHIN_SECRET_KEY", "generated into the data folder in development", "key for hashes, signatures and sealed messages; at least 32 bytes"},
 	{"ANSHIN_OPERATOR_TOKEN", "none: operator API off", "bearer token of the operator API; at least 16 characters"},
@@ -102,6 +107,8 @@ var Variables = []Variable{
 	{"ANSHIN_ARGON2_THREADS", "1", "argon2id lanes"},
 	{"ANSHIN_OUTBOX_WORKERS", "2", "outbox workers of this instance"},
 	{"ANSHIN_LOG_LEVEL", "info", "debug, info, warn, error"},
+	{"ANSHIN_LOG_FORMAT", "json (text in development mode)", "json or text: the format of the log on standard error"},
+	{"ANSHIN_SHUTDOWN_TIMEOUT", "20s", "how long SIGTERM waits for requests and sends in flight before giving up on them"},
 }
 
 // Load reads the configuration through getenv. dev forces development
@@ -110,6 +117,7 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 	p := parser{getenv: getenv}
 	c := &Config{
 		HTTPAddr:       p.str("ANSHIN_HTTP_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:    p.str("ANSHIN_METRICS_ADDR", ""),
 		DatabaseURL:    p.str("ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db"),
 		OperatorToken:  p.str("ANSHIN_OPERATOR_TOKEN", ""),
 		SMTPURL:        p.str("ANSHIN_SMTP_URL", ""),
@@ -138,6 +146,12 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		BounceMaxBytes:        p.integer("ANSHIN_BOUNCE_MAX_BYTES", 1<<20, 4096, 10<<20),
 		BounceMaxConns:        p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS", 32, 1, 1024),
 	}
+	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT", 20*time.Second)
+	logFormat := "json" // for a log collector; text is for a person at a terminal
+	if c.Dev {
+		logFormat = "text"
+	}
+	c.LogFormat = p.str("ANSHIN_LOG_FORMAT", logFormat)
 	d := login.Defaults()
 	c.Login = login.Config{
 		KeyDigits:                  p.integer("ANSHIN_KEY_DIGITS", d.KeyDigits, 6, 12),
@@ -173,6 +187,11 @@ func (p *parser) check(c *Config) {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		p.fail("ANSHIN_HTTP_ADDR", "must be host:port, like 127.0.0.1:8080")
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			p.fail("ANSHIN_METRICS_ADDR", "must be host:port, like 127.0.0.1:9090")
+		}
+	}
 	if c.BounceSMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.BounceSMTPAddr); err != nil {
 			p.fail("ANSHIN_BOUNCE_SMTP_ADDR", "must be host:port")
@@ -202,6 +221,12 @@ func (p *parser) check(c *Config) {
 	case "debug", "info", "warn", "error":
 	default:
 		p.fail("ANSHIN_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		p.fail("ANSHIN_LOG_FORMAT", "must be json or text")
+	}
+	if c.ShutdownTimeout <= 0 {
+		p.fail("ANSHIN_SHUTDOWN_TIMEOUT", "must be a positive duration")
 	}
 	for _, d := range []struct {
 		name string

@@ -6,8 +6,10 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -56,6 +58,12 @@ type Worker struct {
 	Batch    int
 	Poll     time.Duration // how often to look without being woken
 	MaxTries int
+	// Observe, when set, hears the outcome of every attempt: sent, failed
+	// or retry (metrics).
+	Observe func(channel anshin.Method, status string)
+
+	running atomic.Int32 // Runs in progress
+	beat    atomic.Int64 // Unix ms of the last loop or delivery of any Run
 }
 
 // NewWorker returns a worker with one sender per channel.
@@ -74,11 +82,19 @@ func (w *Worker) Notify() {
 
 // Run delivers until ctx ends; a message being sent when it ends is
 // finished first.
-func (w *Worker) Run(ctx context.Context) {
+func (w *Worker) Run(ctx context.Context) { w.RunDraining(ctx, context.WithoutCancel(ctx)) }
+
+// RunDraining is Run whose sends in flight when ctx ends are given up when
+// sends ends too (a shutdown deadline): their lease lets another attempt
+// follow.
+func (w *Worker) RunDraining(ctx, sends context.Context) {
+	w.running.Add(1)
+	defer w.running.Add(-1)
 	t := time.NewTicker(w.Poll)
 	defer t.Stop()
 	for ctx.Err() == nil {
-		n, err := w.RunOnce(context.WithoutCancel(ctx))
+		w.beat.Store(w.now().UnixMilli())
+		n, err := w.RunOnce(sends)
 		if err != nil {
 			w.log.Error("outbox: claim failed", "err", err)
 		}
@@ -108,12 +124,35 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	}
 	for _, d := range batch {
 		w.deliver(ctx, d)
+		w.beat.Store(w.now().UnixMilli())
 	}
 	return len(batch), nil
 }
 
+// Ready tells whether the worker is delivering (/readyz): a Run is in
+// progress and has looped or delivered within Lease and three polls — a
+// send that outlasts its lease is a fault anyway.
+func (w *Worker) Ready() error {
+	if w.running.Load() == 0 {
+		return errors.New("outbox worker: not running")
+	}
+	last := time.UnixMilli(w.beat.Load()).UTC()
+	if w.now().Sub(last) > w.Lease+3*w.Poll {
+		return fmt.Errorf("outbox worker: no progress since %s", last.Format(time.RFC3339))
+	}
+	return nil
+}
+
 func (w *Worker) deliver(ctx context.Context, d *anshin.Delivery) {
+	w.log.Debug("outbox: sending", "delivery", d.ID, "kind", d.Kind, "channel", d.Channel)
 	status, reason, providerID, retry := w.attempt(ctx, d)
+	if w.Observe != nil {
+		outcome := status
+		if retry {
+			outcome = "retry"
+		}
+		w.Observe(d.Channel, outcome)
+	}
 	err := w.store.Update(ctx, func(tx anshin.Tx) error {
 		now := w.now()
 		if retry {
@@ -127,10 +166,11 @@ func (w *Worker) deliver(ctx context.Context, d *anshin.Delivery) {
 	if err != nil {
 		// The lease runs out and another attempt follows; for a sent message
 		// that is the rare duplicate a crash can cause.
-		w.log.Error("outbox: recording the outcome failed", "delivery", d.ID, "err", err)
+		w.log.Error("outbox: recording the outcome failed", "delivery", d.ID, "err", MaskText(err.Error()))
 		return
 	}
-	w.log.Info("outbox: delivery", "delivery", d.ID, "kind", d.Kind, "channel", d.Channel, "status", status, "retry", retry, "reason", reason)
+	w.log.Info("outbox: delivery", "delivery", d.ID, "kind", d.Kind, "channel", d.Channel, "to", MaskRecipient(d.Channel, d.Recipient),
+		"status", status, "retry", retry, "reason", MaskText(reason))
 }
 
 // attempt sends d and says what became of it. A key's message is never sent

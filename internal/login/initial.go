@@ -13,7 +13,7 @@ import (
 // representative resets the password.
 func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP string) (_ *Result, err error) {
 	ev := Event{Kind: EventInitialPassword, ClientIP: clientIP}
-	defer func() { s.emit(&ev, err) }()
+	defer func() { s.emit(ctx, &ev, err) }()
 	if password == "" {
 		return nil, anshin.FieldError("initial_password", "enter the initial authentication password")
 	}
@@ -95,7 +95,7 @@ func (s *Service) initialPasswordOpen(a *anshin.Administrator, now time.Time) er
 		return anshin.Errorf(anshin.ECodeInitialPasswordLocked, "the initial authentication password is locked; ask the representative administrator to reset it")
 	}
 	if now.Before(a.InitialPasswordLocked) {
-		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many wrong initial passwords; wait and try again", RetryAt: a.InitialPasswordLocked}
+		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many wrong initial passwords; wait and try again", RetryAt: a.InitialPasswordLocked, Limit: "initial_password_throttle"}
 	}
 	return nil
 }

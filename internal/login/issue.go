@@ -35,7 +35,7 @@ type KeyMessage struct {
 // same transaction, after checking every issuance rule of SPEC §2 step 3.
 func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Method, lang, clientIP string) (_ *Issued, err error) {
 	ev := Event{Kind: EventKeyIssued, Method: method, ClientIP: clientIP}
-	defer func() { s.emit(&ev, err) }()
+	defer func() { s.emit(ctx, &ev, err) }()
 	if method != anshin.MethodSMS && method != anshin.MethodEmail {
 		return nil, &anshin.Error{Code: anshin.ECodeMethodInvalid, Field: "method", Message: `method must be "sms" or "email"`}
 	}
@@ -105,16 +105,16 @@ func (s *Service) checkIssueLimits(tx anshin.Tx, f *anshin.Flow, accountID strin
 	if err != nil {
 		return err
 	}
-	limited := func(retry time.Time, why string) error {
-		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: why, RetryAt: retry}
+	limited := func(retry time.Time, limit, why string) error {
+		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: why, RetryAt: retry, Limit: limit}
 	}
 	switch {
 	case c.PerFlow >= s.cfg.KeysPerFlow:
-		return limited(f.ExpiresAt, "too many keys in this login; start the login again")
+		return limited(f.ExpiresAt, "keys_per_flow", "too many keys in this login; start the login again")
 	case c.PerAccount >= s.cfg.KeysPerAccountHour:
-		return limited(c.OldestInWindow.Add(time.Hour), "too many keys for this account in the last hour")
+		return limited(c.OldestInWindow.Add(time.Hour), "keys_per_account", "too many keys for this account in the last hour")
 	case !c.Last.IsZero() && now.Before(c.Last.Add(s.cfg.KeyCooldown)):
-		return limited(c.Last.Add(s.cfg.KeyCooldown), "a key was issued a moment ago")
+		return limited(c.Last.Add(s.cfg.KeyCooldown), "key_cooldown", "a key was issued a moment ago")
 	}
 	return nil
 }
@@ -128,16 +128,16 @@ func (s *Service) checkSMSLimits(tx anshin.Tx, accountID, number string) error {
 	if err != nil {
 		return err
 	}
-	limited := func(oldest time.Time, why string) error {
-		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: why, RetryAt: oldest.Add(time.Hour)}
+	limited := func(oldest time.Time, limit, why string) error {
+		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: why, RetryAt: oldest.Add(time.Hour), Limit: limit}
 	}
 	switch {
 	case s.cfg.SMSPerAccountHour > 0 && c.PerAccount >= s.cfg.SMSPerAccountHour:
-		return limited(c.OldestAccount, "too many SMS keys for this account in the last hour")
+		return limited(c.OldestAccount, "sms_per_account", "too many SMS keys for this account in the last hour")
 	case s.cfg.SMSPerNumberHour > 0 && c.PerNumber >= s.cfg.SMSPerNumberHour:
-		return limited(c.OldestNumber, "too many SMS keys to this number in the last hour")
+		return limited(c.OldestNumber, "sms_per_number", "too many SMS keys to this number in the last hour")
 	case s.cfg.SMSGlobalHour > 0 && c.Total >= s.cfg.SMSGlobalHour:
-		return limited(c.OldestTotal, "the hourly SMS cap of this service is reached")
+		return limited(c.OldestTotal, "sms_global", "the hourly SMS cap of this service is reached")
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ type MethodOption struct {
 // wrong passwords cost one hash each and answer invalid_credentials alike.
 func (s *Service) Password(ctx context.Context, token, password, clientIP string) (_ []MethodOption, err error) {
 	ev := Event{Kind: EventPassword, ClientIP: clientIP}
-	defer func() { s.emit(&ev, err) }()
+	defer func() { s.emit(ctx, &ev, err) }()
 	if password == "" {
 		return nil, anshin.FieldError("password", "enter the password")
 	}
@@ -36,10 +36,10 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 			return err
 		}
 		acctThrottle += f.LoginID
-		if err := s.checkThrottle(tx, acctThrottle); err != nil {
+		if err := s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
 			return err
 		}
-		if err := s.checkThrottle(tx, clientThrottle); err != nil {
+		if err := s.checkThrottle(tx, clientThrottle, "password_per_client"); err != nil {
 			return err
 		}
 		acct, err = tx.AccountByLoginID(f.LoginID)
@@ -63,10 +63,10 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 	// was counted; checking again where writes are serialized holds them,
 	// right or wrong alike, to the same limits as guesses sent one by one.
 	recheck := func(tx anshin.Tx) error {
-		if err := s.checkThrottle(tx, acctThrottle); err != nil {
+		if err := s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
 			return err
 		}
-		return s.checkThrottle(tx, clientThrottle)
+		return s.checkThrottle(tx, clientThrottle, "password_per_client")
 	}
 	if !ok || acct == nil {
 		err := s.store.Update(ctx, func(tx anshin.Tx) error {
@@ -127,15 +127,16 @@ func (s *Service) auditPasswordFailure(tx anshin.Tx, acct *anshin.Account, clien
 	return nil
 }
 
-// checkThrottle refuses while name is in a wait.
-func (s *Service) checkThrottle(tx anshin.Tx, name string) error {
+// checkThrottle refuses while name is in a wait; limit names the throttle
+// for metrics.
+func (s *Service) checkThrottle(tx anshin.Tx, name, limit string) error {
 	now := s.now()
 	_, till, err := tx.Throttle(name, now)
 	if err != nil {
 		return err
 	}
 	if now.Before(till) {
-		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many failed attempts; wait and try again", RetryAt: till}
+		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many failed attempts; wait and try again", RetryAt: till, Limit: limit}
 	}
 	return nil
 }

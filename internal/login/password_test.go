@@ -106,6 +106,9 @@ func TestPasswordThrottlePerAccount(t *testing.T) {
 	if !e.RetryAt.After(f.clock.Now()) {
 		t.Fatalf("RetryAt %v is not after now %v", e.RetryAt, f.clock.Now())
 	}
+	if e.Limit != "password_per_account" {
+		t.Errorf("limit %q, want password_per_account", e.Limit)
+	}
 
 	// Another account, from the same client, is not throttled by taro's failures.
 	if _, err := f.svc.Password(f.ctx, f.start("hanako"), "hanako-pass", clientIP); err != nil {

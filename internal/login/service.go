@@ -138,7 +138,7 @@ func (s *Service) Flow(ctx context.Context, token string) (*anshin.Flow, error) 
 // neither looks the account up nor answers differently for unknown IDs.
 func (s *Service) Start(ctx context.Context, loginID, clientIP string) (_ string, err error) {
 	ev := Event{Kind: EventLoginStarted, ClientIP: clientIP}
-	defer func() { s.emit(&ev, err) }()
+	defer func() { s.emit(ctx, &ev, err) }()
 	loginID = NormalizeLoginID(loginID)
 	if loginID == "" {
 		return "", anshin.FieldError("login_id", "enter the login ID")

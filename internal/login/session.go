@@ -60,7 +60,7 @@ func (s *Service) Session(ctx context.Context, token string) (*SignedIn, error) 
 // SignOut ends the session behind token.
 func (s *Service) SignOut(ctx context.Context, token string) (err error) {
 	ev := Event{Kind: EventSignOut}
-	defer func() { s.emit(&ev, err) }()
+	defer func() { s.emit(ctx, &ev, err) }()
 	return s.store.Update(ctx, func(tx anshin.Tx) error {
 		id := secret.TokenID(token)
 		sess, err := tx.Session(id)

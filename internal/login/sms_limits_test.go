@@ -29,23 +29,25 @@ func TestSMSPumpingLimits(t *testing.T) {
 		f.clock.Advance(time.Minute)
 	}
 	_, err := f.svc.IssueKey(f.ctx, tTaro, anshin.MethodSMS, "ja", clientIP)
-	if e := wantCode(t, err, anshin.ECodeRateLimited); !e.RetryAt.Equal(t0.Add(time.Hour)) {
-		t.Errorf("per account: RetryAt %v, want %v", e.RetryAt, t0.Add(time.Hour))
+	if e := wantCode(t, err, anshin.ECodeRateLimited); !e.RetryAt.Equal(t0.Add(time.Hour)) || e.Limit != "sms_per_account" {
+		t.Errorf("per account: RetryAt %v, limit %q; want %v, sms_per_account", e.RetryAt, e.Limit, t0.Add(time.Hour))
 	}
 	f.issue(tTaro, anshin.MethodEmail) // e-mail is not an SMS
 
 	tHanako := f.toKeyStep("hanako", "Hanak0-pass!word")
 	f.issue(tHanako, anshin.MethodSMS) // the number's fourth
 	_, err = f.svc.IssueKey(f.ctx, tHanako, anshin.MethodSMS, "ja", clientIP)
-	if e := wantCode(t, err, anshin.ECodeRateLimited); !e.RetryAt.Equal(t0.Add(time.Hour)) {
-		t.Errorf("per number: RetryAt %v, want %v", e.RetryAt, t0.Add(time.Hour))
+	if e := wantCode(t, err, anshin.ECodeRateLimited); !e.RetryAt.Equal(t0.Add(time.Hour)) || e.Limit != "sms_per_number" {
+		t.Errorf("per number: RetryAt %v, limit %q; want %v, sms_per_number", e.RetryAt, e.Limit, t0.Add(time.Hour))
 	}
 
 	tJiro := f.toKeyStep("jiro", "J1ro-pass!word12")
 	f.issue(tJiro, anshin.MethodSMS)
 	f.issue(tJiro, anshin.MethodSMS) // the sixth SMS of the hour
 	_, err = f.svc.IssueKey(f.ctx, tJiro, anshin.MethodSMS, "ja", clientIP)
-	wantCode(t, err, anshin.ECodeRateLimited)
+	if e := wantCode(t, err, anshin.ECodeRateLimited); e.Limit != "sms_global" {
+		t.Errorf("global: limit %q, want sms_global", e.Limit)
+	}
 
 	// An hour after the first, the window has room again.
 	f.clock.Set(t0.Add(time.Hour + time.Second))

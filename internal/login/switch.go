@@ -24,7 +24,7 @@ type SwitchResult struct {
 // at the initial password step whose success signs it in there.
 func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP string) (_ *SwitchResult, err error) {
 	ev := Event{Kind: EventGroupSwitch, GroupID: groupID, ClientIP: clientIP}
-	defer func() { s.emit(&ev, err) }()
+	defer func() { s.emit(ctx, &ev, err) }()
 	si, err := s.Session(ctx, token)
 	if err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ type Result struct {
 // guarantees however many requests race.
 func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP string) (_ *Result, err error) {
 	ev := Event{Kind: EventKeyVerified, GroupID: groupID, ClientIP: clientIP}
-	defer func() { s.emit(&ev, err) }()
+	defer func() { s.emit(ctx, &ev, err) }()
 	key = NormalizeKey(key)
 	if key == "" {
 		return nil, anshin.FieldError("key", "enter the one-time key")
@@ -44,7 +44,7 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 			return err
 		}
 		if now.Before(acct.KeyLockedTill) {
-			return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many wrong keys; wait and try again", RetryAt: acct.KeyLockedTill}
+			return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many wrong keys; wait and try again", RetryAt: acct.KeyLockedTill, Limit: "key_entry_lock"}
 		}
 		admin, err := tx.Administrator(groupID, acct.ID)
 		if anshin.ErrorCode(err) == anshin.ECodeNotFound {

@@ -61,7 +61,7 @@ func (s *Server) apiBounces() http.Handler {
 				results[i] = bounceResult{Outcome: bounce.Outcome{DeliveryID: in.Events[i].DeliveryID}, Error: "unknown_delivery"}
 			case err != nil:
 				s.writeError(w, r, anshin.Errorf(anshin.ECodeUnavailable, "the store failed; send the batch again"))
-				s.log.Error("bounce webhook: applying failed", "err", err)
+				s.logOf(r).Error("bounce webhook: applying failed", "err", err)
 				return
 			default:
 				results[i] = bounceResult{Outcome: out}

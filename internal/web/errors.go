@@ -61,7 +61,7 @@ type apiErrorBody struct {
 func (s *Server) domainError(r *http.Request, err error) *anshin.Error {
 	e := anshin.AsError(err)
 	if e == nil || statusOf[e.Code] == 0 || e.Code == anshin.ECodeInternal {
-		s.log.Error("request failed", "method", r.Method, "route", r.Pattern, "err", err)
+		s.logOf(r).Error("request failed", "method", r.Method, "route", r.Pattern, "err", err)
 		return &anshin.Error{Code: anshin.ECodeInternal}
 	}
 	if e.Code == anshin.ECodeNotFound && isLoginAPI(r) {

@@ -12,9 +12,9 @@ import (
 )
 
 // jsonRoute tells the routes openapi.yaml must document: the whole API and
-// the two JSON endpoints outside it.
+// the JSON endpoints outside it (not /metrics: Prometheus text).
 func jsonRoute(path string) bool {
-	return strings.HasPrefix(path, "/api/v1/") || path == "/api/v1" || path == "/healthz" || path == "/dev/outbox.json"
+	return strings.HasPrefix(path, "/api/v1/") || path == "/api/v1" || path == "/healthz" || path == "/readyz" || path == "/dev/outbox.json"
 }
 
 var handlePattern = regexp.MustCompile(`mux\.Handle\("([A-Z]+) (/[^"]*)"`)

@@ -94,7 +94,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	var buf bytes.Buffer
 	if terr := s.pages.byLang[d.Lang][name].ExecuteTemplate(&buf, "base", d); terr != nil {
-		s.log.Error("rendering a page failed", "page", name, "err", terr)
+		s.logOf(r).Error("rendering a page failed", "page", name, "err", terr)
 		http.Error(w, s.i18n.T(d.Lang, "error.internal"), http.StatusInternalServerError)
 		return
 	}

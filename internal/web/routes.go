@@ -39,6 +39,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.Handle("GET /healthz", s.handleHealth())
+	mux.Handle("GET /readyz", s.handleReady())
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 
 	// JSON API (SPEC §5).
 	mux.Handle("POST /api/v1/login", s.apiLoginStart())

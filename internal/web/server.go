@@ -36,6 +36,12 @@ type Deps struct {
 	Bounces            *bounce.Handler
 	BounceWebhookToken string
 	MailFrom           string
+	// Operations. Metrics is served at GET /metrics (nil: not on this
+	// listener); ObserveRequest hears each request's route pattern, status
+	// and duration; ReadyChecks are /readyz's checks by name.
+	Metrics        http.Handler
+	ObserveRequest func(route string, status int, elapsed time.Duration)
+	ReadyChecks    map[string]func(context.Context) error
 }
 
 // Server is the HTTP side of anshin.
@@ -60,11 +66,12 @@ func NewServer(d Deps) (http.Handler, error) {
 	s := &Server{Deps: d, log: d.Log, now: d.Now, i18n: cat, pages: p}
 	mux := http.NewServeMux()
 	s.routes(mux)
-	var h http.Handler = mux
+	var h http.Handler = s.measure(notePattern(mux))
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.prefs(h)
 	h = s.secure(h)
 	h = s.recover(h)
+	h = s.requestLog(h)
 	return h, nil
 }
 
@@ -77,7 +84,7 @@ func (s *Server) recover(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "route", r.Pattern, "value", v, "stack", string(debug.Stack()))
+				s.logOf(r).Error("panic", "route", r.Pattern, "value", v, "stack", string(debug.Stack()))
 				s.writeError(w, r, anshin.Errorf(anshin.ECodeInternal, "panic"))
 			}
 		}()

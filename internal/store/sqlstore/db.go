@@ -52,8 +52,10 @@ var migrationFiles embed.FS
 type DB struct {
 	db      *sql.DB
 	d       dialect
-	writer  *writer    // SQLite: the connection every write runs on
-	readers *stmtCache // SQLite: cached statements on the pool
+	writer  *writer     // SQLite: the connection every write runs on
+	readers *stmtCache  // SQLite: cached statements on the pool
+	file    os.FileInfo // SQLite: the file opened, to notice it removed or replaced (Reachable)
+	path    string
 }
 
 var _ anshin.Store = (*DB)(nil)
@@ -95,7 +97,13 @@ func openSQLite(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{db: db, d: sqliteDialect, writer: &writer{conn: conn, stmts: newStmtCache(conn)}, readers: newStmtCache(db)}, nil
+	file, err := os.Stat(path)
+	if err != nil {
+		conn.Close()
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &DB{db: db, d: sqliteDialect, writer: &writer{conn: conn, stmts: newStmtCache(conn)}, readers: newStmtCache(db), file: file, path: path}, nil
 }
 
 // PostgresPoolSize is the most connections one instance opens.

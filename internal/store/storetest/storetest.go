@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"ThrottleCountsEveryFailureUnderConcurrency", testThrottleConcurrent},
 		{"Outbox", testOutbox},
 		{"OutboxLeaseExpiry", testOutboxLease},
+		{"OutboxStats", testOutboxStats},
 		{"OutboxClaimedOnceUnderConcurrency", testOutboxConcurrent},
 		{"DeliveryReceipts", testDeliveryReceipts},
 		{"Suppressions", testSuppressions},
@@ -785,6 +786,40 @@ func testOutbox(t *testing.T, s anshin.Store) {
 		}
 		return err
 	})
+}
+
+// testOutboxStats: the queued deliveries, claimed or not, and the oldest
+// of them; a finished one no longer counts.
+func testOutboxStats(t *testing.T, s anshin.Store) {
+	stats := func() (int, time.Time) {
+		var n int
+		var oldest time.Time
+		view(t, s, func(tx anshin.Tx) error {
+			var err error
+			n, oldest, err = tx.OutboxStats()
+			return err
+		})
+		return n, oldest
+	}
+	if n, oldest := stats(); n != 0 || !oldest.IsZero() {
+		t.Fatalf("empty outbox: %d queued, oldest %v", n, oldest)
+	}
+	update(t, s, func(tx anshin.Tx) error {
+		for i, id := range []string{"d1", "d2", "d3"} {
+			d := delivery(id, t0)
+			d.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+			if err := tx.EnqueueDelivery(d); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ClaimDeliveries(t0, t0.Add(time.Minute), 1); err != nil {
+			return err
+		}
+		return tx.FinishDelivery("d1", anshin.DeliverySent, "", t0)
+	})
+	if n, oldest := stats(); n != 2 || !oldest.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("after one sent: %d queued, oldest %v; want 2 and %v", n, oldest, t0.Add(time.Minute))
+	}
 }
 
 func testOutboxLease(t *testing.T, s anshin.Store) {
