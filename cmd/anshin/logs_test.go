@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -50,15 +51,23 @@ func (b *browser) step(method, path string, form url.Values) (page, string) {
 	return page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(body)}, resp.Header.Get("X-Request-ID")
 }
 
+// Times come out in UTC even where the server's zone is not (checked on
+// the handler rather than by changing time.Local, which other goroutines
+// of the process read).
+func TestLogTimesAreUTC(t *testing.T) {
+	var buf bytes.Buffer
+	cfg := &config.Config{LogLevel: "info", LogFormat: "json"}
+	jst := time.Date(2026, 11, 25, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	newLogger(&buf, cfg).Info("x", "at", jst)
+	if !strings.Contains(buf.String(), `"at":"2026-11-25T00:00:00Z"`) {
+		t.Fatalf("a JST time is not written in UTC: %s", buf.String())
+	}
+}
+
 // A whole login in the JSON log: one "auth" line per step, each on the
 // request's logger (its request_id is the X-Request-ID answered), every
 // time in UTC, and nothing secret or identifying in clear.
 func TestLogOneLinePerAuthenticationEvent(t *testing.T) {
-	// Times must come out in UTC even where the server's zone is not.
-	local := time.Local
-	time.Local = time.FixedZone("JST", 9*3600)
-	defer func() { time.Local = local }()
-
 	env := testEnv(t, "ANSHIN_LOG_FORMAT", "json")
 	srv := startServe(t, env, "serve", "--demo")
 	b := newBrowser(t, srv.URL)

@@ -82,9 +82,10 @@ type Tx interface {
 	// RecordDeliveryReceipt moves the sent delivery the gateway names
 	// providerID to status (delivered or failed); it reports whether one was.
 	RecordDeliveryReceipt(providerID, status, lastErr string, at time.Time) (bool, error)
-	// CountSMS counts SMS queued since, per account, per number and in all,
-	// for the limits against SMS pumping.
-	CountSMS(accountID, number string, since time.Time) (SMSCounts, error)
+	// CountSMS counts SMS queued after since, per account, per number and
+	// in all, for the limits against SMS pumping: each count stops at its
+	// cap, and a cap of 0 skips it.
+	CountSMS(accountID, number string, since time.Time, caps SMSCaps) (SMSCounts, error)
 	// OutboxStats counts the queued deliveries and finds when the oldest of
 	// them was created (zero when none is queued), for metrics.
 	OutboxStats() (queued int, oldest time.Time, err error)
@@ -139,6 +140,9 @@ type AuditQuery struct {
 	BeforeID int64
 	Limit    int
 }
+
+// SMSCaps bound the counts of CountSMS (0: not counted).
+type SMSCaps struct{ PerAccount, PerNumber, Total int }
 
 // SMSCounts are what the limits against SMS pumping are checked against:
 // counts since the window start, and the oldest of each (zero when none).

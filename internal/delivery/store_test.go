@@ -64,7 +64,7 @@ func checkReceiptsAndSMSCounts(t *testing.T, f *fixture) {
 	}
 	var c anshin.SMSCounts
 	f.db.View(ctx, func(tx anshin.Tx) (err error) {
-		c, err = tx.CountSMS("a1", "+819011110000", f.now.Add(-time.Hour))
+		c, err = tx.CountSMS("a1", "+819011110000", f.now.Add(-time.Hour), anshin.SMSCaps{PerAccount: 10, PerNumber: 10, Total: 10})
 		return err
 	})
 	want := anshin.SMSCounts{PerAccount: 2, PerNumber: 2, Total: 3,
@@ -73,10 +73,10 @@ func checkReceiptsAndSMSCounts(t *testing.T, f *fixture) {
 		t.Errorf("CountSMS = %+v, want %+v", c, want)
 	}
 	f.db.View(ctx, func(tx anshin.Tx) (err error) {
-		c, err = tx.CountSMS("nobody", "+819099990000", f.now.Add(-time.Hour))
+		c, err = tx.CountSMS("nobody", "+819099990000", f.now.Add(-time.Hour), anshin.SMSCaps{PerAccount: 10, PerNumber: 10, Total: 2})
 		return err
 	})
-	if c.PerAccount != 0 || c.PerNumber != 0 || c.Total != 3 || !c.OldestAccount.IsZero() {
+	if c.PerAccount != 0 || c.PerNumber != 0 || c.Total != 2 || !c.OldestAccount.IsZero() {
 		t.Errorf("CountSMS for nobody = %+v", c)
 	}
 

@@ -23,23 +23,37 @@ func (t *tx) RecordDeliveryReceipt(providerID, status, lastErr string, at time.T
 	return n > 0, err
 }
 
-func (t *tx) CountSMS(accountID, number string, since time.Time) (anshin.SMSCounts, error) {
+func (t *tx) CountSMS(accountID, number string, since time.Time, caps anshin.SMSCaps) (anshin.SMSCounts, error) {
 	var c anshin.SMSCounts
-	var perAccount, perNumber, total int64
-	var oldAccount, oldNumber, oldTotal sql.NullInt64
-	err := t.row([]any{&perAccount, &oldAccount, &perNumber, &oldNumber, &total, &oldTotal}, "sms counts",
-		`SELECT COALESCE(SUM(CASE WHEN k.account_id = ? THEN 1 ELSE 0 END), 0),
-			MIN(CASE WHEN k.account_id = ? THEN d.created_at END),
-			COALESCE(SUM(CASE WHEN d.recipient = ? THEN 1 ELSE 0 END), 0),
-			MIN(CASE WHEN d.recipient = ? THEN d.created_at END),
-			COUNT(*), MIN(d.created_at)
-		FROM deliveries d LEFT JOIN one_time_keys k ON k.id = d.key_id
-		WHERE d.channel = 'sms' AND d.created_at >= ?`,
-		accountID, accountID, number, number, ms(since))
-	if err != nil {
-		return c, err
+	var err error
+	// Each count reads at most its cap of rows from an index, so checking
+	// the limits costs the same however much SMS traffic there is.
+	if caps.PerAccount > 0 {
+		c.PerAccount, c.OldestAccount, err = t.countSince(`SELECT created_at FROM one_time_keys
+			WHERE account_id = ? AND method = 'sms' AND created_at > ? ORDER BY created_at LIMIT ?`, accountID, ms(since), caps.PerAccount)
+		if err != nil {
+			return c, err
+		}
 	}
-	c.PerAccount, c.PerNumber, c.Total = int(perAccount), int(perNumber), int(total)
-	c.OldestAccount, c.OldestNumber, c.OldestTotal = tm(oldAccount.Int64), tm(oldNumber.Int64), tm(oldTotal.Int64)
-	return c, nil
+	if caps.PerNumber > 0 {
+		c.PerNumber, c.OldestNumber, err = t.countSince(`SELECT created_at FROM deliveries
+			WHERE recipient = ? AND channel = 'sms' AND created_at > ? ORDER BY created_at LIMIT ?`, number, ms(since), caps.PerNumber)
+		if err != nil {
+			return c, err
+		}
+	}
+	if caps.Total > 0 {
+		c.Total, c.OldestTotal, err = t.countSince(`SELECT created_at FROM deliveries
+			WHERE channel = 'sms' AND created_at > ? ORDER BY created_at LIMIT ?`, ms(since), caps.Total)
+	}
+	return c, err
+}
+
+// countSince counts the rows of a bounded, ordered query of created_at
+// values and returns the first.
+func (t *tx) countSince(query string, args ...any) (int, time.Time, error) {
+	var n int
+	var oldest sql.NullInt64
+	err := t.row([]any{&n, &oldest}, "count", `SELECT COUNT(*), MIN(created_at) FROM (`+query+`) w`, args...)
+	return n, tm(oldest.Int64), err
 }
