@@ -3,12 +3,12 @@ package demo_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/provision"
@@ -16,21 +16,10 @@ import (
 	"github.com/anshin/anshin/internal/store/sqlstore"
 )
 
-var cheap = secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})
+var cheap = anshintest.CheapHasher()
 
 // MustOpenDB opens a migrated SQLite file in a temporary folder.
-func MustOpenDB(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "anshin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+func MustOpenDB(t *testing.T) *sqlstore.DB { t.Helper(); return anshintest.MustOpenDB(t) }
 
 // clock advances by a few minutes at each reading, so the login service's
 // cooldown between two keys never gets in the way.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/secret"
@@ -314,36 +314,10 @@ func (f *fixture) key(id string) *anshin.OneTimeKey {
 // messages it sent, oldest first.
 func (f *fixture) deliver() []delivery.Message {
 	f.t.Helper()
-	before := len(f.outbox.Messages())
-	for {
-		n, err := f.worker.RunOnce(f.ctx)
-		if err != nil {
-			f.t.Fatalf("worker: %v", err)
-		}
-		if n == 0 {
-			break
-		}
-	}
-	all := f.outbox.Messages() // newest first
-	sent := all[:len(all)-before]
-	out := make([]delivery.Message, len(sent))
-	for i, m := range sent {
-		out[len(sent)-1-i] = m
-	}
-	return out
+	return anshintest.Deliver(f.t, f.worker, f.outbox)
 }
 
-var keyInBody = regexp.MustCompile(`(?:^|[^0-9])([0-9]{8})(?:[^0-9]|$)`)
-
-// keyIn extracts the one 8-digit key from a message body.
-func keyIn(t *testing.T, body string) string {
-	t.Helper()
-	m := keyInBody.FindAllStringSubmatch(body, -1)
-	if len(m) != 1 {
-		t.Fatalf("want exactly one 8-digit key in the message, found %d in %q", len(m), body)
-	}
-	return m[0][1]
-}
+func keyIn(t *testing.T, body string) string { t.Helper(); return anshintest.KeyIn(t, body) }
 
 // wantCode fails unless err is an *anshin.Error with code, and returns it.
 func wantCode(t *testing.T, err error, code string) *anshin.Error {

@@ -2,32 +2,20 @@ package provision_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/provision"
-	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
 )
 
-var cheap = secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})
+var cheap = anshintest.CheapHasher()
 
 // MustOpenDB opens a migrated SQLite file in a temporary folder.
-func MustOpenDB(t *testing.T) *sqlstore.DB {
-	t.Helper()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "anshin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+func MustOpenDB(t *testing.T) *sqlstore.DB { t.Helper(); return anshintest.MustOpenDB(t) }
 
 func newService(t *testing.T) (*provision.Service, *sqlstore.DB) {
 	db := MustOpenDB(t)

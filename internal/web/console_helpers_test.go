@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/delivery"
 )
 
@@ -52,7 +53,7 @@ func (ts *testServer) notifications() []delivery.Message {
 	ts.t.Helper()
 	var out []delivery.Message
 	for _, m := range ts.deliver() {
-		if !keyInBody.MatchString(m.Body) {
+		if !anshintest.HasKey(m.Body) {
 			out = append(out, m)
 		}
 	}

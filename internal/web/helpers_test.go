@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
@@ -323,36 +323,10 @@ func (ts *testServer) initialPassword(flow, password string) apiResponse {
 // sent, oldest first.
 func (ts *testServer) deliver() []delivery.Message {
 	ts.t.Helper()
-	before := len(ts.Outbox.Messages())
-	for {
-		n, err := ts.Worker.RunOnce(context.Background())
-		if err != nil {
-			ts.t.Fatalf("outbox worker: %v", err)
-		}
-		if n == 0 {
-			break
-		}
-	}
-	all := ts.Outbox.Messages() // newest first
-	sent := all[:len(all)-before]
-	out := make([]delivery.Message, len(sent))
-	for i, m := range sent {
-		out[len(sent)-1-i] = m
-	}
-	return out
+	return anshintest.Deliver(ts.t, ts.Worker, ts.Outbox)
 }
 
-var keyInBody = regexp.MustCompile(`(?:^|[^0-9])([0-9]{8})(?:[^0-9]|$)`)
-
-// keyIn extracts the one 8-digit key of a message body.
-func keyIn(t *testing.T, body string) string {
-	t.Helper()
-	m := keyInBody.FindAllStringSubmatch(body, -1)
-	if len(m) != 1 {
-		t.Fatalf("want exactly one 8-digit key in the message, found %d in %q", len(m), body)
-	}
-	return m[0][1]
-}
+func keyIn(t *testing.T, body string) string { t.Helper(); return anshintest.KeyIn(t, body) }
 
 // issueKey issues a key that must be issued, delivers it and returns the
 // answer, the key and the recipients it went to (in clear, as the outbox
