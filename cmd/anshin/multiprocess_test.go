@@ -355,15 +355,8 @@ func TestMultiProcessPostgres(t *testing.T) {
 		b := c.start(t, false)
 		insts := []*mpInstance{a, b}
 		const n = 100
-		flows := make([]string, n)
+		flows := mpFlowsAtKeyStep(t, insts, n)
 		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() { flows[i] = mpToKeyStep(t, insts[i%2]) })
-		}
-		wg.Wait()
-		if t.Failed() {
-			t.FailNow()
-		}
 		for i := range n {
 			wg.Go(func() {
 				var out map[string]any
@@ -453,15 +446,8 @@ func TestMultiProcessPostgres(t *testing.T) {
 		b := c.start(t, false)
 		insts := []*mpInstance{a, b}
 		const n = 30
-		flows := make([]string, n)
+		flows := mpFlowsAtKeyStep(t, insts, n)
 		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() { flows[i] = mpToKeyStep(t, insts[i%2]) })
-		}
-		wg.Wait()
-		if t.Failed() {
-			t.FailNow()
-		}
 		var mu sync.Mutex
 		statuses := map[int]int{}
 		start := make(chan struct{})
@@ -496,4 +482,20 @@ func TestServePostgresUnreachable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ANSHIN_DATABASE_URL: cannot connect to PostgreSQL") || strings.Contains(err.Error(), "pw-not-shown") {
 		t.Fatalf("serve with an unreachable database: %v", err)
 	}
+}
+
+// mpFlowsAtKeyStep starts n logins at once, alternating between the
+// instances, and returns their flows at the key step.
+func mpFlowsAtKeyStep(t *testing.T, insts []*mpInstance, n int) []string {
+	t.Helper()
+	flows := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { flows[i] = mpToKeyStep(t, insts[i%len(insts)]) })
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return flows
 }

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/anshin/anshin/internal/anshintest"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,28 +12,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // syncBuffer is a bytes.Buffer that run's goroutines and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = anshintest.SyncBuffer
 
 // testEnv is the environment of a test run: a fresh database in a temp
 // folder, a free port, cheap argon2 and no key cooldown; extra pairs are

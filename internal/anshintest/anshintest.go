@@ -4,10 +4,13 @@
 package anshintest
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/secret"
@@ -73,3 +76,52 @@ func KeyIn(t testing.TB, body string) string {
 // HasKey reports whether a message body carries an 8-digit key (a key
 // message rather than a notification).
 func HasKey(body string) bool { return keyInBody.MatchString(body) }
+
+// Clock is an injected clock that only the test moves.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock standing at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now tells the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set puts the clock at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// SyncBuffer is a bytes.Buffer that a server's goroutines and the test may
+// share (a log or an output to read back).
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

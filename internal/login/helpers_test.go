@@ -27,28 +27,7 @@ var t0 = time.Date(2025, time.April, 1, 0, 0, 0, 0, time.UTC)
 const clientIP = "192.0.2.10"
 
 // testClock is the injected clock; only the test moves it.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+type testClock = anshintest.Clock
 
 // keyRecorder generates keys from the CSPRNG, as production does, and
 // remembers them so a test knows the key it must enter.
@@ -120,7 +99,7 @@ func newFixture(t *testing.T, tweaks ...func(*login.Config)) *fixture {
 		db:     db,
 		hasher: secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}),
 		keys:   keys,
-		clock:  &testClock{now: t0},
+		clock:  anshintest.NewClock(t0),
 		gen:    &keyRecorder{},
 		cfg:    cfg,
 		outbox: delivery.NewDevOutbox(1000),

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,40 +33,10 @@ import (
 var t0 = time.Date(2025, time.April, 1, 9, 0, 0, 0, time.UTC)
 
 // testClock is the injected clock; only the test moves it.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type testClock = anshintest.Clock
 
 // syncBuffer is a bytes.Buffer that the server's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = anshintest.SyncBuffer
 
 // testServer is the whole server as cmd/anshin wires it, on a real SQLite
 // file, with the demo data, an injected clock and a log that tests read.
@@ -124,7 +93,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{now: t0}
+	clock := anshintest.NewClock(t0)
 	logBuf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hasher := secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})
