@@ -152,10 +152,13 @@ func TestServeMetricsMoveAfterALogin(t *testing.T) {
 	if st, out := apiCall(t, "POST", base+"/api/v1/login/"+flow3+"/one-time-key", map[string]string{"method": "sms"}); st != http.StatusOK {
 		t.Fatalf("issue: %d %v", st, out)
 	}
-	if st, out := apiCall(t, "POST", base+"/api/v1/login/"+flow3+"/verify", map[string]string{"key": "00000000", "group_id": demo.GroupMidori}); st != http.StatusUnauthorized {
+	// The key arrives first: a wrong key invalidates it, and the outbox
+	// never sends an invalidated key.
+	key = awaitKey(t, base, "+817045678901")
+	wrong := key[:len(key)-1] + string('0'+(key[len(key)-1]-'0'+1)%10)
+	if st, out := apiCall(t, "POST", base+"/api/v1/login/"+flow3+"/verify", map[string]string{"key": wrong, "group_id": demo.GroupMidori}); st != http.StatusUnauthorized {
 		t.Fatalf("wrong key: %d %v", st, out)
 	}
-	awaitKey(t, base, "+817045678901")
 
 	// The outbox records each send just after it: wait for both.
 	after := scrape(t, base+"/metrics")

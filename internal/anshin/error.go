@@ -36,6 +36,8 @@ const (
 	ECodeGroupNotAllowed        = "group_not_allowed"
 	ECodeKeyInvalid             = "key_invalid"
 	ECodeKeyExpired             = "key_expired"
+	ECodeKeyNotForGroup         = "key_not_for_group"
+	ECodeNewLoginRequired       = "new_login_required"
 	ECodeInitialPasswordInvalid = "initial_password_invalid"
 	ECodeInitialPasswordLocked  = "initial_password_locked"
 	ECodeMethodInvalid          = "method_invalid"
@@ -50,7 +52,9 @@ type Error struct {
 	Message string    // English, for logs and the command line
 	RetryAt time.Time // with rate_limited: when trying again may succeed
 	Limit   string    // with rate_limited: which limit refused (metrics), e.g. sms_per_number
-	Masked  []string  // with mail_notification_disabled: the skipped addresses
+	// Masked addresses: with mail_notification_disabled the skipped ones,
+	// with key_not_for_group those whose key opens the chosen group.
+	Masked []string
 }
 
 func (e *Error) Error() string {

@@ -1,6 +1,10 @@
 package anshin
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // AccountKind tells a d アカウント from a ビジネス d アカウント.
 type AccountKind string
@@ -78,6 +82,54 @@ type Administrator struct {
 	UpdatedAt             time.Time
 }
 
+// Route is where the group's e-mail reaches the administrator (SPEC §2
+// step 4): the administrator e-mail when one is set, else every contact
+// e-mail of the account.
+func (a *Administrator) Route(acct *Account) []string {
+	if a.Email != "" {
+		return []string{a.Email}
+	}
+	if acct == nil {
+		return nil
+	}
+	return acct.ContactEmails
+}
+
+// AddressScope is one address on an account's routes and the groups whose
+// route holds it: the groups its e-mail key opens.
+type AddressScope struct {
+	Address string
+	Groups  []string
+}
+
+// EmailScopes lists every address on the routes of the account's groups,
+// once each (ignoring case), in the order the groups come, with the groups
+// each one reaches. An address set in one group's settings thereby never
+// reaches another group, and one group's administrator e-mail never takes
+// a contact e-mail off another group's route.
+func EmailScopes(acct *Account, admins []*Administrator) []AddressScope {
+	var out []AddressScope
+	at := map[string]int{}
+	for _, adm := range admins {
+		for _, addr := range adm.Route(acct) {
+			k := strings.ToLower(addr)
+			if addr == "" {
+				continue
+			}
+			i, ok := at[k]
+			if !ok {
+				i = len(out)
+				at[k] = i
+				out = append(out, AddressScope{Address: addr})
+			}
+			if g := out[i].Groups; len(g) == 0 || g[len(g)-1] != adm.GroupID {
+				out[i].Groups = append(out[i].Groups, adm.GroupID)
+			}
+		}
+	}
+	return out
+}
+
 // NeedsInitialPassword reports whether the next login to the group must
 // present the initial authentication password (SPEC §2 step 7).
 func (a *Administrator) NeedsInitialPassword() bool {
@@ -102,6 +154,9 @@ type Flow struct {
 	AccountID string // set once the password was right
 	Step      Step
 	GroupID   string // chosen group, set by a right key when step 7 follows
+	// Scope is the groups the flow's second factor opened, set by a right
+	// key when step 7 follows; the session inherits it.
+	Scope     []string
 	ClientIP  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -115,18 +170,26 @@ const (
 	MethodEmail Method = "email"
 )
 
-// OneTimeKey is an issued key; only its keyed hash is stored.
+// OneTimeKey is an issued key; only its keyed hash is stored. One issuance
+// makes one key per destination (SPEC §2 step 4), all with the same IssueID;
+// each opens only the groups of its Scope.
 type OneTimeKey struct {
 	ID            string
+	IssueID       string
 	FlowID        string
 	AccountID     string
 	Method        Method
 	Hash          string
+	SentTo        string   // the masked destination, to name it later
+	Scope         []string // the group IDs it opens
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 	UsedAt        time.Time
 	InvalidatedAt time.Time
 }
+
+// Opens reports whether the key opens the group.
+func (k *OneTimeKey) Opens(groupID string) bool { return slices.Contains(k.Scope, groupID) }
 
 // Usable reports whether the key can still be presented at now.
 func (k *OneTimeKey) Usable(now time.Time) bool {
@@ -166,13 +229,19 @@ type Delivery struct {
 
 // Session is a signed-in administrator in one group.
 type Session struct {
-	ID         string // hash of the client's token
-	AccountID  string
-	GroupID    string
+	ID        string // hash of the client's token
+	AccountID string
+	GroupID   string
+	// Scope is the groups the sign-in's second factor opened: the session
+	// may switch to those without a new login (SPEC §4).
+	Scope      []string
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute end
 }
+
+// Opens reports whether the session's second factor opened the group.
+func (s *Session) Opens(groupID string) bool { return slices.Contains(s.Scope, groupID) }
 
 // AuditEvent is an append-only record of something that happened in a group
 // or to an account.

@@ -54,7 +54,9 @@ type Tx interface {
 
 	// One-time keys.
 	CreateKey(k *OneTimeKey) error
-	LatestKey(flowID string) (*OneTimeKey, error)
+	// CurrentKeys returns the keys of the flow's latest issuance (none when
+	// no key was issued).
+	CurrentKeys(flowID string) ([]*OneTimeKey, error)
 	Key(id string) (*OneTimeKey, error)
 	// CountKeys counts keys issued for the flow, and for the account since
 	// (counting no further than upTo).
@@ -62,7 +64,9 @@ type Tx interface {
 	// UseKey marks the key used if, and only if, nobody used or invalidated
 	// it before; it reports whether this call did.
 	UseKey(id string, at time.Time) (bool, error)
-	InvalidateKey(id string, at time.Time) error
+	// InvalidateFlowKeys invalidates every key of the flow that is neither
+	// used nor invalidated.
+	InvalidateFlowKeys(flowID string, at time.Time) error
 
 	// Throttles count failures under a name (per account, per client).
 	Throttle(name string, now time.Time) (failures int, lockedTill time.Time, err error)

@@ -219,18 +219,55 @@ func (s *Service) AddAdministrator(ctx context.Context, a Actor, in NewAdmin) er
 			return err
 		}
 		now := s.now()
+		if err := s.countAdd(tx, a.GroupID, now); err != nil {
+			return err
+		}
 		adm := &anshin.Administrator{GroupID: a.GroupID, AccountID: acct.ID, Role: anshin.RoleAdmin, Name: in.Name, Email: in.Email,
 			InitialPasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 		if err := tx.PutAdministrator(adm); err != nil {
 			return err
 		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_added", reach(adm, acct), orgName(g), g.ManagementNumber)...); err != nil {
+		// Told on every route of the account, not only at the address the
+		// adder typed, and by SMS: the account's owner learns of a
+		// registration they did not expect.
+		to, err := everyRoute(tx, acct)
+		if err != nil {
 			return err
 		}
+		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_added", to, orgName(g), g.ManagementNumber)...); err != nil {
+			return err
+		}
+		n, err := s.sendSMS(tx, a.Lang, "admin_added", acct, g.ManagementNumber)
+		if err != nil {
+			return err
+		}
+		queued += n
 		return s.audit(tx, a, "admin_added", map[string]any{"login_id": in.LoginID, "name": in.Name, "email": in.Email, "role": adm.Role})
 	})
 	s.wake(err, queued)
 	return err
+}
+
+// AddsPerGroupHour bounds how many administrators one group may add in an
+// hour: a stolen representative session cannot register accounts in bulk.
+const AddsPerGroupHour = 20
+
+// countAdd counts one addition to the group in the current hour's window,
+// refusing past AddsPerGroupHour. The window is a throttle whose lock time
+// is the window's end, so every instance shares the count.
+func (s *Service) countAdd(tx anshin.Tx, groupID string, now time.Time) error {
+	name := "admin-add:" + groupID
+	n, end, err := tx.Throttle(name, now)
+	if err != nil {
+		return err
+	}
+	if n == 0 || !now.Before(end) {
+		n, end = 0, now.Add(time.Hour)
+	}
+	if n >= AddsPerGroupHour {
+		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many administrators added to this group in the last hour", RetryAt: end, Limit: "admin_adds_per_group"}
+	}
+	return tx.PutThrottle(name, n+1, end, end)
 }
 
 func (s *Service) wake(err error, queued int) {
@@ -246,9 +283,10 @@ func orgName(g *anshin.ContractGroup) string {
 	return g.ManagementNumber
 }
 
-// UpdateAdministrator changes an administrator's name and e-mail. The
-// affected administrator is told at the old address and the new one, so a
-// changed address cannot go unnoticed.
+// UpdateAdministrator changes an administrator's name and e-mail. A
+// changed e-mail is told at the old address, the new one, every other
+// address on the account's routes and by SMS (SPEC §4), so a redirected
+// key address cannot go unnoticed.
 func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID string, in AdminEdit) error {
 	name, err := checkName(in.Name)
 	if err != nil {
@@ -294,8 +332,23 @@ func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID stri
 			return err
 		}
 		what := strings.Join(changed, ", ")
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_updated", reach(t, acct, old), g.ManagementNumber, what)...); err != nil {
+		to := reach(t, acct, old)
+		if old != email {
+			routes, err := everyRoute(tx, acct)
+			if err != nil {
+				return err
+			}
+			to = append(to, routes...)
+		}
+		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_updated", to, g.ManagementNumber, what)...); err != nil {
 			return err
+		}
+		if old != email {
+			n, err := s.sendSMS(tx, a.Lang, "email_changed", acct, g.ManagementNumber)
+			if err != nil {
+				return err
+			}
+			queued += n
 		}
 		return s.audit(tx, a, "admin_updated", map[string]any{"login_id": t.LoginID, "changed": changed, "name": name, "email": email, "old_email": old})
 	})

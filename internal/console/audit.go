@@ -131,36 +131,48 @@ func (s *Service) Audit(ctx context.Context, a Actor, f AuditFilter) (AuditPage,
 	return page, err
 }
 
-// keyDeliveries replaces the key_id of a key_issued event with the masked
-// destination and current status of each of the key's messages, so the log
-// shows whether the key arrived.
+// keyDeliveries replaces the key IDs of a key_issued event with the
+// masked destination and current status of each of the keys' messages, so
+// the log shows whether the keys arrived.
 func keyDeliveries(tx anshin.Tx, detail map[string]any) error {
-	id, _ := detail["key_id"].(string)
-	if id == "" {
-		return nil
+	var ids []string
+	if id, _ := detail["key_id"].(string); id != "" { // events before key scopes
+		ids = append(ids, id)
+	}
+	list, _ := detail["key_ids"].([]any)
+	for _, v := range list {
+		if id, _ := v.(string); id != "" {
+			ids = append(ids, id)
+		}
 	}
 	delete(detail, "key_id")
-	k, err := tx.Key(id)
-	if anshin.ErrorCode(err) == anshin.ECodeNotFound {
+	delete(detail, "key_ids")
+	if len(ids) == 0 {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	ds, err := tx.FlowDeliveries(k.FlowID)
-	if err != nil {
-		return err
-	}
 	out := []map[string]string{}
-	for _, d := range ds {
-		if d.KeyID != id {
+	for _, id := range ids {
+		k, err := tx.Key(id)
+		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
 			continue
 		}
-		to := login.MaskEmail(d.Recipient)
-		if d.Channel == anshin.MethodSMS {
-			to = login.MaskPhone(d.Recipient)
+		if err != nil {
+			return err
 		}
-		out = append(out, map[string]string{"to": to, "status": d.Status})
+		ds, err := tx.FlowDeliveries(k.FlowID)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if d.KeyID != id {
+				continue
+			}
+			to := login.MaskEmail(d.Recipient)
+			if d.Channel == anshin.MethodSMS {
+				to = login.MaskPhone(d.Recipient)
+			}
+			out = append(out, map[string]string{"to": to, "status": d.Status})
+		}
 	}
 	detail["deliveries"] = out
 	return nil

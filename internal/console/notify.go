@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/anshin/anshin/internal/anshin"
@@ -37,6 +38,21 @@ var notices = map[string]map[string][2]string{
 	},
 }
 
+// smsNotices are the texts of the notices also sent by SMS to the
+// account's docomo line, for the changes that could redirect its one-time
+// keys: each fits one SMS (70 characters in UCS-2). %s is the management
+// number.
+var smsNotices = map[string]map[string]string{
+	"ja": {
+		"admin_added":   "【anshin】管理番号%sの管理者に登録されました。心当たりがない場合は代表管理者にご連絡ください",
+		"email_changed": "【anshin】管理番号%sで管理者メールアドレスが変更されました。心当たりがない場合は代表管理者にご連絡ください",
+	},
+	"en": {
+		"admin_added":   "anshin: you were made an administrator of %s. Not you? Tell its representative.",
+		"email_changed": "anshin: your admin e-mail in %s changed. Not you? Tell its representative.",
+	},
+}
+
 // newNotices is one notice of kind per address.
 func newNotices(lang, kind string, to []string, args ...any) []notice {
 	if lang != "en" {
@@ -50,20 +66,45 @@ func newNotices(lang, kind string, to []string, args ...any) []notice {
 	return out
 }
 
-// reach is where an administrator is told of a change: the administrator
-// e-mail of the group, or, when none is set, the account's contact
-// e-mails, so that an administrator without one is still told.
+// reach is where an administrator is told of a change in a group: the
+// group's route (the administrator e-mail, or, when none is set, the
+// account's contact e-mails), and any further addresses given.
 func reach(adm *anshin.Administrator, acct *anshin.Account, emails ...string) []string {
+	return append(slices.Clone(adm.Route(acct)), emails...)
+}
+
+// everyRoute is every address on the routes of the account's groups
+// (SPEC §2 step 4): where a change that could redirect the account's keys
+// is told, so that the account's own addresses hear of it, not only the
+// address someone typed.
+func everyRoute(tx anshin.Tx, acct *anshin.Account) ([]string, error) {
+	admins, err := tx.AdministratorsOfAccount(acct.ID)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	for _, e := range append([]string{adm.Email}, emails...) {
-		if e != "" {
-			out = append(out, e)
-		}
+	for _, a := range anshin.EmailScopes(acct, admins) {
+		out = append(out, a.Address)
 	}
-	if len(out) == 0 && acct != nil {
-		out = acct.ContactEmails
+	return out, nil
+}
+
+// sendSMS queues a notice by SMS to the account's docomo line, if it has
+// one; it reports how many were queued.
+func (s *Service) sendSMS(tx anshin.Tx, lang, kind string, acct *anshin.Account, managementNumber string) (int, error) {
+	if acct.CarrierFree() {
+		return 0, nil
 	}
-	return out
+	if lang != "en" {
+		lang = "ja"
+	}
+	payload, err := json.Marshal(struct{ Subject, Body string }{"", fmt.Sprintf(smsNotices[lang][kind], managementNumber)})
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	return 1, tx.EnqueueDelivery(&anshin.Delivery{ID: secret.NewID(), Kind: "notification", Channel: anshin.MethodSMS, Recipient: acct.DocomoLine,
+		Lang: lang, Payload: s.keys.Seal(payload), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
 }
 
 // send queues the notices in tx, skipping empty and メール通知不可 addresses

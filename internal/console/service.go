@@ -23,6 +23,7 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"slices"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/provision"
@@ -35,6 +36,9 @@ type Actor struct {
 	GroupID   string
 	ClientIP  string
 	Lang      string // language of the notification e-mails
+	// Scope is the groups the session's second factor opened: the groups
+	// it may switch to without a new login (SPEC §4).
+	Scope []string
 }
 
 // Service applies the console's rules to a store.
@@ -112,6 +116,9 @@ type GroupChoice struct {
 	Role                 string  `json:"role"`
 	Current              bool    `json:"current"`
 	InitialPasswordDue   bool    `json:"initial_password_required"`
+	// NewLoginRequired: the session's key does not open the group, so
+	// switching there needs a new login.
+	NewLoginRequired bool `json:"new_login_required"`
 }
 
 // Groups lists every group the actor's account administers, for the switch.
@@ -131,7 +138,8 @@ func (s *Service) Groups(ctx context.Context, a Actor) ([]GroupChoice, error) {
 				return err
 			}
 			c := GroupChoice{GroupID: g.ID, ManagementNumber: g.ManagementNumber, RepresentativeNumber: g.RepresentativeNumber,
-				Role: string(adm.Role), Current: g.ID == a.GroupID, InitialPasswordDue: adm.NeedsInitialPassword()}
+				Role: string(adm.Role), Current: g.ID == a.GroupID, InitialPasswordDue: adm.NeedsInitialPassword(),
+				NewLoginRequired: !slices.Contains(a.Scope, g.ID)}
 			if g.CLOMO != nil {
 				c.OrganizationName = &g.CLOMO.OrganizationName
 			}

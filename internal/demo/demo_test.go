@@ -187,8 +187,9 @@ func TestLoad(t *testing.T) {
 		if len(issued.Groups) != 3 || named != 2 {
 			t.Errorf("groups %+v", issued.Groups)
 		}
-		// Administrator e-mails are set, so contact e-mails are not used.
-		if len(issued.SentTo) != 2 {
+		// Two groups' administrator e-mails, and the third group's two
+		// contact e-mails: a key each.
+		if len(issued.SentTo) != 4 {
 			t.Errorf("sent to %v", issued.SentTo)
 		}
 	})

@@ -3,17 +3,21 @@ package login
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/secret"
 )
 
-// GroupChoice is one group offered at the group choice (SPEC §2 step 5).
+// GroupChoice is one group offered at the group choice (SPEC §2 step 5),
+// with the masked destinations whose key opens it (step 4): empty when no
+// key of the current issuance does.
 type GroupChoice struct {
-	GroupID              string  `json:"group_id"`
-	RepresentativeNumber string  `json:"representative_number"`
-	OrganizationName     *string `json:"organization_name"`
+	GroupID              string   `json:"group_id"`
+	RepresentativeNumber string   `json:"representative_number"`
+	OrganizationName     *string  `json:"organization_name"`
+	KeySentTo            []string `json:"key_sent_to"`
 }
 
 // Issued is the answer to a key issuance.
@@ -58,13 +62,12 @@ func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Meth
 			return err
 		}
 		out = &Issued{Method: method, SentTo: []string{}, Skipped: []string{}}
-		var to []string
+		var to []anshin.AddressScope
 		if method == anshin.MethodSMS {
 			if e := smsProblem(acct, admins); e != nil {
 				return e
 			}
-			to = []string{acct.DocomoLine}
-			out.SentTo = []string{MaskPhone(acct.DocomoLine)}
+			to = []anshin.AddressScope{{Address: acct.DocomoLine, Groups: groupIDs(admins)}}
 		} else {
 			r, err := emailRecipients(tx, acct, admins)
 			if err != nil {
@@ -73,7 +76,7 @@ func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Meth
 			if e := r.problem(admins); e != nil {
 				return e
 			}
-			to, out.SentTo, out.Skipped = r.To, maskAll(r.To), maskAll(r.Skipped)
+			to, out.Skipped = r.To, maskAll(r.Skipped)
 		}
 		if err := s.checkIssueLimits(tx, f, acct.ID); err != nil {
 			return err
@@ -83,14 +86,18 @@ func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Meth
 				return err
 			}
 		}
-		if out.Groups, err = groupChoices(tx, admins); err != nil {
-			return err
-		}
-		out.ExpiresAt, err = s.createKey(tx, f, acct.ID, method, lang, to)
+		keys, err := s.createKeys(tx, f, acct.ID, method, lang, to)
 		if err != nil {
 			return err
 		}
-		return s.auditKeyIssued(tx, admins, acct.ID, f.ID, method, out.SentTo, clientIP)
+		out.ExpiresAt = keys[0].ExpiresAt
+		for _, k := range keys {
+			out.SentTo = append(out.SentTo, k.SentTo)
+		}
+		if out.Groups, err = groupChoices(tx, admins, keys); err != nil {
+			return err
+		}
+		return s.auditKeyIssued(tx, admins, keys, method, clientIP)
 	})
 	if err != nil {
 		return nil, err
@@ -146,65 +153,83 @@ func (s *Service) checkSMSLimits(tx anshin.Tx, accountID, number string) error {
 	return nil
 }
 
-// createKey stores a new key for the flow, invalidating the flow's earlier
-// one, and queues one sealed message per recipient.
-func (s *Service) createKey(tx anshin.Tx, f *anshin.Flow, accountID string, method anshin.Method, lang string, to []string) (time.Time, error) {
+// createKeys invalidates the flow's earlier keys and stores a new key per
+// destination, each opening the groups of its scope, with one sealed
+// message each. The keys of one issuance differ from each other, so an
+// entered key names exactly one of them.
+func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, method anshin.Method, lang string, to []anshin.AddressScope) ([]*anshin.OneTimeKey, error) {
 	now := s.now()
-	if prev, err := tx.LatestKey(f.ID); err == nil {
-		if err := tx.InvalidateKey(prev.ID, now); err != nil {
-			return time.Time{}, err
+	if err := tx.InvalidateFlowKeys(f.ID, now); err != nil {
+		return nil, err
+	}
+	issue := secret.NewID()
+	taken := map[string]bool{}
+	keys := make([]*anshin.OneTimeKey, 0, len(to))
+	for _, dest := range to {
+		key := s.digits(s.cfg.KeyDigits)
+		for taken[key] {
+			key = s.digits(s.cfg.KeyDigits)
 		}
-	} else if anshin.ErrorCode(err) != anshin.ECodeNotFound {
-		return time.Time{}, err
-	}
-	key := s.digits(s.cfg.KeyDigits)
-	k := &anshin.OneTimeKey{ID: secret.NewID(), FlowID: f.ID, AccountID: accountID, Method: method,
-		Hash: s.keyHash(f.ID, key), CreatedAt: now, ExpiresAt: now.Add(s.cfg.KeyTTL)}
-	if err := tx.CreateKey(k); err != nil {
-		return time.Time{}, err
-	}
-	payload, err := json.Marshal(KeyMessage{Key: key, ExpiresAt: k.ExpiresAt})
-	if err != nil {
-		return time.Time{}, err
-	}
-	for _, r := range to {
-		d := &anshin.Delivery{ID: secret.NewID(), Kind: "one_time_key", Channel: method, Recipient: r, FlowID: f.ID, KeyID: k.ID,
+		taken[key] = true
+		k := &anshin.OneTimeKey{ID: secret.NewID(), IssueID: issue, FlowID: f.ID, AccountID: accountID, Method: method,
+			Hash: s.keyHash(f.ID, key), SentTo: mask(method, dest.Address), Scope: dest.Groups, CreatedAt: now, ExpiresAt: now.Add(s.cfg.KeyTTL)}
+		if err := tx.CreateKey(k); err != nil {
+			return nil, err
+		}
+		payload, err := json.Marshal(KeyMessage{Key: key, ExpiresAt: k.ExpiresAt})
+		if err != nil {
+			return nil, err
+		}
+		d := &anshin.Delivery{ID: secret.NewID(), Kind: "one_time_key", Channel: method, Recipient: dest.Address, FlowID: f.ID, KeyID: k.ID,
 			Lang: lang, Payload: s.keys.Seal(payload), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 		if err := tx.EnqueueDelivery(d); err != nil {
-			return time.Time{}, err
+			return nil, err
 		}
+		keys = append(keys, k)
 	}
-	return k.ExpiresAt, nil
+	return keys, nil
 }
 
 func (s *Service) keyHash(flowID, key string) string {
 	return s.keys.MAC("one-time-key", flowID, key)
 }
 
-// auditKeyIssued records the issuance in every group of the account; the
-// key's ID lets the console's audit log show its deliveries' status.
-func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, accountID, flowID string, method anshin.Method, sentTo []string, clientIP string) error {
-	k, err := tx.LatestKey(flowID)
-	if err != nil {
-		return err
-	}
-	detail, _ := json.Marshal(map[string]any{"method": method, "sent_to": sentTo, "key_id": k.ID})
+// auditKeyIssued records the issuance in every group of the account, each
+// with only the keys that open it: a group's log never shows where another
+// group's keys went. The key IDs let the console's audit log show their
+// deliveries' status.
+func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, keys []*anshin.OneTimeKey, method anshin.Method, clientIP string) error {
 	for _, a := range admins {
-		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: accountID, Kind: "key_issued", Detail: string(detail), ClientIP: clientIP, At: s.now()}); err != nil {
+		sentTo, ids := []string{}, []string{}
+		for _, k := range keys {
+			if k.Opens(a.GroupID) {
+				sentTo, ids = append(sentTo, k.SentTo), append(ids, k.ID)
+			}
+		}
+		detail, _ := json.Marshal(map[string]any{"method": method, "sent_to": sentTo, "key_ids": ids})
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: "key_issued", Detail: string(detail), ClientIP: clientIP, At: s.now()}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func groupChoices(tx anshin.Tx, admins []*anshin.Administrator) ([]GroupChoice, error) {
+// groupChoices lists the account's groups with the destinations of the
+// keys that open each.
+func groupChoices(tx anshin.Tx, admins []*anshin.Administrator, keys []*anshin.OneTimeKey) ([]GroupChoice, error) {
 	out := make([]GroupChoice, 0, len(admins))
 	for _, a := range admins {
 		g, err := tx.Group(a.GroupID)
 		if err != nil {
 			return nil, err
 		}
-		c := GroupChoice{GroupID: g.ID, RepresentativeNumber: g.RepresentativeNumber}
+		c := GroupChoice{GroupID: g.ID, RepresentativeNumber: g.RepresentativeNumber, KeySentTo: []string{}}
+		for _, k := range keys {
+			if k.Opens(g.ID) {
+				c.KeySentTo = append(c.KeySentTo, k.SentTo)
+			}
+		}
+		slices.Sort(c.KeySentTo) // the same order on every page
 		if g.CLOMO != nil {
 			c.OrganizationName = &g.CLOMO.OrganizationName
 		}
@@ -237,19 +262,22 @@ func (s *Service) KeyState(ctx context.Context, token string) (*KeyState, error)
 		if err != nil {
 			return err
 		}
-		k, err := tx.LatestKey(f.ID)
-		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
-			return nil
-		}
-		if err != nil {
+		keys, err := tx.CurrentKeys(f.ID)
+		if err != nil || len(keys) == 0 {
 			return err
 		}
-		st.Issued, st.Method, st.ExpiresAt = k.Usable(s.now()), k.Method, k.ExpiresAt
+		k := keys[0]
+		st.Method, st.ExpiresAt = k.Method, k.ExpiresAt
+		current := map[string]bool{}
+		for _, k := range keys {
+			st.Issued = st.Issued || k.Usable(s.now())
+			current[k.ID] = true
+		}
 		admins, err := tx.AdministratorsOfAccount(f.AccountID)
 		if err != nil {
 			return err
 		}
-		if st.Groups, err = groupChoices(tx, admins); err != nil {
+		if st.Groups, err = groupChoices(tx, admins, keys); err != nil {
 			return err
 		}
 		ds, err := tx.FlowDeliveries(f.ID)
@@ -257,14 +285,9 @@ func (s *Service) KeyState(ctx context.Context, token string) (*KeyState, error)
 			return err
 		}
 		for _, d := range ds {
-			if d.KeyID != k.ID {
-				continue
+			if current[d.KeyID] {
+				st.Deliveries = append(st.Deliveries, DeliveryStatus{To: mask(d.Channel, d.Recipient), Status: d.Status})
 			}
-			to := MaskEmail(d.Recipient)
-			if d.Channel == anshin.MethodSMS {
-				to = MaskPhone(d.Recipient)
-			}
-			st.Deliveries = append(st.Deliveries, DeliveryStatus{To: to, Status: d.Status})
 		}
 		return nil
 	})

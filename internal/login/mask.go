@@ -1,6 +1,10 @@
 package login
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/anshin/anshin/internal/anshin"
+)
 
 // MaskEmail hides most of the local part: taro.yamada@example.jp →
 // ta*********@example.jp.
@@ -32,4 +36,12 @@ func maskAll(addrs []string) []string {
 		out[i] = MaskEmail(a)
 	}
 	return out
+}
+
+// mask masks a destination of the method: a number or an address.
+func mask(method anshin.Method, to string) string {
+	if method == anshin.MethodSMS {
+		return MaskPhone(to)
+	}
+	return MaskEmail(to)
 }

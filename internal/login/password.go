@@ -203,7 +203,9 @@ func (s *Service) methodOptions(tx anshin.Tx, acct *anshin.Account) ([]MethodOpt
 	if e := r.problem(admins); e != nil {
 		email.Available, email.Reason = false, e.Code
 	} else {
-		email.Destination = maskAll(r.To)
+		for _, a := range r.To {
+			email.Destination = append(email.Destination, MaskEmail(a.Address))
+		}
 	}
 	return []MethodOption{sms, email}, nil
 }

@@ -6,48 +6,30 @@ import (
 	"github.com/anshin/anshin/internal/anshin"
 )
 
-// Recipients is where an e-mail key goes (SPEC §2 step 4).
+// Recipients is where e-mail keys go (SPEC §2 step 4): one key per address
+// on the routes of the account's groups, each opening only the groups whose
+// route holds that address.
 type Recipients struct {
-	To      []string // addresses the key is sent to
-	Skipped []string // addresses in the mail notification disabled state
+	To      []anshin.AddressScope // addresses a key is sent to, with its scope
+	Skipped []string              // addresses in the mail notification disabled state
 }
 
-// EmailRecipients applies the rule of SPEC §2 step 4: the administrator
-// e-mail of every group the account administers; when no group has one,
-// every contact e-mail of the account. Duplicates (ignoring case) count
-// once.
-func EmailRecipients(acct *anshin.Account, admins []*anshin.Administrator) []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(a string) {
-		k := strings.ToLower(a)
-		if a != "" && !seen[k] {
-			seen[k] = true
-			out = append(out, a)
-		}
-	}
-	for _, a := range admins {
-		add(a.Email)
-	}
-	if len(out) == 0 {
-		for _, a := range acct.ContactEmails {
-			add(a)
-		}
-	}
-	return out
-}
-
-// emailRecipients splits the rule's addresses by the disabled state.
+// emailRecipients applies the rule to the account and splits its
+// addresses by the disabled state.
 func emailRecipients(tx anshin.Tx, acct *anshin.Account, admins []*anshin.Administrator) (Recipients, error) {
-	all := EmailRecipients(acct, admins)
-	disabled, err := tx.Suppressed(all)
+	all := anshin.EmailScopes(acct, admins)
+	addrs := make([]string, len(all))
+	for i, a := range all {
+		addrs[i] = a.Address
+	}
+	disabled, err := tx.Suppressed(addrs)
 	if err != nil {
 		return Recipients{}, err
 	}
-	r := Recipients{To: []string{}, Skipped: []string{}}
+	r := Recipients{To: []anshin.AddressScope{}, Skipped: []string{}}
 	for _, a := range all {
-		if disabled[strings.ToLower(a)] {
-			r.Skipped = append(r.Skipped, a)
+		if disabled[strings.ToLower(a.Address)] {
+			r.Skipped = append(r.Skipped, a.Address)
 		} else {
 			r.To = append(r.To, a)
 		}
@@ -77,4 +59,13 @@ func smsProblem(acct *anshin.Account, admins []*anshin.Administrator) *anshin.Er
 		return anshin.Errorf(anshin.ECodeCarrierFree, "the account has no docomo line")
 	}
 	return nil
+}
+
+// groupIDs lists the groups the account administers: an SMS key's scope.
+func groupIDs(admins []*anshin.Administrator) []string {
+	out := make([]string, len(admins))
+	for i, a := range admins {
+		out[i] = a.GroupID
+	}
+	return out
 }

@@ -2,39 +2,45 @@ package login_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/login"
 )
 
-func TestEmailRecipients(t *testing.T) {
-	admin := func(email string) *anshin.Administrator { return &anshin.Administrator{Email: email} }
+func TestEmailScopes(t *testing.T) {
+	admin := func(group, email string) *anshin.Administrator {
+		return &anshin.Administrator{GroupID: group, Email: email}
+	}
 	tests := []struct {
 		name     string
 		contacts []string
 		admins   []*anshin.Administrator
-		want     []string
+		want     string // address:groups, space-separated
 	}{
-		{"no group, contacts", []string{"c1@example.jp"}, nil, []string{"c1@example.jp"}},
-		{"no admin e-mail: every contact", []string{"c1@example.jp", "c2@example.jp"},
-			[]*anshin.Administrator{admin(""), admin("")}, []string{"c1@example.jp", "c2@example.jp"}},
-		{"admin e-mails replace contacts", []string{"c1@example.jp"},
-			[]*anshin.Administrator{admin("a1@example.jp"), admin(""), admin("a2@example.jp")}, []string{"a1@example.jp", "a2@example.jp"}},
-		{"one admin e-mail is enough to drop contacts", []string{"c1@example.jp", "c2@example.jp"},
-			[]*anshin.Administrator{admin(""), admin("a1@example.jp")}, []string{"a1@example.jp"}},
-		{"admin duplicates ignoring case, first spelling kept", nil,
-			[]*anshin.Administrator{admin("Admin@Example.jp"), admin("admin@example.jp"), admin("ADMIN@EXAMPLE.JP"), admin("other@example.jp")},
-			[]string{"Admin@Example.jp", "other@example.jp"}},
+		{"no group: no route", []string{"c1@example.jp"}, nil, ""},
+		{"no admin e-mail: every contact opens every group", []string{"c1@example.jp", "c2@example.jp"},
+			[]*anshin.Administrator{admin("g1", ""), admin("g2", "")}, "c1@example.jp:g1,g2 c2@example.jp:g1,g2"},
+		{"an admin e-mail replaces the contacts in its group only", []string{"c1@example.jp"},
+			[]*anshin.Administrator{admin("g1", "a1@example.jp"), admin("g2", ""), admin("g3", "a2@example.jp")},
+			"a1@example.jp:g1 c1@example.jp:g2 a2@example.jp:g3"},
+		{"an admin e-mail that is also a contact", []string{"c1@example.jp", "c2@example.jp"},
+			[]*anshin.Administrator{admin("g1", ""), admin("g2", "C1@example.jp")}, "c1@example.jp:g1,g2 c2@example.jp:g1"},
+		{"duplicates ignoring case, first spelling kept", nil,
+			[]*anshin.Administrator{admin("g1", "Admin@Example.jp"), admin("g2", "admin@example.jp"), admin("g3", "ADMIN@EXAMPLE.JP"), admin("g4", "other@example.jp")},
+			"Admin@Example.jp:g1,g2,g3 other@example.jp:g4"},
 		{"contact duplicates and blanks", []string{"c1@example.jp", "", "C1@example.jp", "c2@example.jp"},
-			[]*anshin.Administrator{admin("")}, []string{"c1@example.jp", "c2@example.jp"}},
-		{"nothing set", nil, []*anshin.Administrator{admin("")}, nil},
+			[]*anshin.Administrator{admin("g1", "")}, "c1@example.jp:g1 c2@example.jp:g1"},
+		{"nothing set", nil, []*anshin.Administrator{admin("g1", "")}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := login.EmailRecipients(&anshin.Account{ContactEmails: tt.contacts}, tt.admins)
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("EmailRecipients = %q, want %q", got, tt.want)
+			var got []string
+			for _, s := range anshin.EmailScopes(&anshin.Account{ContactEmails: tt.contacts}, tt.admins) {
+				got = append(got, s.Address+":"+strings.Join(s.Groups, ","))
+			}
+			if g := strings.Join(got, " "); g != tt.want {
+				t.Errorf("EmailScopes = %q, want %q", g, tt.want)
 			}
 		})
 	}
@@ -52,10 +58,10 @@ func TestIssueKeyEmailRecipients(t *testing.T) {
 		wantSkipped []string
 	}{
 		{
-			name:        "administrator e-mails of all groups, deduplicated, contacts unused",
+			name:        "every group's route: administrator e-mails deduplicated, contacts for the group without one",
 			contacts:    []string{"contact@example.jp"},
 			adminEmails: map[string]string{"g1": "Admin@Example.jp", "g2": "admin@example.jp", "g3": "other.admin@example.jp", "g4": ""},
-			wantTo:      []string{"Admin@Example.jp", "other.admin@example.jp"},
+			wantTo:      []string{"Admin@Example.jp", "other.admin@example.jp", "contact@example.jp"},
 		},
 		{
 			name:        "every contact e-mail when no group has an administrator e-mail",
@@ -64,7 +70,7 @@ func TestIssueKeyEmailRecipients(t *testing.T) {
 			wantTo:      []string{"first@example.jp", "second@example.jp"},
 		},
 		{
-			name:        "a disabled administrator e-mail is skipped, the others still get the key",
+			name:        "a disabled administrator e-mail is skipped, the others still get their key",
 			contacts:    []string{"contact@example.jp"},
 			adminEmails: map[string]string{"g1": "bounced@example.jp", "g2": "fine@example.jp"},
 			suppressed:  []string{"BOUNCED@example.jp"},
@@ -100,14 +106,20 @@ func TestIssueKeyEmailRecipients(t *testing.T) {
 			}
 
 			var got []string
+			seen := map[string]bool{}
 			for _, m := range f.deliver() {
 				if m.Channel != string(anshin.MethodEmail) {
 					t.Errorf("message to %s went by %s", m.To, m.Channel)
 				}
-				if k := keyIn(t, m.Body); k != key {
-					t.Errorf("message to %s carries key %s, want %s", m.To, k, key)
+				k := keyIn(t, m.Body)
+				if seen[k] {
+					t.Errorf("message to %s carries a key another address got too", m.To)
 				}
+				seen[k] = true
 				got = append(got, m.To)
+			}
+			if !seen[key] {
+				t.Errorf("the last key made, %s, was mailed to nobody", key)
 			}
 			if !slices.Equal(sorted(got), sorted(tt.wantTo)) {
 				t.Errorf("key mailed to %q, want exactly %q", got, tt.wantTo)

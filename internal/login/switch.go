@@ -18,7 +18,7 @@ type SwitchResult struct {
 }
 
 // SwitchGroup moves the signed-in account behind token to another group it
-// administers, without a new key. The current session always ends: the
+// administers and the sign-in's second factor opened, without a new key. The current session always ends: the
 // account gets a fresh session identifier (no fixation) that keeps the old
 // absolute end, or, when its first login to the group is pending, a flow
 // at the initial password step whose success signs it in there.
@@ -58,6 +58,11 @@ func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP stri
 		if err != nil {
 			return err
 		}
+		// A key from one group's address must not lead into another group
+		// (SPEC §4): only the groups the sign-in's second factor opened.
+		if !old.Opens(groupID) {
+			return &anshin.Error{Code: anshin.ECodeNewLoginRequired, Field: "group_id", Message: "the key of this sign-in does not open that group; sign in again for it"}
+		}
 		pending := adm.NeedsInitialPassword()
 		if pending {
 			if err := s.initialPasswordOpen(adm, now); err != nil {
@@ -76,13 +81,13 @@ func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP stri
 		if pending {
 			ft := secret.NewToken()
 			f := &anshin.Flow{ID: secret.TokenID(ft), LoginID: si.Account.LoginID, AccountID: old.AccountID, Step: anshin.StepInitialPassword,
-				GroupID: groupID, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
+				GroupID: groupID, Scope: old.Scope, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
 			res = &SwitchResult{Next: anshin.StepInitialPassword, FlowID: ft}
 			return tx.CreateFlow(f)
 		}
 		nt := secret.NewToken()
 		res = &SwitchResult{Next: anshin.StepDone, SessionToken: nt}
-		return tx.CreateSession(&anshin.Session{ID: secret.TokenID(nt), AccountID: old.AccountID, GroupID: groupID,
+		return tx.CreateSession(&anshin.Session{ID: secret.TokenID(nt), AccountID: old.AccountID, GroupID: groupID, Scope: old.Scope,
 			CreatedAt: now, LastSeenAt: now, ExpiresAt: old.ExpiresAt})
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
@@ -15,10 +16,12 @@ type Result struct {
 	GroupID      string      `json:"-"`
 }
 
-// Verify checks the key entered for groupID (SPEC §2 step 6). A wrong key
-// invalidates the current key and counts a failure for the account; a right
-// key is used at most once, which the store's conditional update
-// guarantees however many requests race.
+// Verify checks the key entered for groupID (SPEC §2 step 6) against the
+// flow's live keys. A wrong key invalidates them all and counts one failure
+// for the account; a right key that does not open groupID is refused and
+// stays usable; a right key is used at most once, which the store's
+// conditional update guarantees however many requests race. The session
+// remembers the groups the key opened (SPEC §4).
 func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP string) (_ *Result, err error) {
 	ev := Event{Kind: EventKeyVerified, GroupID: groupID, ClientIP: clientIP}
 	defer func() { s.emit(ctx, &ev, err) }()
@@ -53,22 +56,17 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 		if err != nil {
 			return err
 		}
-		k, err := tx.LatestKey(f.ID)
-		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
-			return &anshin.Error{Code: anshin.ECodeKeyInvalid, Field: "key", Message: "no key was issued in this login"}
-		}
+		keys, err := tx.CurrentKeys(f.ID)
 		if err != nil {
 			return err
 		}
-		switch {
-		case !k.UsedAt.IsZero() || !k.InvalidatedAt.IsZero():
-			return &anshin.Error{Code: anshin.ECodeKeyInvalid, Field: "key", Message: "the key is no longer valid; issue a new one"}
-		case !now.Before(k.ExpiresAt):
-			return &anshin.Error{Code: anshin.ECodeKeyExpired, Field: "key", Message: "the key expired; issue a new one"}
+		k, err := s.matchKey(f, keys, key, groupID, now)
+		if err != nil {
+			return err
 		}
-		if !secret.Equal(s.keyHash(f.ID, key), k.Hash) {
+		if k == nil {
 			refused = &anshin.Error{Code: anshin.ECodeKeyInvalid, Field: "key", Message: "the key is wrong; issue a new one"}
-			locked, err := s.recordKeyFailure(tx, k, acct.ID, groupID, clientIP)
+			locked, err := s.recordKeyFailure(tx, f.ID, acct.ID, groupID, clientIP)
 			if locked {
 				ev.lockout = "key_entry"
 			}
@@ -80,6 +78,11 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 			}
 			return err
 		}
+		// The issuance's other keys have nothing left to open.
+		if err := tx.InvalidateFlowKeys(f.ID, now); err != nil {
+			return err
+		}
+		f.Scope = k.Scope
 		if err := tx.ResetKeyFailures(acct.ID); err != nil {
 			return err
 		}
@@ -103,11 +106,53 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 	return res, nil
 }
 
-// recordKeyFailure invalidates the key, counts the failure and reports
-// whether key entry is now locked for the account.
-func (s *Service) recordKeyFailure(tx anshin.Tx, k *anshin.OneTimeKey, accountID, groupID, clientIP string) (locked bool, err error) {
+// matchKey finds the live key of the current issuance that key is. It
+// returns an error when no key can be entered (none issued, none left,
+// expired) or the key does not open groupID (key_not_for_group, neither
+// used nor counted: it names the destinations whose key does); nil,
+// without error, when key is wrong.
+func (s *Service) matchKey(f *anshin.Flow, keys []*anshin.OneTimeKey, key, groupID string, now time.Time) (*anshin.OneTimeKey, error) {
+	if len(keys) == 0 {
+		return nil, &anshin.Error{Code: anshin.ECodeKeyInvalid, Field: "key", Message: "no key was issued in this login"}
+	}
+	var live []*anshin.OneTimeKey
+	for _, k := range keys {
+		if k.UsedAt.IsZero() && k.InvalidatedAt.IsZero() {
+			live = append(live, k)
+		}
+	}
+	switch {
+	case len(live) == 0:
+		return nil, &anshin.Error{Code: anshin.ECodeKeyInvalid, Field: "key", Message: "the key is no longer valid; issue a new one"}
+	case !now.Before(live[0].ExpiresAt): // one issuance, one expiry
+		return nil, &anshin.Error{Code: anshin.ECodeKeyExpired, Field: "key", Message: "the key expired; issue a new one"}
+	}
+	h := s.keyHash(f.ID, key)
+	var match *anshin.OneTimeKey
+	for _, k := range live {
+		if secret.Equal(h, k.Hash) {
+			match = k
+		}
+	}
+	switch {
+	case match != nil && !match.Opens(groupID):
+		e := &anshin.Error{Code: anshin.ECodeKeyNotForGroup, Field: "group_id", Message: "this key does not open that group", Masked: []string{}}
+		for _, k := range keys {
+			if k.Opens(groupID) {
+				e.Masked = append(e.Masked, k.SentTo)
+			}
+		}
+		slices.Sort(e.Masked)
+		return nil, e
+	}
+	return match, nil
+}
+
+// recordKeyFailure invalidates the flow's keys, counts the failure and
+// reports whether key entry is now locked for the account.
+func (s *Service) recordKeyFailure(tx anshin.Tx, flowID, accountID, groupID, clientIP string) (locked bool, err error) {
 	now := s.now()
-	if err := tx.InvalidateKey(k.ID, now); err != nil {
+	if err := tx.InvalidateFlowKeys(flowID, now); err != nil {
 		return false, err
 	}
 	n, err := tx.RecordKeyFailure(accountID)
@@ -130,7 +175,8 @@ func (s *Service) signIn(tx anshin.Tx, f *anshin.Flow, from anshin.Step, groupID
 		return nil, firstErr(err, stepGone())
 	}
 	token := secret.NewToken()
-	sess := &anshin.Session{ID: secret.TokenID(token), AccountID: f.AccountID, GroupID: groupID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax)}
+	sess := &anshin.Session{ID: secret.TokenID(token), AccountID: f.AccountID, GroupID: groupID, Scope: f.Scope,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax)}
 	if err := tx.CreateSession(sess); err != nil {
 		return nil, err
 	}

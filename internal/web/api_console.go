@@ -12,7 +12,7 @@ import (
 
 // actorOf is the console's view of a signed-in request.
 func actorOf(r *http.Request, si *login.SignedIn) console.Actor {
-	return console.Actor{AccountID: si.Account.ID, GroupID: si.Group.ID, ClientIP: clientIP(r), Lang: langOf(r)}
+	return console.Actor{AccountID: si.Account.ID, GroupID: si.Group.ID, ClientIP: clientIP(r), Lang: langOf(r), Scope: si.Session.Scope}
 }
 
 // consoleAPI runs h for a live session (bearer or cookie); membership is

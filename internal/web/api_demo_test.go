@@ -33,7 +33,8 @@ func wantIssued(t *testing.T, r apiResponse, sentTo, skipped []string) {
 
 type groupChoice struct {
 	number string
-	org    any // string, or nil when the group has no CLOMO environment
+	org    any    // string, or nil when the group has no CLOMO environment
+	keys   string // the masked destinations whose key opens it, joined by ", "
 }
 
 // groupsOf returns the groups of an issuance answer by group ID.
@@ -46,10 +47,11 @@ func groupsOf(t *testing.T, r apiResponse) map[string]groupChoice {
 	out := map[string]groupChoice{}
 	for _, x := range list {
 		g := x.(map[string]any)
-		if got := keysOf(g); !slices.Equal(got, []string{"group_id", "organization_name", "representative_number"}) {
-			t.Fatalf("group has members %v, want group_id, organization_name (even when null), representative_number", got)
+		if got := keysOf(g); !slices.Equal(got, []string{"group_id", "key_sent_to", "organization_name", "representative_number"}) {
+			t.Fatalf("group has members %v, want group_id, key_sent_to, organization_name (even when null), representative_number", got)
 		}
-		out[g["group_id"].(string)] = groupChoice{number: g["representative_number"].(string), org: g["organization_name"]}
+		out[g["group_id"].(string)] = groupChoice{number: g["representative_number"].(string), org: g["organization_name"],
+			keys: strings.Join(strs(g["key_sent_to"]), ", ")}
 	}
 	return out
 }
@@ -99,7 +101,7 @@ func TestDemoRepresentativeBySMS(t *testing.T) {
 		t.Errorf("SMS went to %q, want the docomo line only", to)
 	}
 	groups := groupsOf(t, r)
-	if len(groups) != 1 || groups[demo.GroupAnshin] != (groupChoice{"+81312345678", nil}) {
+	if len(groups) != 1 || groups[demo.GroupAnshin] != (groupChoice{"+81312345678", nil, "090-****-5678"}) {
 		t.Errorf("groups = %+v, want anshin-shoji by its number alone", groups)
 	}
 
@@ -213,22 +215,23 @@ func TestDemoMailNotificationDisabled(t *testing.T) {
 func TestDemoMultiGroup(t *testing.T) {
 	ts := newTestServer(t)
 	flow := ts.toKeyStep(demo.MultiGroupID)
-	r, key, to := ts.issueKey(flow, "email")
-	// Two groups have an administrator e-mail: the key goes there, not to
-	// the account's contact e-mails.
+	r, keys, to := ts.issueKeys(flow, "email")
+	// Each group's route: さくら and ひかり have an administrator e-mail,
+	// みどり has none and uses both contact e-mails. Each address gets a key
+	// of its own.
 	slices.Sort(to)
-	if !slices.Equal(to, []string{"k.watanabe@example.co.jp", "watanabe@example.co.jp"}) {
-		t.Errorf("key went to %q, want the two administrator e-mails", to)
+	if !slices.Equal(to, []string{"k.watanabe@example.co.jp", "k.watanabe@example.jp", "watanabe.kenichi@example.jp", "watanabe@example.co.jp"}) {
+		t.Errorf("keys went to %q, want the two administrator e-mails and the two contact e-mails", to)
 	}
 	sent := strs(r.JSON["sent_to"])
 	slices.Sort(sent)
-	if !slices.Equal(sent, []string{"k.********@example.co.jp", "wa******@example.co.jp"}) {
-		t.Errorf("sent_to = %q, want the administrator e-mails masked", sent)
+	if !slices.Equal(sent, []string{"k.********@example.co.jp", "k.********@example.jp", "wa**************@example.jp", "wa******@example.co.jp"}) {
+		t.Errorf("sent_to = %q, want the four addresses masked", sent)
 	}
 	want := map[string]groupChoice{
-		demo.GroupSakura: {"+81661234567", "さくら物流株式会社"},
-		demo.GroupMidori: {"+81521234567", nil},
-		demo.GroupHikari: {"+81921234567", "ひかり建設株式会社"},
+		demo.GroupSakura: {"+81661234567", "さくら物流株式会社", "wa******@example.co.jp"},
+		demo.GroupMidori: {"+81521234567", nil, "k.********@example.jp, wa**************@example.jp"},
+		demo.GroupHikari: {"+81921234567", "ひかり建設株式会社", "k.********@example.co.jp"},
 	}
 	got := groupsOf(t, r)
 	if len(got) != len(want) {
@@ -242,8 +245,19 @@ func TestDemoMultiGroup(t *testing.T) {
 
 	// A group the account does not administer is refused, and the key
 	// survives the refusal.
+	key := keys["k.watanabe@example.co.jp"]
 	wantError(t, ts.verify(flow, key, demo.GroupAnshin), http.StatusForbidden, "group_not_allowed")
 	wantError(t, ts.verify(flow, key, "no-such-group"), http.StatusForbidden, "group_not_allowed")
+	// A right key for a group outside its scope names the address whose
+	// key opens the group, and is neither used nor counted.
+	r = ts.verify(flow, keys["watanabe@example.co.jp"], demo.GroupHikari)
+	wantError(t, r, http.StatusForbidden, "key_not_for_group")
+	if got := strs(r.ErrorField("key_sent_to")); !slices.Equal(got, []string{"k.********@example.co.jp"}) {
+		t.Errorf("key_sent_to = %q, want ひかり's administrator e-mail masked", got)
+	}
+	if msg := r.ErrorField("message").(string); !strings.Contains(msg, "k.********@example.co.jp") {
+		t.Errorf("message %q does not name the address", msg)
+	}
 	token := wantDone(t, ts.verify(flow, key, demo.GroupHikari))
 	wantSession(t, ts, token, demo.MultiGroupID, demo.GroupHikari, "admin")
 }

@@ -115,11 +115,14 @@ func TestConsoleAPIRoleRules(t *testing.T) {
 		wantMail(t, ts.notifications())
 	})
 
-	t.Run("an admin may change another administrator's e-mail (SPEC §3), told at both addresses", func(t *testing.T) {
+	t.Run("an admin may change another administrator's e-mail (SPEC §3), told on every route and by SMS (SPEC §4)", func(t *testing.T) {
 		r := ts.as(admin, http.MethodPut, "/api/v1/admins/"+demo.MultiGroupID,
 			map[string]string{"name": "渡辺 健一", "email": "kenichi.watanabe@example.co.jp"})
 		wantStatus(t, r, http.StatusOK)
-		wantMail(t, ts.notifications(), "watanabe@example.co.jp", "kenichi.watanabe@example.co.jp")
+		// The old and new address, the other groups' routes (ひかり's
+		// administrator e-mail, みどり's contact e-mails) and the docomo line.
+		wantMail(t, ts.notifications(), "watanabe@example.co.jp", "kenichi.watanabe@example.co.jp",
+			"k.watanabe@example.co.jp", "watanabe.kenichi@example.jp", "k.watanabe@example.jp", "+818067890123")
 		wantStatus(t, ts.as(admin, http.MethodPut, "/api/v1/admins/"+demo.MultiGroupID,
 			map[string]string{"name": "渡辺 健一", "email": "watanabe@example.co.jp"}), http.StatusOK)
 		ts.notifications()
@@ -182,8 +185,8 @@ func TestConsoleAPIRoleRules(t *testing.T) {
 			t.Fatalf("added %s, want an admin with the first login pending", r.Raw)
 		}
 		msgs := ts.notifications()
-		wantMail(t, msgs, "tanaka@example.co.jp")
-		if strings.Contains(msgs[0].Body, "Tanaka2025") {
+		wantMail(t, msgs, "tanaka@example.co.jp", "+819034567890")
+		if strings.Contains(msgs[0].Body+msgs[1].Body, "Tanaka2025") {
 			t.Error("the notification carries the initial password")
 		}
 		// The password rests only as a hash.

@@ -38,6 +38,8 @@ var statusOf = map[string]int{
 	anshin.ECodeGroupNotAllowed:        http.StatusForbidden,
 	anshin.ECodeKeyInvalid:             http.StatusUnauthorized,
 	anshin.ECodeKeyExpired:             http.StatusUnauthorized,
+	anshin.ECodeKeyNotForGroup:         http.StatusForbidden,
+	anshin.ECodeNewLoginRequired:       http.StatusForbidden,
 	anshin.ECodeInitialPasswordInvalid: http.StatusUnauthorized,
 	anshin.ECodeInitialPasswordLocked:  http.StatusLocked,
 }
@@ -54,6 +56,9 @@ type apiErrorBody struct {
 	RetryAt    *time.Time `json:"retry_at,omitempty"`
 	RetryAfter int        `json:"retry_after,omitempty"` // seconds
 	Skipped    []string   `json:"skipped,omitempty"`
+	// KeySentTo, with key_not_for_group: the masked destinations whose key
+	// opens the chosen group.
+	KeySentTo []string `json:"key_sent_to,omitempty"`
 }
 
 // domainError turns any error into an *anshin.Error fit to show: an
@@ -78,7 +83,12 @@ func isLoginAPI(r *http.Request) bool {
 // writeError answers err as JSON with its status and localized message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.domainError(r, err)
-	body := apiErrorBody{Code: e.Code, Message: s.i18n.Error(langOf(r), e), Field: e.Field, Skipped: e.Masked}
+	body := apiErrorBody{Code: e.Code, Message: s.i18n.Error(langOf(r), e), Field: e.Field}
+	if e.Code == anshin.ECodeKeyNotForGroup {
+		body.KeySentTo = e.Masked
+	} else {
+		body.Skipped = e.Masked
+	}
 	if !e.RetryAt.IsZero() {
 		at := e.RetryAt.UTC()
 		body.RetryAt = &at

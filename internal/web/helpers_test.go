@@ -300,7 +300,17 @@ func keyIn(t *testing.T, body string) string { t.Helper(); return anshintest.Key
 // issueKey issues a key that must be issued, delivers it and returns the
 // answer, the key and the recipients it went to (in clear, as the outbox
 // saw them).
+// issueKey issues a key, delivers its messages and returns the answer,
+// the first message's key and every recipient.
 func (ts *testServer) issueKey(flow, method string) (apiResponse, string, []string) {
+	ts.t.Helper()
+	r, keys, to := ts.issueKeys(flow, method)
+	return r, keys[to[0]], to
+}
+
+// issueKeys issues a key and returns the key each recipient got, which
+// differ from each other (SPEC §2 step 4), and the recipients in order.
+func (ts *testServer) issueKeys(flow, method string) (apiResponse, map[string]string, []string) {
 	ts.t.Helper()
 	r := ts.issue(flow, method)
 	wantStatus(ts.t, r, http.StatusOK)
@@ -308,20 +318,20 @@ func (ts *testServer) issueKey(flow, method string) (apiResponse, string, []stri
 	if len(msgs) == 0 {
 		ts.t.Fatalf("issuing by %s delivered no message", method)
 	}
-	key := ""
+	keys, seen := map[string]string{}, map[string]bool{}
 	var to []string
 	for _, m := range msgs {
 		if m.Channel != method {
 			ts.t.Fatalf("message on channel %q, want %q", m.Channel, method)
 		}
 		k := keyIn(ts.t, m.Body)
-		if key != "" && k != key {
-			ts.t.Fatalf("one issuance sent two different keys: %s and %s", key, k)
+		if seen[k] || keys[m.To] != "" {
+			ts.t.Fatalf("one issuance sent key %s twice, or two keys to %s", k, m.To)
 		}
-		key = k
+		seen[k], keys[m.To] = true, k
 		to = append(to, m.To)
 	}
-	return r, key, to
+	return r, keys, to
 }
 
 // signIn runs a whole login of a demo account that needs no initial

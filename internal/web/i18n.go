@@ -87,6 +87,13 @@ func (c *Catalog) Error(lang string, e *anshin.Error) string {
 	if !e.RetryAt.IsZero() {
 		msg += " " + c.T(lang, "retry.at", "time", formatTime(lang, e.RetryAt))
 	}
+	if e.Code == anshin.ECodeKeyNotForGroup {
+		if len(e.Masked) > 0 {
+			msg += " " + c.T(lang, "error.key_not_for_group.to", "dest", strings.Join(e.Masked, ", "))
+		} else {
+			msg += " " + c.T(lang, "error.key_not_for_group.none")
+		}
+	}
 	return msg
 }
 

@@ -84,7 +84,7 @@ func TestOperatorProvisioning(t *testing.T) {
 		t.Errorf("SMS went to %q, want +819087654321", to)
 	}
 	groups := groupsOf(t, r)
-	if groups["ops-group"] != (groupChoice{"+81398765432", "運用テスト株式会社"}) {
+	if groups["ops-group"] != (groupChoice{"+81398765432", "運用テスト株式会社", "090-****-4321"}) {
 		t.Errorf("groups = %+v", groups)
 	}
 	r = ts.verify(flow, key, "ops-group")

@@ -39,7 +39,8 @@ func TestSecretsStayOutOfLogAndDatabase(t *testing.T) {
 	flow = ts.start(demo.MultiGroupID)
 	wantError(t, ts.password(flow, "demo-pass-9999"), http.StatusUnauthorized, "invalid_credentials")
 	wantStatus(t, ts.password(flow, demo.Password), http.StatusOK)
-	_, key, _ = ts.issueKey(flow, "email")
+	_, keys, _ := ts.issueKeys(flow, "email")
+	key = keys["watanabe@example.co.jp"]
 	token = wantDone(t, ts.verify(flow, key, demo.GroupSakura))
 	wantStatus(t, ts.request(http.MethodDelete, "/api/v1/session", nil, "Authorization", "Bearer "+token), http.StatusNoContent)
 	keep(flow, key, token, "demo-pass-9999", "Wrong2345x")

@@ -3,66 +3,99 @@ package sqlstore
 import (
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
 )
 
 func (t *tx) CreateFlow(f *anshin.Flow) error {
-	_, err := t.exec(`INSERT INTO login_flows (id, login_id, account_id, step, group_id, client_ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		f.ID, f.LoginID, f.AccountID, f.Step, f.GroupID, f.ClientIP, ms(f.CreatedAt), ms(f.ExpiresAt))
+	_, err := t.exec(`INSERT INTO login_flows (id, login_id, account_id, step, group_id, scope, client_ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.ID, f.LoginID, f.AccountID, f.Step, f.GroupID, scope(f.Scope), f.ClientIP, ms(f.CreatedAt), ms(f.ExpiresAt))
 	return err
 }
 
 func (t *tx) Flow(id string) (*anshin.Flow, error) {
 	var f anshin.Flow
 	var created, expires int64
-	err := t.row([]any{&f.ID, &f.LoginID, &f.AccountID, &f.Step, &f.GroupID, &f.ClientIP, &created, &expires}, "login flow",
-		`SELECT id, login_id, account_id, step, group_id, client_ip, created_at, expires_at FROM login_flows WHERE id = ?`, id)
+	var sc string
+	err := t.row([]any{&f.ID, &f.LoginID, &f.AccountID, &f.Step, &f.GroupID, &sc, &f.ClientIP, &created, &expires}, "login flow",
+		`SELECT id, login_id, account_id, step, group_id, scope, client_ip, created_at, expires_at FROM login_flows WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
-	f.CreatedAt, f.ExpiresAt = tm(created), tm(expires)
+	f.CreatedAt, f.ExpiresAt, f.Scope = tm(created), tm(expires), groups(sc)
 	return &f, nil
 }
 
 func (t *tx) UpdateFlow(f *anshin.Flow, from anshin.Step) (bool, error) {
-	n, err := t.execN(`UPDATE login_flows SET account_id = ?, step = ?, group_id = ?, expires_at = ? WHERE id = ? AND step = ?`,
-		f.AccountID, f.Step, f.GroupID, ms(f.ExpiresAt), f.ID, from)
+	n, err := t.execN(`UPDATE login_flows SET account_id = ?, step = ?, group_id = ?, scope = ?, expires_at = ? WHERE id = ? AND step = ?`,
+		f.AccountID, f.Step, f.GroupID, scope(f.Scope), ms(f.ExpiresAt), f.ID, from)
 	return n == 1, err
 }
 
-const keyCols = `id, flow_id, account_id, method, key_hash, created_at, expires_at, used_at, invalidated_at`
+const keyCols = `id, issue_id, flow_id, account_id, method, key_hash, sent_to, scope, created_at, expires_at, used_at, invalidated_at`
+
+// scope stores a list of group IDs (letters, digits, '_' and '-') as one
+// space-separated text; groups reads it back.
+func scope(ids []string) string { return strings.Join(ids, " ") }
+
+func groups(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Fields(s)
+}
 
 func (t *tx) CreateKey(k *anshin.OneTimeKey) error {
-	_, err := t.exec(`INSERT INTO one_time_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)`,
-		k.ID, k.FlowID, k.AccountID, k.Method, k.Hash, ms(k.CreatedAt), ms(k.ExpiresAt))
+	_, err := t.exec(`INSERT INTO one_time_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
+		k.ID, k.IssueID, k.FlowID, k.AccountID, k.Method, k.Hash, k.SentTo, scope(k.Scope), ms(k.CreatedAt), ms(k.ExpiresAt))
 	return err
 }
 
-// LatestKey returns the flow's current key. Issuing a key invalidates the
-// one before, so a flow has at most one key that is not invalidated, and
-// that one comes first: two keys issued in the same millisecond (no
-// cooldown) or across a backward step of the clock would otherwise be told
-// apart by their random IDs, and the replaced key could come back.
-func (t *tx) LatestKey(flowID string) (*anshin.OneTimeKey, error) {
-	return t.key(`SELECT `+keyCols+` FROM one_time_keys WHERE flow_id = ?
-		ORDER BY CASE WHEN invalidated_at = 0 THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`, flowID)
+// CurrentKeys returns the keys of the flow's latest issuance. Issuing
+// invalidates the keys before, so the latest issuance is the one with a key
+// that is not invalidated, else the newest: two issuances in the same
+// millisecond (no cooldown) or across a backward step of the clock would
+// otherwise be told apart by their random IDs, and a replaced key could
+// come back.
+func (t *tx) CurrentKeys(flowID string) ([]*anshin.OneTimeKey, error) {
+	return t.keys(`SELECT `+keyCols+` FROM one_time_keys WHERE flow_id = ? AND issue_id = (
+		SELECT issue_id FROM one_time_keys WHERE flow_id = ?
+		ORDER BY CASE WHEN invalidated_at = 0 THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1)
+		ORDER BY id`, flowID, flowID)
 }
 
 func (t *tx) Key(id string) (*anshin.OneTimeKey, error) {
-	return t.key(`SELECT `+keyCols+` FROM one_time_keys WHERE id = ?`, id)
-}
-
-func (t *tx) key(query, arg string) (*anshin.OneTimeKey, error) {
-	var k anshin.OneTimeKey
-	var created, expires, used, invalidated int64
-	err := t.row([]any{&k.ID, &k.FlowID, &k.AccountID, &k.Method, &k.Hash, &created, &expires, &used, &invalidated}, "one-time key", query, arg)
+	ks, err := t.keys(`SELECT `+keyCols+` FROM one_time_keys WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
-	k.CreatedAt, k.ExpiresAt, k.UsedAt, k.InvalidatedAt = tm(created), tm(expires), tm(used), tm(invalidated)
-	return &k, nil
+	if len(ks) == 0 {
+		return nil, anshin.Errorf(anshin.ECodeNotFound, "one-time key not found")
+	}
+	return ks[0], nil
+}
+
+func (t *tx) keys(query string, args ...any) ([]*anshin.OneTimeKey, error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*anshin.OneTimeKey
+	for rows.Next() {
+		var k anshin.OneTimeKey
+		var sc string
+		var created, expires, used, invalidated int64
+		if err := rows.Scan(&k.ID, &k.IssueID, &k.FlowID, &k.AccountID, &k.Method, &k.Hash, &k.SentTo, &sc, &created, &expires, &used, &invalidated); err != nil {
+			return nil, t.fail(err)
+		}
+		k.Scope = groups(sc)
+		k.CreatedAt, k.ExpiresAt, k.UsedAt, k.InvalidatedAt = tm(created), tm(expires), tm(used), tm(invalidated)
+		out = append(out, &k)
+	}
+	return out, t.fail(rows.Err())
 }
 
 // CountKeys counts the account's keys created after since, not at it: a key
@@ -75,8 +108,8 @@ func (t *tx) CountKeys(flowID, accountID string, since time.Time, upTo int) (ans
 	var oldest, last sql.NullInt64
 	err := t.row([]any{&c.PerFlow, &c.PerAccount, &oldest, &last}, "keys",
 		`SELECT
-			(SELECT COUNT(*) FROM one_time_keys WHERE flow_id = ?),
-			(SELECT COUNT(*) FROM (SELECT 1 FROM one_time_keys WHERE account_id = ? AND created_at > ? LIMIT ?) w),
+			(SELECT COUNT(DISTINCT issue_id) FROM one_time_keys WHERE flow_id = ?),
+			(SELECT COUNT(*) FROM (SELECT DISTINCT issue_id FROM one_time_keys WHERE account_id = ? AND created_at > ? LIMIT ?) w),
 			(SELECT MIN(created_at) FROM one_time_keys WHERE account_id = ? AND created_at > ?),
 			(SELECT MAX(created_at) FROM one_time_keys WHERE account_id = ?)`,
 		flowID, accountID, ms(since), upTo, accountID, ms(since), accountID)
@@ -89,8 +122,8 @@ func (t *tx) UseKey(id string, at time.Time) (bool, error) {
 	return n == 1, err
 }
 
-func (t *tx) InvalidateKey(id string, at time.Time) error {
-	_, err := t.exec(`UPDATE one_time_keys SET invalidated_at = ? WHERE id = ? AND used_at = 0 AND invalidated_at = 0`, ms(at), id)
+func (t *tx) InvalidateFlowKeys(flowID string, at time.Time) error {
+	_, err := t.exec(`UPDATE one_time_keys SET invalidated_at = ? WHERE flow_id = ? AND used_at = 0 AND invalidated_at = 0`, ms(at), flowID)
 	return err
 }
 

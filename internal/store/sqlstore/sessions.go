@@ -7,19 +7,21 @@ import (
 )
 
 func (t *tx) CreateSession(s *anshin.Session) error {
-	_, err := t.exec(`INSERT INTO sessions (id, account_id, group_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		s.ID, s.AccountID, s.GroupID, ms(s.CreatedAt), ms(s.LastSeenAt), ms(s.ExpiresAt))
+	_, err := t.exec(`INSERT INTO sessions (id, account_id, group_id, scope, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.AccountID, s.GroupID, scope(s.Scope), ms(s.CreatedAt), ms(s.LastSeenAt), ms(s.ExpiresAt))
 	return err
 }
 
 func (t *tx) Session(id string) (*anshin.Session, error) {
 	var s anshin.Session
 	var created, seen, expires int64
-	err := t.row([]any{&s.ID, &s.AccountID, &s.GroupID, &created, &seen, &expires}, "session",
-		`SELECT id, account_id, group_id, created_at, last_seen_at, expires_at FROM sessions WHERE id = ?`, id)
+	var sc string
+	err := t.row([]any{&s.ID, &s.AccountID, &s.GroupID, &sc, &created, &seen, &expires}, "session",
+		`SELECT id, account_id, group_id, scope, created_at, last_seen_at, expires_at FROM sessions WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
+	s.Scope = groups(sc)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = tm(created), tm(seen), tm(expires)
 	return &s, nil
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"Flows", testFlows},
 		{"UpdateFlowAdvancesOnce", testUpdateFlowOnce},
 		{"Keys", testKeys},
+		{"KeysOfOneIssuance", testIssuance},
 		{"CountKeys", testCountKeys},
 		{"UseKeyOnceUnderConcurrency", testUseKeyConcurrent},
 		{"IssuanceLimitUnderConcurrency", testIssueLimitConcurrent},
@@ -110,8 +112,8 @@ func flow(id, accountID string) *anshin.Flow {
 }
 
 func key(id, flowID, accountID string, at time.Time) *anshin.OneTimeKey {
-	return &anshin.OneTimeKey{ID: id, FlowID: flowID, AccountID: accountID, Method: anshin.MethodEmail,
-		Hash: "mac-" + id, CreatedAt: at, ExpiresAt: at.Add(10 * time.Minute)}
+	return &anshin.OneTimeKey{ID: id, IssueID: "issue-" + id, FlowID: flowID, AccountID: accountID, Method: anshin.MethodEmail,
+		Hash: "mac-" + id, SentTo: "ta***@example.jp", Scope: []string{"g1", "g-2_x"}, CreatedAt: at, ExpiresAt: at.Add(10 * time.Minute)}
 }
 
 func delivery(id string, due time.Time) *anshin.Delivery {
@@ -401,6 +403,7 @@ func testInitialPassword(t *testing.T, s anshin.Store) {
 
 func testFlows(t *testing.T, s anshin.Store) {
 	f := &anshin.Flow{ID: "f1", LoginID: "ＡＢＣ-日本語", Step: anshin.StepPassword, ClientIP: "2001:db8::1", CreatedAt: t0, ExpiresAt: t0.Add(30 * time.Minute)}
+
 	update(t, s, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
 	wantCode(t, s.Update(context.Background(), func(tx anshin.Tx) error { return tx.CreateFlow(f) }), anshin.ECodeConflict)
 	view(t, s, func(tx anshin.Tx) error {
@@ -408,7 +411,7 @@ func testFlows(t *testing.T, s anshin.Store) {
 		if err != nil {
 			return err
 		}
-		if *got != *f {
+		if !reflect.DeepEqual(got, f) {
 			t.Errorf("flow read back as %+v, want %+v", got, f)
 		}
 		_, err = tx.Flow("nope")
@@ -416,7 +419,7 @@ func testFlows(t *testing.T, s anshin.Store) {
 		return nil
 	})
 	next := *f
-	next.AccountID, next.Step = "a1", anshin.StepOneTimeKey
+	next.AccountID, next.Step, next.Scope = "a1", anshin.StepOneTimeKey, []string{"g1", "g2"}
 	update(t, s, func(tx anshin.Tx) error {
 		ok, err := tx.UpdateFlow(&next, anshin.StepPassword)
 		if err == nil && !ok {
@@ -433,7 +436,7 @@ func testFlows(t *testing.T, s anshin.Store) {
 	})
 	view(t, s, func(tx anshin.Tx) error {
 		got, err := tx.Flow("f1")
-		if err == nil && (got.Step != anshin.StepOneTimeKey || got.AccountID != "a1" || got.GroupID != "") {
+		if err == nil && (got.Step != anshin.StepOneTimeKey || got.AccountID != "a1" || got.GroupID != "" || !reflect.DeepEqual(got.Scope, []string{"g1", "g2"})) {
 			t.Errorf("flow after update: %+v", got)
 		}
 		return err
@@ -469,8 +472,9 @@ func testUpdateFlowOnce(t *testing.T, s anshin.Store) {
 func testKeys(t *testing.T, s anshin.Store) {
 	seed(t, s)
 	update(t, s, func(tx anshin.Tx) error {
-		_, err := tx.LatestKey("f1")
-		wantCode(t, err, anshin.ECodeNotFound)
+		if ks, err := tx.CurrentKeys("f1"); err != nil || len(ks) != 0 {
+			t.Errorf("keys before any issuance: %v %v", ks, err)
+		}
 		return tx.CreateKey(key("k1", "f1", "a1", t0))
 	})
 	wantCode(t, s.Update(context.Background(), func(tx anshin.Tx) error { return tx.CreateKey(key("k1", "f1", "a1", t0)) }), anshin.ECodeConflict)
@@ -480,25 +484,25 @@ func testKeys(t *testing.T, s anshin.Store) {
 			return err
 		}
 		want := key("k1", "f1", "a1", t0)
-		if *k != *want {
+		if !reflect.DeepEqual(k, want) {
 			t.Errorf("key read back as %+v, want %+v", k, want)
 		}
 		_, err = tx.Key("nope")
 		wantCode(t, err, anshin.ECodeNotFound)
 		return nil
 	})
-	// A replacement issued in the same millisecond: the one not
-	// invalidated is the latest, whatever the IDs.
+	// A replacement issued in the same millisecond: the issuance not
+	// invalidated is the current one, whatever the IDs.
 	update(t, s, func(tx anshin.Tx) error {
-		if err := tx.InvalidateKey("k1", t0); err != nil {
+		if err := tx.InvalidateFlowKeys("f1", t0); err != nil {
 			return err
 		}
 		return tx.CreateKey(key("k0", "f1", "a1", t0))
 	})
 	view(t, s, func(tx anshin.Tx) error {
-		k, err := tx.LatestKey("f1")
-		if err == nil && k.ID != "k0" {
-			t.Errorf("latest key %s, want the replacement k0", k.ID)
+		ks, err := tx.CurrentKeys("f1")
+		if err == nil && (len(ks) != 1 || ks[0].ID != "k0") {
+			t.Errorf("current keys %v, want the replacement k0", ks)
 		}
 		return err
 	})
@@ -513,7 +517,7 @@ func testKeys(t *testing.T, s anshin.Store) {
 			t.Errorf("a used key was used again: %v %v", ok, err)
 		}
 		// Invalidating a used key changes nothing.
-		if err := tx.InvalidateKey("k0", t0.Add(3*time.Second)); err != nil {
+		if err := tx.InvalidateFlowKeys("f1", t0.Add(3*time.Second)); err != nil {
 			return err
 		}
 		k, err := tx.Key("k0")
@@ -521,6 +525,68 @@ func testKeys(t *testing.T, s anshin.Store) {
 			t.Errorf("used key: %+v", k)
 		}
 		return err
+	})
+}
+
+// testIssuance: an issuance of several keys (one per e-mail address) is
+// the flow's current keys as a whole, counts once towards the limits, and
+// is invalidated as a whole.
+func testIssuance(t *testing.T, s anshin.Store) {
+	seed(t, s)
+	update(t, s, func(tx anshin.Tx) error {
+		for i, id := range []string{"a", "b", "c"} {
+			k := key(id, "f1", "a1", t0.Add(time.Duration(i)*time.Millisecond))
+			k.IssueID, k.Scope = "first", []string{"g-" + id}
+			if err := tx.CreateKey(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx anshin.Tx) error {
+		ks, err := tx.CurrentKeys("f1")
+		if err != nil {
+			return err
+		}
+		if len(ks) != 3 || ks[0].ID != "a" || ks[2].ID != "c" || ks[1].Scope[0] != "g-b" {
+			t.Errorf("current keys %+v, want a, b, c", ks)
+		}
+		c, err := tx.CountKeys("f1", "a1", t0.Add(-time.Hour), 10)
+		if err == nil && (c.PerFlow != 1 || c.PerAccount != 1) {
+			t.Errorf("one issuance of three keys counted as %+v", c)
+		}
+		return err
+	})
+	update(t, s, func(tx anshin.Tx) error {
+		if ok, err := tx.UseKey("b", t0.Add(time.Second)); err != nil || !ok {
+			t.Errorf("use b: %v %v", ok, err)
+		}
+		if err := tx.InvalidateFlowKeys("f1", t0.Add(2*time.Second)); err != nil {
+			return err
+		}
+		// A second issuance in the same millisecond as the first's last key.
+		k := key("d", "f1", "a1", t0.Add(2*time.Millisecond))
+		k.IssueID = "second"
+		return tx.CreateKey(k)
+	})
+	view(t, s, func(tx anshin.Tx) error {
+		for _, id := range []string{"a", "c"} {
+			if k, err := tx.Key(id); err != nil || k.InvalidatedAt.IsZero() {
+				t.Errorf("key %s not invalidated with its flow: %+v %v", id, k, err)
+			}
+		}
+		if k, err := tx.Key("b"); err != nil || !k.InvalidatedAt.IsZero() || k.UsedAt.IsZero() {
+			t.Errorf("the used key b changed: %+v %v", k, err)
+		}
+		ks, err := tx.CurrentKeys("f1")
+		if err == nil && (len(ks) != 1 || ks[0].ID != "d") {
+			t.Errorf("current keys after a new issuance: %+v", ks)
+		}
+		c, err2 := tx.CountKeys("f1", "a1", t0.Add(-time.Hour), 10)
+		if err2 == nil && (c.PerFlow != 2 || c.PerAccount != 2) {
+			t.Errorf("two issuances counted as %+v", c)
+		}
+		return errors.Join(err, err2)
 	})
 }
 
@@ -575,11 +641,11 @@ func testUseKeyConcurrent(t *testing.T, s anshin.Store) {
 	concurrently(t, 50, func(i int) error {
 		var ok bool
 		err := s.Update(context.Background(), func(tx anshin.Tx) error {
-			k, err := tx.LatestKey("f1")
+			ks, err := tx.CurrentKeys("f1")
 			if err != nil {
 				return err
 			}
-			if ok, err = tx.UseKey(k.ID, t0.Add(time.Duration(i)*time.Millisecond)); ok {
+			if ok, err = tx.UseKey(ks[0].ID, t0.Add(time.Duration(i)*time.Millisecond)); ok {
 				return tx.CreateSession(&anshin.Session{ID: fmt.Sprintf("s%d", i), AccountID: "a1", GroupID: "g1", CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(time.Hour)})
 			}
 			return err
@@ -1085,7 +1151,7 @@ func testAdministratorsByAddress(t *testing.T, s anshin.Store) {
 }
 
 func testSessions(t *testing.T, s anshin.Store) {
-	sess := &anshin.Session{ID: "s1", AccountID: "a1", GroupID: "g1", CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour)}
+	sess := &anshin.Session{ID: "s1", AccountID: "a1", GroupID: "g1", Scope: []string{"g1", "g3"}, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour)}
 	update(t, s, func(tx anshin.Tx) error { return tx.CreateSession(sess) })
 	wantCode(t, s.Update(context.Background(), func(tx anshin.Tx) error { return tx.CreateSession(sess) }), anshin.ECodeConflict)
 	update(t, s, func(tx anshin.Tx) error { return tx.TouchSession("s1", t0.Add(5*time.Minute)) })
@@ -1096,7 +1162,7 @@ func testSessions(t *testing.T, s anshin.Store) {
 		}
 		want := *sess
 		want.LastSeenAt = t0.Add(5 * time.Minute)
-		if *got != want {
+		if !reflect.DeepEqual(*got, want) {
 			t.Errorf("session %+v, want %+v", got, want)
 		}
 		return nil
