@@ -1,10 +1,10 @@
 package console_test
 
 import (
-	"slices"
 	"context"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
