@@ -225,3 +225,28 @@ func TestClearMailStateOfContactEmails(t *testing.T) {
 		t.Fatalf("clearing again: %v, want conflict", err)
 	}
 }
+
+// A group adds at most console.AddsPerGroupHour administrators an hour,
+// counted in the store (so across instances), whatever was deleted since.
+func TestAddingAdministratorsIsLimitedPerGroup(t *testing.T) {
+	f := newFixture(t)
+	rep := f.actor(t, demo.MultiGroupID, demo.GroupSakura)
+	in := console.NewAdmin{LoginID: demo.NoGroupID, Name: "田中 次郎", InitialPassword: "Tanaka2025"}
+	for i := range console.AddsPerGroupHour {
+		if err := f.svc.AddAdministrator(context.Background(), rep, in); err != nil {
+			t.Fatalf("add %d: %v", i+1, err)
+		}
+		if err := f.svc.DeleteAdministrator(context.Background(), rep, demo.NoGroupID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := f.svc.AddAdministrator(context.Background(), rep, in)
+	if e := anshin.AsError(err); e == nil || e.Code != anshin.ECodeRateLimited || e.RetryAt.IsZero() {
+		t.Fatalf("add past the limit: %v, want rate_limited with a retry time", err)
+	}
+	// Another group is not affected.
+	other := f.actor(t, demo.NoEmailID, demo.GroupMidori)
+	if err := f.svc.AddAdministrator(context.Background(), other, in); err != nil {
+		t.Fatalf("another group's add: %v", err)
+	}
+}
