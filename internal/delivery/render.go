@@ -25,6 +25,7 @@ var (
 type keyPayload struct {
 	Key       string    `json:"key"`
 	ExpiresAt time.Time `json:"expires_at"`
+	Groups    []string  `json:"groups"`
 }
 
 var jst = time.FixedZone("JST", 9*60*60)
@@ -51,7 +52,8 @@ func Render(d *anshin.Delivery, payload []byte) (*Message, error) {
 		v := struct {
 			Key, Until string
 			Minutes    int
-		}{p.Key, p.ExpiresAt.In(jst).Format("15:04"), int(p.ExpiresAt.Sub(d.CreatedAt).Round(time.Minute) / time.Minute)}
+			Groups     []string
+		}{p.Key, p.ExpiresAt.In(jst).Format("15:04"), int(p.ExpiresAt.Sub(d.CreatedAt).Round(time.Minute) / time.Minute), p.Groups}
 		if d.Channel == anshin.MethodSMS {
 			if lang == "en" {
 				m.Body = fmt.Sprintf("anshin one-time key: %s (valid %d min, until %s JST). Never share it.", v.Key, v.Minutes, v.Until)

@@ -29,10 +29,13 @@ type Issued struct {
 	Groups    []GroupChoice `json:"groups"`
 }
 
-// KeyMessage is the sealed payload of a one-time key's delivery.
+// KeyMessage is the sealed payload of a one-time key's delivery. Groups
+// names the groups an e-mail key opens (management number and
+// organization name), so its recipient knows what it is for.
 type KeyMessage struct {
 	Key       string    `json:"key"`
 	ExpiresAt time.Time `json:"expires_at"`
+	Groups    []string  `json:"groups,omitempty"`
 }
 
 // IssueKey issues a one-time key by method and queues its messages in the
@@ -173,10 +176,17 @@ func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, met
 		taken[key] = true
 		k := &anshin.OneTimeKey{ID: secret.NewID(), IssueID: issue, FlowID: f.ID, AccountID: accountID, Method: method,
 			Hash: s.keyHash(f.ID, key), SentTo: mask(method, dest.Address), Scope: dest.Groups, CreatedAt: now, ExpiresAt: now.Add(s.cfg.KeyTTL)}
-		if err := tx.CreateKey(k); err != nil {
+		err := tx.CreateKey(k)
+		if err != nil {
 			return nil, err
 		}
-		payload, err := json.Marshal(KeyMessage{Key: key, ExpiresAt: k.ExpiresAt})
+		msg := KeyMessage{Key: key, ExpiresAt: k.ExpiresAt}
+		if method == anshin.MethodEmail {
+			if msg.Groups, err = groupNames(tx, dest.Groups); err != nil {
+				return nil, err
+			}
+		}
+		payload, err := json.Marshal(msg)
 		if err != nil {
 			return nil, err
 		}
@@ -188,6 +198,23 @@ func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, met
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// groupNames names groups as their administrators know them.
+func groupNames(tx anshin.Tx, ids []string) ([]string, error) {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		g, err := tx.Group(id)
+		if err != nil {
+			return nil, err
+		}
+		name := g.ManagementNumber
+		if g.CLOMO != nil {
+			name += " " + g.CLOMO.OrganizationName
+		}
+		out = append(out, name)
+	}
+	return out, nil
 }
 
 func (s *Service) keyHash(flowID, key string) string {

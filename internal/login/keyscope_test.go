@@ -3,6 +3,7 @@ package login_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -78,6 +79,22 @@ func TestEmailKeyOpensOnlyItsAddressesGroups(t *testing.T) {
 	// The trap address's key is dead with the flow.
 	_, err = f.verify(token, keys["trap@other.example"], "other-x")
 	wantCode(t, err, anshin.ECodeFlowStep)
+}
+
+// Each key's e-mail names the groups it opens, and no other.
+func TestKeyMailNamesItsGroups(t *testing.T) {
+	f, _ := scopeFixture(t)
+	token := f.toKeyStep("victim", "pw")
+	f.issue(token, anshin.MethodEmail)
+	for _, m := range f.deliver() {
+		want, not := "MN-victim-y", "MN-other-x"
+		if m.To == "trap@other.example" {
+			want, not = not, want
+		}
+		if !strings.Contains(m.Body, want) || strings.Contains(m.Body, not) || !strings.Contains(m.HTML, want) {
+			t.Errorf("the key mail to %s names the wrong groups:\n%s", m.To, m.Body)
+		}
+	}
 }
 
 func TestKeyScopeSurvivesSwitch(t *testing.T) {
