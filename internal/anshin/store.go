@@ -128,6 +128,12 @@ type Tx interface {
 	Audit(groupID string, limit int) ([]*AuditEvent, error)
 	// AuditPage returns a group's events matching q, newest first.
 	AuditPage(q AuditQuery) ([]*AuditEvent, error)
+
+	// Purge removes at most n rows of kind that nothing live needs any
+	// more, as c says, and reports how many it removed. Each call is one
+	// conditional DELETE (or UPDATE), so instances purging the same
+	// database at once neither fail nor count a row twice.
+	Purge(kind PurgeKind, c PurgeCutoffs, n int) (int, error)
 }
 
 // AuditQuery selects a page of a group's audit log. Zero values do not

@@ -55,6 +55,8 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"Audit", testAudit},
 		{"UpdateRollsBack", testRollback},
 		{"ViewSeesCommitted", testView},
+		{"Purge", testPurge},
+		{"PurgeConcurrently", func(t *testing.T, s anshin.Store) { PurgeConcurrently(t, s, s) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
