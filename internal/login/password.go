@@ -35,14 +35,21 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 		if f, err = s.flow(tx, token, anshin.StepPassword); err != nil {
 			return err
 		}
-		acctThrottle += f.LoginID
+		loginID, err := s.keys.Open(f.SealedLoginID)
+		if err != nil {
+			// Sealed under another secret key: the flow cannot go on.
+			return anshin.Errorf(anshin.ECodeFlowExpired, "the login flow expired; start again")
+		}
+		// A keyed hash, not the ID: the throttle's name rests in the
+		// database, and what was typed may be a password.
+		acctThrottle += s.keys.MAC("password throttle login ID", string(loginID))
 		if err := s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
 			return err
 		}
 		if err := s.checkThrottle(tx, clientThrottle, "password_per_client"); err != nil {
 			return err
 		}
-		acct, err = tx.AccountByLoginID(f.LoginID)
+		acct, err = tx.AccountByLoginID(string(loginID))
 		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
 			return nil
 		}
