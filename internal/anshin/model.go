@@ -97,17 +97,17 @@ const (
 // Flow is a login in progress. Its ID is a secret held by the client
 // (cookie or flow_id); the store keeps only its hash.
 type Flow struct {
-	ID        string // hash of the client's flow token
+	ID string // hash of the client's flow token
 	// SealedLoginID is the login ID as entered (normalized), sealed with
 	// the server's keyring: people type passwords into ID fields, so what
 	// was typed never rests in clear.
 	SealedLoginID []byte
-	AccountID string // set once the password was right
-	Step      Step
-	GroupID   string // chosen group, set by a right key when step 7 follows
-	ClientIP  string
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	AccountID     string // set once the password was right
+	Step          Step
+	GroupID       string // chosen group, set by a right key when step 7 follows
+	ClientIP      string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
 }
 
 // Method of delivering a one-time key.
