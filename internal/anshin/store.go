@@ -30,6 +30,13 @@ type Tx interface {
 	RecordKeyFailure(accountID string) (failures int, err error)
 	LockKeyEntry(accountID string, till time.Time) error
 	ResetKeyFailures(accountID string) error
+	// RehashPassword replaces the account's password hash with newHash if
+	// it is still oldHash (a password changed meanwhile stays), and
+	// reports whether it did.
+	RehashPassword(accountID, oldHash, newHash string) (bool, error)
+	// PasswordHashParams counts the accounts' password hashes by their
+	// parameter part (a PHC string up to its salt: "$argon2id$v=19$m=…").
+	PasswordHashParams() (map[string]int, error)
 
 	// Contract groups and administrators.
 	PutGroup(g *ContractGroup) error

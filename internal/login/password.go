@@ -93,6 +93,13 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 		}
 		return nil, anshin.Errorf(anshin.ECodeInvalidCredentials, "the login ID or the password is wrong")
 	}
+	// A hash made with other parameters (ANSHIN_ARGON2_* changed) is made
+	// again now that the password is known; should that fail, the old hash
+	// stays and the next login tries again.
+	rehashed := ""
+	if s.hasher.NeedsRehash(hash) {
+		rehashed, _ = s.hasher.Hash(ctx, password)
+	}
 	var opts []MethodOption
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
 		if err := recheck(tx); err != nil {
@@ -107,6 +114,11 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 		}
 		if err := tx.DeleteThrottle(acctThrottle); err != nil {
 			return err
+		}
+		if rehashed != "" {
+			if _, err := tx.RehashPassword(acct.ID, hash, rehashed); err != nil {
+				return err
+			}
 		}
 		opts, err = s.methodOptions(tx, acct)
 		return err

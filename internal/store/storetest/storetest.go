@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"UpdateRollsBack", testRollback},
 		{"ViewSeesCommitted", testView},
 		{"Purge", testPurge},
+		{"RehashPassword", testRehashPassword},
 		{"PurgeConcurrently", func(t *testing.T, s anshin.Store) { PurgeConcurrently(t, s, s) }},
 	}
 	for _, tc := range tests {
