@@ -108,6 +108,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	for range cfg.Workers {
 		wg.Go(func() { worker.RunDraining(workCtx, sendCtx) })
 	}
+	stopUpkeep := startUpkeep(ctx, cfg, db, now, loginSvc, m, log)
+	defer stopUpkeep()
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

@@ -149,11 +149,14 @@ const (
 // Flow is a login in progress. Its ID is a secret held by the client
 // (cookie or flow_id); the store keeps only its hash.
 type Flow struct {
-	ID        string // hash of the client's flow token
-	LoginID   string // as entered, normalized
-	AccountID string // set once the password was right
-	Step      Step
-	GroupID   string // chosen group, set by a right key when step 7 follows
+	ID string // hash of the client's flow token
+	// SealedLoginID is the login ID as entered (normalized), sealed with
+	// the server's keyring: people type passwords into ID fields, so what
+	// was typed never rests in clear.
+	SealedLoginID []byte
+	AccountID     string // set once the password was right
+	Step          Step
+	GroupID       string // chosen group, set by a right key when step 7 follows
 	// Scope is the groups the flow's second factor opened, set by a right
 	// key when step 7 follows; the session inherits it.
 	Scope     []string

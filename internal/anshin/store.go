@@ -30,6 +30,13 @@ type Tx interface {
 	RecordKeyFailure(accountID string) (failures int, err error)
 	LockKeyEntry(accountID string, till time.Time) error
 	ResetKeyFailures(accountID string) error
+	// RehashPassword replaces the account's password hash with newHash if
+	// it is still oldHash (a password changed meanwhile stays), and
+	// reports whether it did.
+	RehashPassword(accountID, oldHash, newHash string) (bool, error)
+	// PasswordHashParams counts the accounts' password hashes by their
+	// parameter part (a PHC string up to its salt: "$argon2id$v=19$m=…").
+	PasswordHashParams() (map[string]int, error)
 
 	// Contract groups and administrators.
 	PutGroup(g *ContractGroup) error
@@ -132,6 +139,12 @@ type Tx interface {
 	Audit(groupID string, limit int) ([]*AuditEvent, error)
 	// AuditPage returns a group's events matching q, newest first.
 	AuditPage(q AuditQuery) ([]*AuditEvent, error)
+
+	// Purge removes at most n rows of kind that nothing live needs any
+	// more, as c says, and reports how many it removed. Each call is one
+	// conditional DELETE (or UPDATE), so instances purging the same
+	// database at once neither fail nor count a row twice.
+	Purge(kind PurgeKind, c PurgeCutoffs, n int) (int, error)
 }
 
 // AuditQuery selects a page of a group's audit log. Zero values do not

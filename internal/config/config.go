@@ -55,7 +55,13 @@ type Config struct {
 	BounceWebhookToken    string
 	BounceMaxBytes        int
 	BounceMaxConns        int
+	// Retention keeps finished deliveries, bounces and audit events
+	// (README: Retention).
+	Retention time.Duration
 }
+
+// DefaultRetention is 400 days.
+const DefaultRetention = 9600 * time.Hour
 
 // Variable documents one environment variable; Variables lists them all,
 // and the README's table is written from it.
@@ -109,6 +115,7 @@ var Variables = []Variable{
 	{"ANSHIN_LOG_LEVEL", "info", "debug, info, warn, error"},
 	{"ANSHIN_LOG_FORMAT", "json (text in development mode)", "json or text: the format of the log on standard error"},
 	{"ANSHIN_SHUTDOWN_TIMEOUT", "20s", "how long SIGTERM waits for requests and sends in flight before giving up on them"},
+	{"ANSHIN_RETENTION", "9600h (400 days)", "how long finished deliveries, bounces and audit events are kept before the purge deletes them; at least 24h and ANSHIN_BOUNCE_TRANSIENT_WINDOW"},
 }
 
 // Load reads the configuration through getenv. dev forces development
@@ -147,6 +154,7 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		BounceMaxConns:        p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS", 32, 1, 1024),
 	}
 	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT", 20*time.Second)
+	c.Retention = p.duration("ANSHIN_RETENTION", DefaultRetention)
 	logFormat := "json" // for a log collector; text is for a person at a terminal
 	if c.Dev {
 		logFormat = "text"
@@ -206,6 +214,11 @@ func (p *parser) check(c *Config) {
 	}
 	if c.BounceTransientWindow <= 0 {
 		p.fail("ANSHIN_BOUNCE_TRANSIENT_WINDOW", "must be a positive duration")
+	}
+	// Deliveries are counted for the SMS limits (an hour) and their bounces
+	// for the transient limit: retention must outlast both windows.
+	if c.Retention < 24*time.Hour || c.Retention < c.BounceTransientWindow {
+		p.fail("ANSHIN_RETENTION", "must be a duration of at least 24h and of ANSHIN_BOUNCE_TRANSIENT_WINDOW, like 9600h (400 days)")
 	}
 	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
 		p.fail("ANSHIN_OPERATOR_TOKEN", "must be at least 16 characters")

@@ -98,3 +98,23 @@ func TestSecretKeyIsGeneratedOnlyInDevelopment(t *testing.T) {
 		t.Fatalf("secret.key: %v %v", fi, err)
 	}
 }
+
+func TestRetention(t *testing.T) {
+	c, err := Load(env(nil), false)
+	if err != nil || c.Retention != 400*24*time.Hour {
+		t.Fatalf("default retention %v, %v; want 400 days", c.Retention, err)
+	}
+	if c, err = Load(env(map[string]string{"ANSHIN_RETENTION": "720h"}), false); err != nil || c.Retention != 30*24*time.Hour {
+		t.Fatalf("retention 720h: %v, %v", c.Retention, err)
+	}
+	for _, bad := range []string{"banana", "0s", "-1h", "23h"} {
+		if _, err := Load(env(map[string]string{"ANSHIN_RETENTION": bad}), false); err == nil || !strings.Contains(err.Error(), "ANSHIN_RETENTION:") {
+			t.Errorf("ANSHIN_RETENTION=%s: %v", bad, err)
+		}
+	}
+	// Bounces counted in the transient window must not be purged first.
+	_, err = Load(env(map[string]string{"ANSHIN_RETENTION": "48h", "ANSHIN_BOUNCE_TRANSIENT_WINDOW": "72h"}), false)
+	if err == nil || !strings.Contains(err.Error(), "ANSHIN_RETENTION:") {
+		t.Errorf("retention shorter than the bounce window: %v", err)
+	}
+}

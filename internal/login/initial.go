@@ -37,6 +37,9 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 	if err := s.initialPasswordOpen(admin, s.now()); err != nil {
 		return nil, err
 	}
+	// Unlike the password (Password), a right initial password is not
+	// re-hashed with new parameters: CompleteFirstLogin erases it in the
+	// same transaction, so there is nothing left to upgrade.
 	ok := false
 	if len(password) <= 1024 {
 		if ok, err = s.hasher.Verify(ctx, password, admin.InitialPasswordHash); err != nil {

@@ -35,14 +35,21 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 		if f, err = s.flow(tx, token, anshin.StepPassword); err != nil {
 			return err
 		}
-		acctThrottle += f.LoginID
+		loginID, err := s.keys.Open(f.SealedLoginID)
+		if err != nil {
+			// Sealed under another secret key: the flow cannot go on.
+			return anshin.Errorf(anshin.ECodeFlowExpired, "the login flow expired; start again")
+		}
+		// A keyed hash, not the ID: the throttle's name rests in the
+		// database, and what was typed may be a password.
+		acctThrottle += s.keys.MAC("password throttle login ID", string(loginID))
 		if err := s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
 			return err
 		}
 		if err := s.checkThrottle(tx, clientThrottle, "password_per_client"); err != nil {
 			return err
 		}
-		acct, err = tx.AccountByLoginID(f.LoginID)
+		acct, err = tx.AccountByLoginID(string(loginID))
 		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
 			return nil
 		}
@@ -86,6 +93,13 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 		}
 		return nil, anshin.Errorf(anshin.ECodeInvalidCredentials, "the login ID or the password is wrong")
 	}
+	// A hash made with other parameters (ANSHIN_ARGON2_* changed) is made
+	// again now that the password is known; should that fail, the old hash
+	// stays and the next login tries again.
+	rehashed := ""
+	if s.hasher.NeedsRehash(hash) {
+		rehashed, _ = s.hasher.Hash(ctx, password)
+	}
 	var opts []MethodOption
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
 		if err := recheck(tx); err != nil {
@@ -100,6 +114,11 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 		}
 		if err := tx.DeleteThrottle(acctThrottle); err != nil {
 			return err
+		}
+		if rehashed != "" {
+			if _, err := tx.RehashPassword(acct.ID, hash, rehashed); err != nil {
+				return err
+			}
 		}
 		opts, err = s.methodOptions(tx, acct)
 		return err

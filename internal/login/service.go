@@ -120,6 +120,17 @@ func (s *Service) flow(tx anshin.Tx, token string, step anshin.Step) (*anshin.Fl
 	return f, nil
 }
 
+// LoginID opens the flow's sealed login ID, for the password page to show;
+// "" when it cannot (sealed under another secret key, or a flow that no
+// longer keeps it).
+func (s *Service) LoginID(f *anshin.Flow) string {
+	id, err := s.keys.Open(f.SealedLoginID)
+	if err != nil {
+		return ""
+	}
+	return string(id)
+}
+
 // Flow returns the flow behind token, alive, at any step.
 func (s *Service) Flow(ctx context.Context, token string) (*anshin.Flow, error) {
 	var f *anshin.Flow
@@ -148,7 +159,7 @@ func (s *Service) Start(ctx context.Context, loginID, clientIP string) (_ string
 	}
 	token := secret.NewToken()
 	now := s.now()
-	f := &anshin.Flow{ID: secret.TokenID(token), LoginID: loginID, Step: anshin.StepPassword, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
+	f := &anshin.Flow{ID: secret.TokenID(token), SealedLoginID: s.keys.Seal([]byte(loginID)), Step: anshin.StepPassword, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
 	err = s.store.Update(ctx, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
 	return token, err
 }

@@ -80,7 +80,7 @@ func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP stri
 		}
 		if pending {
 			ft := secret.NewToken()
-			f := &anshin.Flow{ID: secret.TokenID(ft), LoginID: si.Account.LoginID, AccountID: old.AccountID, Step: anshin.StepInitialPassword,
+			f := &anshin.Flow{ID: secret.TokenID(ft), AccountID: old.AccountID, Step: anshin.StepInitialPassword,
 				GroupID: groupID, Scope: old.Scope, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
 			res = &SwitchResult{Next: anshin.StepInitialPassword, FlowID: ft}
 			return tx.CreateFlow(f)

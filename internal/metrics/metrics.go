@@ -38,6 +38,7 @@ type Metrics struct {
 	bounces       *prometheus.CounterVec
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
+	purged        *prometheus.CounterVec
 }
 
 // Sources are what the collectors read at each scrape; any may be nil.
@@ -68,6 +69,7 @@ func New(src Sources) *Metrics {
 	m.rateLimited = counter("rate_limited_total", "Steps refused with rate_limited, by step and limit.", "step", "limit")
 	m.deliveries = counter("deliveries_total", "Delivery attempts by driver, channel and status (sent, failed, retry).", "driver", "channel", "status")
 	m.bounces = counter("bounces_total", "Bounces received, by kind, class, reason and result.", "kind", "class", "reason", "result")
+	m.purged = counter("purged_rows_total", "Rows the purge removed (or, for delivery_payloads, erased), by kind.", "kind")
 	m.requests = counter("http_requests_total", "HTTP requests by route pattern and status code.", "route", "code")
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "anshin", Name: "http_request_duration_seconds",
 		Help:    "HTTP request latency by route pattern.",
@@ -79,6 +81,9 @@ func New(src Sources) *Metrics {
 	}
 	for _, lock := range []string{"key_entry", "initial_password"} {
 		m.lockouts.WithLabelValues(lock)
+	}
+	for _, kind := range anshin.PurgeKinds {
+		m.purged.WithLabelValues(string(kind))
 	}
 	if src.Store != nil {
 		if src.Now == nil {
@@ -103,6 +108,11 @@ func New(src Sources) *Metrics {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError,
 		ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn), Timeout: 10 * time.Second})
+}
+
+// Purged counts rows a purge run removed (purge.Purger.Observe).
+func (m *Metrics) Purged(kind anshin.PurgeKind, n int) {
+	m.purged.WithLabelValues(string(kind)).Add(float64(n))
 }
 
 // Observe counts one login event (login.Service.Observe).

@@ -111,3 +111,15 @@ func TestEventsDeliveriesBouncesRequests(t *testing.T) {
 		t.Error("a lockout counted as a login step")
 	}
 }
+
+func TestPurgedByKind(t *testing.T) {
+	m := metrics.New(metrics.Sources{})
+	m.Purged(anshin.PurgeSessions, 3)
+	m.Purged(anshin.PurgeSessions, 2)
+	_, body := exposition(t, m)
+	for _, want := range []string{`anshin_purged_rows_total{kind="sessions"} 5`, `anshin_purged_rows_total{kind="audit_events"} 0`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("exposition lacks %s", want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -33,14 +34,63 @@ var DefaultArgon2 = Argon2Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 type Hasher struct {
 	p     Argon2Params
 	slots chan struct{}
-	dummy string // verified against when the login ID is unknown
+	dummy atomic.Pointer[string] // verified against when the login ID is unknown
+	// Derived, if set, is told the parameters of every hash computed, so
+	// tests can count the work without timing it.
+	Derived func(Argon2Params)
 }
 
-// NewHasher returns a Hasher with the given parameters.
+// NewHasher returns a Hasher with the given parameters; its dummy hash
+// has them too until SetDummyParams says otherwise.
 func NewHasher(p Argon2Params) *Hasher {
 	h := &Hasher{p: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	h.dummy, _ = h.Hash(context.Background(), "anshin-dummy-password")
+	h.SetDummyParams(p)
 	return h
+}
+
+// Params returns the parameters new hashes are made with.
+func (h *Hasher) Params() Argon2Params { return h.p }
+
+// SetDummyParams makes the dummy hash, which an unknown login ID is
+// verified against, with p: an unknown ID should cost what a known one
+// does, and a known one costs the parameters its stored hash was made
+// with, which may be older than the current ones (see NeedsRehash).
+func (h *Hasher) SetDummyParams(p Argon2Params) {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	d := encode(p, salt, make([]byte, 32)) // never matches: nothing derives all zeros
+	h.dummy.Store(&d)
+}
+
+// DummyParams returns the parameters unknown login IDs are verified with.
+func (h *Hasher) DummyParams() Argon2Params {
+	p, _, _, _ := parsePHC(*h.dummy.Load())
+	return p
+}
+
+// ParamsOf returns the parameters of an argon2id hash this package can
+// verify, from the whole hash or only its parameter part
+// ("$argon2id$v=19$m=19456,t=2,p=1").
+func ParamsOf(encoded string) (Argon2Params, bool) {
+	parts := strings.SplitN(encoded, "$", 5)
+	if len(parts) < 4 {
+		return Argon2Params{}, false
+	}
+	p, err := parseParams(parts)
+	return p, err == nil
+}
+
+// NeedsRehash reports whether encoded, a hash that was just verified,
+// was made with other parameters than the current ones.
+func (h *Hasher) NeedsRehash(encoded string) bool {
+	p, ok := ParamsOf(encoded)
+	return ok && p != h.p
+}
+
+func encode(p Argon2Params, salt, sum []byte) string {
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
+		b64.EncodeToString(salt), b64.EncodeToString(sum))
 }
 
 // Hash returns the PHC-formatted argon2id hash of password.
@@ -51,9 +101,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, h.p.MemoryKiB, h.p.Time, h.p.Threads,
-		b64.EncodeToString(salt), b64.EncodeToString(sum)), nil
+	return encode(h.p, salt, sum), nil
 }
 
 // Verify reports whether password matches encoded. An empty or malformed
@@ -62,7 +110,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
 	p, salt, want, err := parsePHC(encoded)
 	if err != nil {
-		p, salt, _, _ = parsePHC(h.dummy)
+		p, salt, _, _ = parsePHC(*h.dummy.Load())
 		if _, err := h.derive(ctx, password, salt, p); err != nil {
 			return false, err
 		}
@@ -82,24 +130,20 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Arg
 		return nil, ctx.Err()
 	}
 	defer func() { <-h.slots }()
+	if h.Derived != nil {
+		h.Derived(p)
+	}
 	return argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, 32), nil
 }
 
 func parsePHC(s string) (Argon2Params, []byte, []byte, error) {
-	var p Argon2Params
 	parts := strings.Split(s, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return p, nil, nil, errors.New("not an argon2id hash")
+	if len(parts) != 6 {
+		return Argon2Params{}, nil, nil, errors.New("not an argon2id hash")
 	}
-	var v int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return p, nil, nil, errors.New("unsupported argon2 version")
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
-		return p, nil, nil, errors.New("bad argon2 parameters")
-	}
-	if p.MemoryKiB == 0 || p.MemoryKiB > 1<<21 || p.Time == 0 || p.Time > 64 || p.Threads == 0 {
-		return p, nil, nil, errors.New("argon2 parameters out of range")
+	p, err := parseParams(parts)
+	if err != nil {
+		return p, nil, nil, err
 	}
 	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
 	sum, err2 := base64.RawStdEncoding.DecodeString(parts[5])
@@ -107,4 +151,23 @@ func parsePHC(s string) (Argon2Params, []byte, []byte, error) {
 		return p, nil, nil, errors.New("bad argon2 salt or hash")
 	}
 	return p, salt, sum, nil
+}
+
+// parseParams reads the fields of a PHC string before its salt.
+func parseParams(parts []string) (Argon2Params, error) {
+	var p Argon2Params
+	if parts[1] != "argon2id" {
+		return p, errors.New("not an argon2id hash")
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return p, errors.New("unsupported argon2 version")
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
+		return p, errors.New("bad argon2 parameters")
+	}
+	if p.MemoryKiB == 0 || p.MemoryKiB > 1<<21 || p.Time == 0 || p.Time > 64 || p.Threads == 0 {
+		return p, errors.New("argon2 parameters out of range")
+	}
+	return p, nil
 }

@@ -77,7 +77,7 @@ func (s *Server) handleLoginSubmit() http.Handler {
 func (s *Server) handlePasswordPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f := s.flowAt(w, r, anshin.StepPassword); f != nil {
-			s.render(w, r, 0, "password", pageData{Title: "login.password.title", Data: loginIDData{LoginID: f.LoginID}}, nil)
+			s.render(w, r, 0, "password", pageData{Title: "login.password.title", Data: loginIDData{LoginID: s.Login.LoginID(f)}}, nil)
 		}
 	})
 }
@@ -88,7 +88,7 @@ func (s *Server) handlePasswordSubmit() http.Handler {
 		if f == nil {
 			return
 		}
-		d := pageData{Title: "login.password.title", Path: "/login/password", Data: loginIDData{LoginID: f.LoginID}}
+		d := pageData{Title: "login.password.title", Path: "/login/password", Data: loginIDData{LoginID: s.Login.LoginID(f)}}
 		if err := parseForm(w, r); err != nil {
 			s.render(w, r, 0, "password", d, err)
 			return

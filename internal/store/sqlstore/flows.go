@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"time"
@@ -11,18 +12,24 @@ import (
 
 func (t *tx) CreateFlow(f *anshin.Flow) error {
 	_, err := t.exec(`INSERT INTO login_flows (id, login_id, account_id, step, group_id, scope, client_ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		f.ID, f.LoginID, f.AccountID, f.Step, f.GroupID, scope(f.Scope), f.ClientIP, ms(f.CreatedAt), ms(f.ExpiresAt))
+		f.ID, base64.StdEncoding.EncodeToString(f.SealedLoginID), f.AccountID, f.Step, f.GroupID, scope(f.Scope), f.ClientIP, ms(f.CreatedAt), ms(f.ExpiresAt))
 	return err
 }
 
 func (t *tx) Flow(id string) (*anshin.Flow, error) {
 	var f anshin.Flow
 	var created, expires int64
-	var sc string
-	err := t.row([]any{&f.ID, &f.LoginID, &f.AccountID, &f.Step, &f.GroupID, &sc, &f.ClientIP, &created, &expires}, "login flow",
+	var sealed, sc string
+	err := t.row([]any{&f.ID, &sealed, &f.AccountID, &f.Step, &f.GroupID, &sc, &f.ClientIP, &created, &expires}, "login flow",
 		`SELECT id, login_id, account_id, step, group_id, scope, client_ip, created_at, expires_at FROM login_flows WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
+	}
+	if f.SealedLoginID, err = base64.StdEncoding.DecodeString(sealed); err != nil {
+		return nil, anshin.Errorf(anshin.ECodeInternal, "login flow: corrupt login ID")
+	}
+	if len(f.SealedLoginID) == 0 {
+		f.SealedLoginID = nil
 	}
 	f.CreatedAt, f.ExpiresAt, f.Scope = tm(created), tm(expires), groups(sc)
 	return &f, nil

@@ -57,6 +57,9 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"Audit", testAudit},
 		{"UpdateRollsBack", testRollback},
 		{"ViewSeesCommitted", testView},
+		{"Purge", testPurge},
+		{"RehashPassword", testRehashPassword},
+		{"PurgeConcurrently", func(t *testing.T, s anshin.Store) { PurgeConcurrently(t, s, s) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,7 +110,7 @@ func admin(groupID, accountID string, role anshin.Role) *anshin.Administrator {
 }
 
 func flow(id, accountID string) *anshin.Flow {
-	return &anshin.Flow{ID: id, LoginID: "login-" + accountID, AccountID: accountID, Step: anshin.StepOneTimeKey,
+	return &anshin.Flow{ID: id, SealedLoginID: []byte("sealed-login-" + accountID), AccountID: accountID, Step: anshin.StepOneTimeKey,
 		ClientIP: "192.0.2.1", CreatedAt: t0, ExpiresAt: t0.Add(30 * time.Minute)}
 }
 
@@ -402,8 +405,7 @@ func testInitialPassword(t *testing.T, s anshin.Store) {
 }
 
 func testFlows(t *testing.T, s anshin.Store) {
-	f := &anshin.Flow{ID: "f1", LoginID: "ＡＢＣ-日本語", Step: anshin.StepPassword, ClientIP: "2001:db8::1", CreatedAt: t0, ExpiresAt: t0.Add(30 * time.Minute)}
-
+	f := &anshin.Flow{ID: "f1", SealedLoginID: []byte{0, 0xff, 'A', 0x80, '\n'}, Step: anshin.StepPassword, ClientIP: "2001:db8::1", CreatedAt: t0, ExpiresAt: t0.Add(30 * time.Minute)}
 	update(t, s, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
 	wantCode(t, s.Update(context.Background(), func(tx anshin.Tx) error { return tx.CreateFlow(f) }), anshin.ECodeConflict)
 	view(t, s, func(tx anshin.Tx) error {
