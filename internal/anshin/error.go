@@ -13,21 +13,19 @@ import (
 // Error codes. They are part of the product contract (SPEC §2, §5): API
 // clients match on them, so never rename one.
 const (
-	ECodeInvalidRequest = "invalid_request"
-	ECodeInvalidField   = "invalid_field"
-	ECodeBodyTooLarge   = "body_too_large"
-	ECodeNotFound       = "not_found"
-	ECodeFlowNotFound   = "flow_not_found"
-	ECodeFlowExpired    = "flow_expired"
-	ECodeFlowStep       = "flow_step_invalid"
-	ECodeUnauthorized   = "unauthorized"
-	ECodeForbidden      = "forbidden"
-	// ECodeCrossOriginRefused: a browser sent the request from another site.
-	ECodeCrossOriginRefused = "cross_origin_refused"
-	ECodeOperatorDisabled   = "operator_api_disabled"
-	ECodeConflict           = "conflict"
-	ECodeInternal           = "internal"
-	ECodeUnavailable        = "unavailable"
+	ECodeInvalidRequest   = "invalid_request"
+	ECodeInvalidField     = "invalid_field"
+	ECodeBodyTooLarge     = "body_too_large"
+	ECodeNotFound         = "not_found"
+	ECodeFlowNotFound     = "flow_not_found"
+	ECodeFlowExpired      = "flow_expired"
+	ECodeFlowStep         = "flow_step_invalid"
+	ECodeUnauthorized     = "unauthorized"
+	ECodeForbidden        = "forbidden"
+	ECodeOperatorDisabled = "operator_api_disabled"
+	ECodeConflict         = "conflict"
+	ECodeInternal         = "internal"
+	ECodeUnavailable      = "unavailable"
 
 	ECodeInvalidCredentials     = "invalid_credentials"
 	ECodeNotRegistered          = "not_registered"
@@ -42,6 +40,10 @@ const (
 	ECodeInitialPasswordLocked  = "initial_password_locked"
 	ECodeMethodInvalid          = "method_invalid"
 )
+
+// ECodeCrossOriginRefused: a browser sent the request from another site
+// (Sec-Fetch-Site / Origin), which the server refuses.
+const ECodeCrossOriginRefused = "cross_origin_refused"
 
 // Error is the one error type the domain returns to its callers. The web
 // layer maps Code to an HTTP status and to localized text; Message is an
