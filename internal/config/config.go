@@ -24,10 +24,7 @@ import (
 
 // Config is everything anshin reads from its environment.
 type Config struct {
-	HTTPAddr string
-	// TrustedProxies are the reverse proxies whose forwarding headers name
-	// the client; none: the socket's peer is the client.
-	TrustedProxies []netip.Prefix
+	HTTPAddr       string
 	MetricsAddr    string // "": /metrics on HTTPAddr
 	DatabaseURL    string
 	SecretKey      []byte
@@ -59,6 +56,9 @@ type Config struct {
 	BounceWebhookToken    string
 	BounceMaxBytes        int
 	BounceMaxConns        int
+	// TrustedProxies are the reverse proxies whose forwarding headers name
+	// the client; none: the socket's peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Variable documents one environment variable; Variables lists them all,
