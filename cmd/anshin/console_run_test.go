@@ -254,7 +254,8 @@ func TestRunServeConsolePages(t *testing.T) {
 }
 
 func TestRunServeGroupSwitchPage(t *testing.T) {
-	srv := startServe(t, testEnv(t), "serve", "--demo")
+	// The test is also the TLS-terminating proxy that says https.
+	srv := startServe(t, testEnv(t, "ANSHIN_TRUSTED_PROXIES", "127.0.0.1"), "serve", "--demo")
 	u, _ := url.Parse(srv.URL)
 
 	anon := newBrowser(t, srv.URL)

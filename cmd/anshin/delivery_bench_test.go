@@ -25,6 +25,7 @@ func BenchmarkKeyIssueToSMTPAccept(b *testing.B) {
 		"ANSHIN_ARGON2_MEMORY_KIB":     "1024",
 		"ANSHIN_ARGON2_TIME":           "1",
 		"ANSHIN_KEY_COOLDOWN":          "0s",
+		"ANSHIN_FLOWS_PER_CLIENT":      "0",
 		"ANSHIN_KEYS_PER_FLOW":         "100",
 		"ANSHIN_KEYS_PER_ACCOUNT_HOUR": "1000",
 		"ANSHIN_SMTP_URL":              "smtp://" + sink.Addr,

@@ -51,6 +51,7 @@ func mpBenchDeploy(b *testing.B, bin, store string, n, clients int, extra ...str
 		"ANSHIN_DEV":                   "true",
 		"ANSHIN_OPERATOR_TOKEN":        mpBenchToken,
 		"ANSHIN_KEY_COOLDOWN":          "0s",
+		"ANSHIN_FLOWS_PER_CLIENT":      "0",
 		"ANSHIN_KEYS_PER_ACCOUNT_HOUR": "1000",
 		"ANSHIN_KEYS_PER_FLOW":         "100",
 		"ANSHIN_LOG_LEVEL":             "error",

@@ -142,6 +142,7 @@ func mpNewCluster(t testing.TB, bin string, extra ...string) *mpCluster {
 		"ANSHIN_ARGON2_TIME":           "1",
 		"ANSHIN_KEY_COOLDOWN":          "0s",
 		"ANSHIN_KEYS_PER_ACCOUNT_HOUR": "1000",
+		"ANSHIN_FLOWS_PER_CLIENT":      "0", // every login comes from 127.0.0.1
 		"ANSHIN_LOG_LEVEL":             "warn",
 	}
 	for i := 0; i+1 < len(extra); i += 2 {

@@ -65,7 +65,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
-	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, now, worker.Notify), Provision: prov, Log: log, Now: now, OperatorToken: cfg.OperatorToken, MailFrom: cfg.MailFrom}
+	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, now, worker.Notify), Provision: prov, Log: log, Now: now, OperatorToken: cfg.OperatorToken, MailFrom: cfg.MailFrom,
+		TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL}
 	if cfg.Dev {
 		deps.Outbox = outbox
 	}

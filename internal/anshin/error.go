@@ -43,6 +43,10 @@ const (
 	ECodeMethodInvalid          = "method_invalid"
 )
 
+// ECodeCrossOriginRefused: a browser sent the request from another site
+// (Sec-Fetch-Site / Origin), which the server refuses.
+const ECodeCrossOriginRefused = "cross_origin_refused"
+
 // Error is the one error type the domain returns to its callers. The web
 // layer maps Code to an HTTP status and to localized text; Message is an
 // English detail for logs and CLI users.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -58,6 +59,9 @@ type Config struct {
 	// Retention keeps finished deliveries, bounces and audit events
 	// (README: Retention).
 	Retention time.Duration
+	// TrustedProxies are the reverse proxies whose forwarding headers name
+	// the client; none: the socket's peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultRetention is 400 days.
@@ -72,6 +76,7 @@ type Variable struct {
 // Variables is every variable anshin reads.
 var Variables = []Variable{
 	{"ANSHIN_HTTP_ADDR", "127.0.0.1:8080", "listen address"},
+	{"ANSHIN_TRUSTED_PROXIES", "none: the socket's peer is the client", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For / Forwarded (and X-Forwarded-Proto) are believed, e.g. 10.0.0.0/8,192.0.2.7; see Running behind a proxy"},
 	{"ANSHIN_METRICS_ADDR", "none: /metrics on ANSHIN_HTTP_ADDR", "listen address of /metrics alone, e.g. a private 10.0.0.5:9090; then the main listener does not serve it"},
 	{"ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db", "sqlite:PATH, or postgres://user:password@host:port/database?sslmode=… for several instances on one PostgreSQL"},
 	{"ANSHIN_SECRET_KEY", "generated into the data folder in development", "key for hashes, signatures and sealed messages; at least 32 bytes"},
@@ -92,7 +97,7 @@ var Variables = []Variable{
 	{"ANSHIN_TWILIO_BASE_URL", "https://api.twilio.com", "twilio driver: API base URL of Twilio or a compatible provider"},
 	{"ANSHIN_SMS_WEBHOOK_URL", "", "webhook driver: https:// URL the JSON is posted to (required)"},
 	{"ANSHIN_SMS_WEBHOOK_SECRET", "", "webhook driver: key of the X-Anshin-Signature HMAC, at least 16 characters (required)"},
-	{"ANSHIN_PUBLIC_URL", "none: no SMS receipts", "public base URL of this server, for the Twilio status callback"},
+	{"ANSHIN_PUBLIC_URL", "none: no SMS receipts", "public base URL of this server, for the Twilio status callback; with https:// cookies are Secure with the __Host- prefix and HSTS is sent"},
 	{"ANSHIN_SMS_PER_ACCOUNT_HOUR", "10", "SMS keys one account may be sent per hour"},
 	{"ANSHIN_SMS_PER_NUMBER_HOUR", "10", "SMS keys one number may be sent per hour"},
 	{"ANSHIN_SMS_GLOBAL_HOUR", "1000", "SMS keys this service may send per hour in total"},
@@ -106,6 +111,7 @@ var Variables = []Variable{
 	{"ANSHIN_KEY_COOLDOWN", "60s", "wait between two keys of one account"},
 	{"ANSHIN_KEY_FAILURE_LIMIT", "100", "consecutive wrong keys before key entry waits (at most 100)"},
 	{"ANSHIN_FLOW_TTL", "30m", "lifetime of a login flow"},
+	{"ANSHIN_FLOWS_PER_CLIENT", "30", "login flows one client (an IPv4 address, an IPv6 /64) may start per 10 minutes; 0 is no limit"},
 	{"ANSHIN_SESSION_IDLE", "30m", "session idle timeout"},
 	{"ANSHIN_SESSION_MAX", "12h", "session absolute timeout"},
 	{"ANSHIN_ARGON2_MEMORY_KIB", "19456", "argon2id memory in KiB"},
@@ -153,6 +159,7 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		BounceMaxBytes:        p.integer("ANSHIN_BOUNCE_MAX_BYTES", 1<<20, 4096, 10<<20),
 		BounceMaxConns:        p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS", 32, 1, 1024),
 	}
+	c.TrustedProxies = p.prefixes("ANSHIN_TRUSTED_PROXIES")
 	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT", 20*time.Second)
 	c.Retention = p.duration("ANSHIN_RETENTION", DefaultRetention)
 	logFormat := "json" // for a log collector; text is for a person at a terminal
@@ -169,6 +176,8 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		KeyCooldown:                p.duration("ANSHIN_KEY_COOLDOWN", d.KeyCooldown),
 		KeyFailureLimit:            p.integer("ANSHIN_KEY_FAILURE_LIMIT", d.KeyFailureLimit, 1, 100),
 		FlowTTL:                    p.duration("ANSHIN_FLOW_TTL", d.FlowTTL),
+		FlowsPerClient:             p.integer("ANSHIN_FLOWS_PER_CLIENT", d.FlowsPerClient, 0, 1000000),
+		FlowsPerClientWindow:       d.FlowsPerClientWindow,
 		SessionIdle:                p.duration("ANSHIN_SESSION_IDLE", d.SessionIdle),
 		SessionMax:                 p.duration("ANSHIN_SESSION_MAX", d.SessionMax),
 		PasswordFailuresPerAccount: d.PasswordFailuresPerAccount,
@@ -355,6 +364,32 @@ func (p *parser) integer(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// prefixes reads comma-separated CIDRs, a plain address being its own
+// /32 or /128.
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, v := range strings.Split(p.getenv(name), ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(v); err == nil && a.Zone() == "" {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		pf, err := netip.ParsePrefix(v)
+		if err != nil {
+			p.fail(name, fmt.Sprintf("%q is not a CIDR or an IP address (like 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32)", v))
+			continue
+		}
+		if pf.Addr().Is4In6() && pf.Bits() >= 96 {
+			pf = netip.PrefixFrom(pf.Addr().Unmap(), pf.Bits()-96)
+		}
+		out = append(out, pf.Masked())
+	}
+	return out
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {

@@ -29,7 +29,7 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 	}
 	var f *anshin.Flow
 	var acct *anshin.Account
-	acctThrottle, clientThrottle := "pw:account:", "pw:client:"+clientIP
+	acctThrottle, clientThrottle := "pw:account:", "pw:client:"+ClientKey(clientIP)
 	err = s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
 		if f, err = s.flow(tx, token, anshin.StepPassword); err != nil {

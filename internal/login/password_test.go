@@ -167,7 +167,7 @@ func TestPasswordThrottlePerClient(t *testing.T) {
 // after the other: once the account's free failures are used up, the rest
 // wait, whatever order the hashes finish in.
 func TestPasswordThrottleHoldsUnderConcurrentGuesses(t *testing.T) {
-	f := newFixture(t, func(c *login.Config) { c.PasswordFailuresPerClient = 1000 })
+	f := newFixture(t, func(c *login.Config) { c.PasswordFailuresPerClient, c.FlowsPerClient = 1000, 0 })
 	f.taro()
 	const n = 40
 	tokens := make([]string, n)

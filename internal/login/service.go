@@ -39,6 +39,10 @@ type Config struct {
 	SMSPerAccountHour int
 	SMSPerNumberHour  int
 	SMSGlobalHour     int
+	// FlowsPerClient login flows one client (an IPv6 /64) may start per
+	// FlowsPerClientWindow; 0 is no limit.
+	FlowsPerClient       int
+	FlowsPerClientWindow time.Duration
 }
 
 // Defaults returns the SPEC's defaults.
@@ -57,6 +61,8 @@ func Defaults() Config {
 		PasswordFailuresPerClient:  30,
 		InitialPasswordThrottle:    3,
 		InitialPasswordLock:        10,
+		FlowsPerClient:             30,
+		FlowsPerClientWindow:       10 * time.Minute,
 	}
 }
 
@@ -160,7 +166,12 @@ func (s *Service) Start(ctx context.Context, loginID, clientIP string) (_ string
 	token := secret.NewToken()
 	now := s.now()
 	f := &anshin.Flow{ID: secret.TokenID(token), SealedLoginID: s.keys.Seal([]byte(loginID)), Step: anshin.StepPassword, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
-	err = s.store.Update(ctx, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
+	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		if err := s.countFlow(tx, clientIP); err != nil {
+			return err
+		}
+		return tx.CreateFlow(f)
+	})
 	return token, err
 }
 

@@ -217,7 +217,7 @@ func (s *Server) apiSwitchGroup() http.Handler {
 			return
 		}
 		if res.SessionToken != "" {
-			if _, err := r.Cookie(cookieSession); err == nil {
+			if _, err := readCookie(r, cookieSession); err == nil {
 				setSecretCookie(w, r, cookieSession, res.SessionToken, s.Login.Config().SessionMax)
 			}
 		}

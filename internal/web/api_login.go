@@ -127,7 +127,7 @@ func sessionToken(r *http.Request) string {
 		}
 		return ""
 	}
-	if c, err := r.Cookie(cookieSession); err == nil {
+	if c, err := readCookie(r, cookieSession); err == nil {
 		return c.Value
 	}
 	return ""

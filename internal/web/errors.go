@@ -24,6 +24,7 @@ var statusOf = map[string]int{
 	anshin.ECodeFlowStep:               http.StatusConflict,
 	anshin.ECodeUnauthorized:           http.StatusUnauthorized,
 	anshin.ECodeForbidden:              http.StatusForbidden,
+	anshin.ECodeCrossOriginRefused:     http.StatusForbidden,
 	anshin.ECodeOperatorDisabled:       http.StatusNotFound,
 	anshin.ECodeConflict:               http.StatusConflict,
 	anshin.ECodeInternal:               http.StatusInternalServerError,
@@ -105,4 +106,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		slog.Debug("writing a response failed", "err", err)
 	}
+}
+
+// crossOriginRefused answers a request the browser sent from another site
+// (http.CrossOriginProtection): the JSON error on the API, a page elsewhere.
+func (s *Server) crossOriginRefused() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := anshin.Errorf(anshin.ECodeCrossOriginRefused, "cross-origin request refused")
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			s.writeError(w, r, err)
+			return
+		}
+		s.render(w, r, 0, "error", pageData{Title: "page.error", Path: "/"}, err)
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -54,8 +55,11 @@ type testServer struct {
 }
 
 type serverOptions struct {
-	login         func(*login.Config)
-	operatorToken string
+	login          func(*login.Config)
+	operatorToken  string
+	trustedProxies []netip.Prefix
+	publicURL      string
+	tls            bool
 }
 
 type option func(*serverOptions)
@@ -67,6 +71,21 @@ func withLogin(f func(*login.Config)) option { return func(o *serverOptions) { o
 func withOperatorToken(token string) option {
 	return func(o *serverOptions) { o.operatorToken = token }
 }
+
+// withTrustedProxies sets ANSHIN_TRUSTED_PROXIES (CIDRs).
+func withTrustedProxies(cidrs ...string) option {
+	return func(o *serverOptions) {
+		for _, c := range cidrs {
+			o.trustedProxies = append(o.trustedProxies, netip.MustParsePrefix(c))
+		}
+	}
+}
+
+// withPublicURL sets ANSHIN_PUBLIC_URL.
+func withPublicURL(u string) option { return func(o *serverOptions) { o.publicURL = u } }
+
+// withTLS serves over https; Client trusts the test certificate.
+func withTLS() option { return func(o *serverOptions) { o.tls = true } }
 
 // noCooldown lets a test issue keys back to back.
 func noCooldown(c *login.Config) { c.KeyCooldown = 0 }
@@ -112,11 +131,16 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 		t.Fatalf("demo data: %v", err)
 	}
 	handler, err := web.NewServer(web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, clock.Now, worker.Notify), Provision: prov, Outbox: outbox, Log: log, Now: clock.Now,
-		OperatorToken: o.operatorToken, MailFrom: "anshin@example.jp"})
+		OperatorToken: o.operatorToken, MailFrom: "anshin@example.jp", TrustedProxies: o.trustedProxies, PublicURL: o.publicURL})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
-	srv := httptest.NewServer(handler)
+	srv := httptest.NewUnstartedServer(handler)
+	if o.tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, URL: srv.URL, DBPath: path, DB: db, Outbox: outbox, Worker: worker, Login: loginSvc,
 		Log: logBuf, Clock: clock, Client: srv.Client()}

@@ -114,7 +114,7 @@ func pickLang(r *http.Request) (lang string, fromQuery bool) {
 	if l := r.URL.Query().Get("lang"); validLang(l) {
 		return l, true
 	}
-	if c, err := r.Cookie(cookieLang); err == nil && validLang(c.Value) {
+	if c, err := readCookie(r, cookieLang); err == nil && validLang(c.Value) {
 		return c.Value, false
 	}
 	if al := r.Header.Get("Accept-Language"); al != "" {

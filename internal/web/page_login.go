@@ -25,7 +25,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func flowToken(r *http.Request) string {
-	if c, err := r.Cookie(cookieFlow); err == nil {
+	if c, err := readCookie(r, cookieFlow); err == nil {
 		return c.Value
 	}
 	return ""

@@ -18,9 +18,11 @@ type ctxLogKey struct{}
 // requestInfo is filled in as a request goes down the handlers: the route
 // is only known once the mux has matched it.
 type requestInfo struct {
-	log      *slog.Logger
-	clientIP string
-	pattern  string
+	log         *slog.Logger
+	clientIP    string // as clientOf decided
+	peerTrusted bool   // the socket's peer is a trusted proxy
+	https       bool   // the public URL is https: __Host- cookies
+	pattern     string
 }
 
 // Logger returns the logger of the request ctx belongs to (every line
@@ -32,7 +34,8 @@ func Logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 	return fallback
 }
 
-// ClientIP returns the peer address of the request ctx belongs to, or "".
+// ClientIP returns the client address of the request ctx belongs to (see
+// clientOf), or "".
 func ClientIP(ctx context.Context) string {
 	if ri, ok := ctx.Value(ctxLogKey{}).(*requestInfo); ok {
 		return ri.clientIP
@@ -53,7 +56,8 @@ func (s *Server) requestLog(next http.Handler) http.Handler {
 			id = rand.Text()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		ri := &requestInfo{log: s.log.With("request_id", id), clientIP: clientIP(r)}
+		ri := &requestInfo{log: s.log.With("request_id", id), https: s.https}
+		ri.clientIP, ri.peerTrusted = clientOf(r, s.TrustedProxies)
 		rec := &statusRecorder{ResponseWriter: w}
 		start := time.Now()
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), ctxLogKey{}, ri)))

@@ -6,9 +6,10 @@ package web
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
@@ -42,6 +43,12 @@ type Deps struct {
 	Metrics        http.Handler
 	ObserveRequest func(route string, status int, elapsed time.Duration)
 	ReadyChecks    map[string]func(context.Context) error
+	// TrustedProxies are the reverse proxies whose forwarding headers name
+	// the client (ANSHIN_TRUSTED_PROXIES); none: the socket's peer.
+	TrustedProxies []netip.Prefix
+	// PublicURL is the public base URL; with https:// the cookies are
+	// Secure with the __Host- prefix and HSTS is sent.
+	PublicURL string
 }
 
 // Server is the HTTP side of anshin.
@@ -51,6 +58,7 @@ type Server struct {
 	now   anshin.Clock
 	i18n  *Catalog
 	pages *pages
+	https bool // PublicURL is https://
 }
 
 // NewServer builds the handler with every route of routes.go.
@@ -63,11 +71,14 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, log: d.Log, now: d.Now, i18n: cat, pages: p}
+	s := &Server{Deps: d, log: d.Log, now: d.Now, i18n: cat, pages: p,
+		https: strings.HasPrefix(strings.ToLower(d.PublicURL), "https://")}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	var h http.Handler = s.measure(notePattern(mux))
-	h = http.NewCrossOriginProtection().Handler(h)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(s.crossOriginRefused())
+	h = cop.Handler(h)
 	h = s.prefs(h)
 	h = s.secure(h)
 	h = s.recover(h)
@@ -100,6 +111,9 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
+		if s.https {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -127,7 +141,7 @@ func (s *Server) prefs(next http.Handler) http.Handler {
 			setPrefCookie(w, r, cookieLang, lang)
 		}
 		size := "normal"
-		if c, err := r.Cookie(cookieSize); err == nil && c.Value == "large" {
+		if c, err := readCookie(r, cookieSize); err == nil && c.Value == "large" {
 			size = "large"
 		}
 		if q := r.URL.Query().Get("size"); q == "normal" || q == "large" {
@@ -154,14 +168,31 @@ func sizeOf(r *http.Request) string {
 	return "normal"
 }
 
+// cookieName is the name a cookie has on the wire: behind an https public
+// URL, with the __Host- prefix, which the browser accepts only Secure, for
+// this host alone and Path=/, so that no other site or plain-http answer
+// can plant or shadow it.
+func cookieName(r *http.Request, name string) string {
+	if ri, ok := r.Context().Value(ctxLogKey{}).(*requestInfo); ok && ri.https {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// readCookie reads the cookie set under name by setPrefCookie or
+// setSecretCookie.
+func readCookie(r *http.Request, name string) (*http.Cookie, error) {
+	return r.Cookie(cookieName(r, name))
+}
+
 func setPrefCookie(w http.ResponseWriter, r *http.Request, name, value string) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: 365 * 24 * 3600,
+	http.SetCookie(w, &http.Cookie{Name: cookieName(r, name), Value: value, Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
 }
 
 // setSecretCookie sets a cookie that carries a bearer secret.
 func setSecretCookie(w http.ResponseWriter, r *http.Request, name, value string, ttl time.Duration) {
-	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode}
+	c := &http.Cookie{Name: cookieName(r, name), Value: value, Path: "/", HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode}
 	if value == "" {
 		c.MaxAge = -1
 	} else {
@@ -170,16 +201,33 @@ func setSecretCookie(w http.ResponseWriter, r *http.Request, name, value string,
 	http.SetCookie(w, c)
 }
 
+// isTLS tells whether the browser reached us over https: with an https
+// public URL always; else over TLS to us, or as a trusted proxy says.
 func isTLS(r *http.Request) bool {
-	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+	if r.TLS != nil {
+		return true
+	}
+	ri, ok := r.Context().Value(ctxLogKey{}).(*requestInfo)
+	if !ok {
+		return false
+	}
+	if ri.https {
+		return true
+	}
+	if !ri.peerTrusted {
+		return false
+	}
+	proto := r.Header.Values("X-Forwarded-Proto")
+	if len(proto) == 0 {
+		return false
+	}
+	// The nearest proxy's word is the right-most.
+	last := proto[len(proto)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(last), "https")
 }
 
-// clientIP is the peer address; anshin does not trust forwarding headers
-// for limits.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client of r as clientOf decided it once for the request.
+func clientIP(r *http.Request) string { return ClientIP(r.Context()) }
