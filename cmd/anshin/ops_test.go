@@ -147,7 +147,7 @@ func TestVersion(t *testing.T) {
 
 func TestConfigCheck(t *testing.T) {
 	secrets := map[string]string{
-		"ANSHIN_SECRET_KEY":           "secret-key-0123456789abcdef0123456789",
+		"ANSHIN_SECRET_KEY":           "d6300d567b8efe9d4ae7a7ec44869100e90df35826b43921c3354a75b8f3efd2",
 		"ANSHIN_OPERATOR_TOKEN":       "operator-token-4711",
 		"ANSHIN_SMTP_URL":             "smtp://mailer:smtp-pass-4711@mail.example.jp:587",
 		"ANSHIN_DATABASE_URL":         "postgres://anshin:db-pass-4711@db.example.jp:5432/anshin?sslmode=verify-full&sslpassword=ssl-pass-4711",
@@ -165,7 +165,7 @@ func TestConfigCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config check: %v", err)
 	}
-	for _, s := range []string{"secret-key-0123", "operator-token-4711", "smtp-pass-4711", "db-pass-4711", "ssl-pass-4711", "twilio-token-4711", "bounce-token-4711"} {
+	for _, s := range []string{"d6300d567b8e", "operator-token-4711", "smtp-pass-4711", "db-pass-4711", "ssl-pass-4711", "twilio-token-4711", "bounce-token-4711"} {
 		if strings.Contains(out, s) {
 			t.Errorf("config check shows the secret %q:\n%s", s, out)
 		}

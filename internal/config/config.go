@@ -68,7 +68,7 @@ var Variables = []Variable{
 	{"ANSHIN_HTTP_ADDR", "127.0.0.1:8080", "listen address"},
 	{"ANSHIN_METRICS_ADDR", "none: /metrics on ANSHIN_HTTP_ADDR", "listen address of /metrics alone, e.g. a private 10.0.0.5:9090; then the main listener does not serve it"},
 	{"ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db", "sqlite:PATH, or postgres://user:password@host:port/database?sslmode=… for several instances on one PostgreSQL"},
-	{"ANSHIN_SECRET_KEY", "generated into the data folder in development", "key for hashes, signatures and sealed messages; at least 32 bytes"},
+	{"ANSHIN_SECRET_KEY", "generated into the data folder in development", "key for hashes, signatures and sealed messages: 32+ random bytes as hex (64+ characters, openssl rand -hex 32) or base64"},
 	{"ANSHIN_OPERATOR_TOKEN", "none: operator API off", "bearer token of the operator API; at least 16 characters"},
 	{"ANSHIN_SMTP_URL", "none: outbox", "smtp://user:pass@host:port (STARTTLS required with credentials, else when offered), smtps://… for TLS; see Delivery"},
 	{"ANSHIN_MAIL_FROM", "anshin@localhost", "From address of key and notification mail"},
@@ -245,9 +245,9 @@ func (p *parser) check(c *Config) {
 	if c.Login.SessionIdle > c.Login.SessionMax {
 		p.fail("ANSHIN_SESSION_IDLE", "must not be longer than ANSHIN_SESSION_MAX")
 	}
-	if s := p.getenv("ANSHIN_SECRET_KEY"); s != "" {
-		if len(s) < 32 {
-			p.fail("ANSHIN_SECRET_KEY", "must be at least 32 bytes (e.g. openssl rand -hex 32)")
+	if s := strings.TrimSpace(p.getenv("ANSHIN_SECRET_KEY")); s != "" {
+		if problem := secretKeyProblem(s); problem != "" {
+			p.fail("ANSHIN_SECRET_KEY", problem)
 		}
 		c.SecretKey = []byte(s)
 	}
@@ -267,8 +267,12 @@ func (c *Config) EnsureSecretKey() error {
 		dir = filepath.Dir(path)
 	}
 	path := filepath.Join(dir, "secret.key")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
-		c.SecretKey = []byte(strings.TrimSpace(string(b)))
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		key := strings.TrimSpace(string(b))
+		if problem := secretKeyProblem(key); problem != "" {
+			return fmt.Errorf("ANSHIN_SECRET_KEY: %s %s; remove it to have a new one generated", path, problem)
+		}
+		c.SecretKey = []byte(key)
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
