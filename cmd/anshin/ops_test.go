@@ -68,6 +68,13 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 	if fi, err := os.Stat(backup); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the backup file: %v, mode %v; want 0600", err, fi.Mode())
 	}
+	// The serving database, its -wal and -shm, after all those writes.
+	dbPath := strings.TrimPrefix(env["ANSHIN_DATABASE_URL"], "sqlite:")
+	for _, name := range []string{dbPath, dbPath + "-wal", dbPath + "-shm"} {
+		if fi, err := os.Stat(name); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want 0600", filepath.Base(name), err, fi.Mode())
+		}
+	}
 	if _, _, err := runCommand(t, env, "", "backup", backup); err == nil || !strings.Contains(err.Error(), "exists already") {
 		t.Errorf("a second backup onto the first: %v, want a refusal", err)
 	}

@@ -281,8 +281,12 @@ func (c *Config) EnsureSecretKey() error {
 	b := make([]byte, 32)
 	rand.Read(b)
 	key := hex.EncodeToString(b)
+	// Chmod too: WriteFile keeps the mode of an (empty) file already there.
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
 		return fmt.Errorf("ANSHIN_SECRET_KEY: write %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("ANSHIN_SECRET_KEY: %w", err)
 	}
 	c.SecretKey = []byte(key)
 	return nil
