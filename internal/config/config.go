@@ -55,6 +55,8 @@ type Config struct {
 	BounceWebhookToken    string
 	BounceMaxBytes        int
 	BounceMaxConns        int
+	BounceMaxConnsClient  int           // per client address (IPv6: per /64)
+	BounceSessionTimeout  time.Duration // whole SMTP session, however it trickles
 }
 
 // Variable documents one environment variable; Variables lists them all,
@@ -79,6 +81,8 @@ var Variables = []Variable{
 	{"ANSHIN_BOUNCE_WEBHOOK_TOKEN", "none: bounce webhook off", "bearer token of POST /api/v1/bounces; at least 16 characters"},
 	{"ANSHIN_BOUNCE_MAX_BYTES", "1048576", "largest bounce message the SMTP receiver accepts"},
 	{"ANSHIN_BOUNCE_MAX_CONNECTIONS", "32", "SMTP connections the bounce receiver serves at once"},
+	{"ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT", "8", "SMTP connections one client address (IPv6: one /64) may hold at once; more are answered 421"},
+	{"ANSHIN_BOUNCE_SESSION_TIMEOUT", "5m", "longest SMTP session of the bounce receiver; the connection is closed then"},
 	{"ANSHIN_SMS_DRIVER", "outbox", "twilio, webhook, outbox"},
 	{"ANSHIN_TWILIO_ACCOUNT_SID", "", "twilio driver: account SID (required)"},
 	{"ANSHIN_TWILIO_AUTH_TOKEN", "", "twilio driver: auth token (required; also checks status callbacks)"},
@@ -145,6 +149,8 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		BounceWebhookToken:    p.str("ANSHIN_BOUNCE_WEBHOOK_TOKEN", ""),
 		BounceMaxBytes:        p.integer("ANSHIN_BOUNCE_MAX_BYTES", 1<<20, 4096, 10<<20),
 		BounceMaxConns:        p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS", 32, 1, 1024),
+		BounceMaxConnsClient:  p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT", 8, 1, 1024),
+		BounceSessionTimeout:  p.duration("ANSHIN_BOUNCE_SESSION_TIMEOUT", 5*time.Minute),
 	}
 	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT", 20*time.Second)
 	logFormat := "json" // for a log collector; text is for a person at a terminal
@@ -203,6 +209,9 @@ func (p *parser) check(c *Config) {
 	}
 	if c.BounceWebhookToken != "" && len(c.BounceWebhookToken) < 16 {
 		p.fail("ANSHIN_BOUNCE_WEBHOOK_TOKEN", "must be at least 16 characters")
+	}
+	if c.BounceSessionTimeout < 10*time.Second {
+		p.fail("ANSHIN_BOUNCE_SESSION_TIMEOUT", "must be a duration of 10s or more, like 5m")
 	}
 	if c.BounceTransientWindow <= 0 {
 		p.fail("ANSHIN_BOUNCE_TRANSIENT_WINDOW", "must be a positive duration")
