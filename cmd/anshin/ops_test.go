@@ -1,6 +1,7 @@
 package main
 
 import (
+	goversion "go/version"
 	"io"
 	"net/http"
 	"net/url"
@@ -134,21 +135,32 @@ func TestVersion(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "anshin ") || !strings.Contains(out, "go: "+runtime.Version()) {
 		t.Errorf("version = %q, %v", out, err)
 	}
+	// Run by a Go older than the patched release, it says so.
+	older := goversion.Compare(runtime.Version(), patchedGo) < 0
+	if note := "older than " + patchedGo; strings.Contains(out, note) != older {
+		t.Errorf("version on %s = %q; want the note %q: %v", runtime.Version(), out, note, older)
+	}
 	if testing.Short() {
 		return
 	}
-	// A binary built from this checkout names its commit.
+	// A binary built from this checkout with the production toolchain
+	// names its commit and that Go release, without the note.
 	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Skipf("no git checkout: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "anshin")
-	if b, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
+	build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".")
+	build.Env = append(os.Environ(), "GOTOOLCHAIN="+patchedGo)
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("GOTOOLCHAIN=%s go build: %v\n%s", patchedGo, err, b)
 	}
 	got, err := exec.Command(bin, "version").Output()
-	if err != nil || !strings.Contains(string(got), "revision: "+strings.TrimSpace(string(head))) {
-		t.Errorf("anshin version = %q, %v; want revision %s", got, err, head)
+	if err != nil || !strings.Contains(string(got), "\ngo: "+patchedGo+"\n") {
+		t.Errorf("anshin version = %q, %v; want go: %s", got, err, patchedGo)
+	}
+	if !strings.Contains(string(got), "revision: "+strings.TrimSpace(string(head))) {
+		t.Errorf("anshin version = %q; want revision %s", got, head)
 	}
 }
 
