@@ -62,7 +62,7 @@ func ParseSMTPURL(raw string) (*SMTPConfig, error) {
 	case "smtps":
 		c.Port, c.Implicit, c.TLS = 465, true, "required"
 	default:
-		return nil, errors.New("must start with smtp:// (STARTTLS when offered) or smtps:// (TLS)")
+		return nil, errors.New("must start with smtp:// (STARTTLS) or smtps:// (TLS from the first byte)")
 	}
 	if c.Host == "" {
 		return nil, errors.New("has no host")
