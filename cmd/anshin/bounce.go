@@ -140,7 +140,7 @@ func startBounceListener(cfg *config.Config, h *bounce.Handler, log *slog.Logger
 		return nil, fmt.Errorf("ANSHIN_BOUNCE_SMTP_ADDR: %w", err)
 	}
 	l := &bounce.Listener{Handler: h, Log: log, Domain: cfg.BounceDomain, MaxBytes: int64(cfg.BounceMaxBytes),
-		MaxConns: cfg.BounceMaxConns, Timeout: 60 * time.Second}
+		MaxConns: cfg.BounceMaxConns, MaxConnsPerClient: cfg.BounceMaxConnsClient, SessionTimeout: cfg.BounceSessionTimeout, Timeout: 60 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -19,7 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-const testSecretKey = "0123456789abcdef0123456789abcdef-delivery-tests"
+const testSecretKey = "5ed2789f2adbebcafb6b56ef145a97d6a0511c3e5da3056bc7e515c0b8d4d8e6" // test only: 32 random bytes in hex
 
 // mailSink is a plain SMTP server (go-smtp) that keeps what it receives.
 type mailSink struct {

@@ -33,6 +33,17 @@ func TestDeployFiles(t *testing.T) {
 			t.Errorf("deploy/Dockerfile lacks %q", want)
 		}
 	}
+	// Production builds use the patched Go release, the one `anshin
+	// version` compares with.
+	if !strings.Contains(docker, "ENV GOTOOLCHAIN="+patchedGo+"\n") {
+		t.Errorf("deploy/Dockerfile does not build with GOTOOLCHAIN=%s", patchedGo)
+	}
+	for _, script := range []string{"build", "vulncheck"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "scripts", script))
+		if err != nil || !strings.Contains(string(b), "GOTOOLCHAIN:-"+patchedGo+"}") {
+			t.Errorf("scripts/%s does not default to GOTOOLCHAIN=%s: %v", script, patchedGo, err)
+		}
+	}
 	unit := readDeploy(t, "anshin.service")
 	for _, want := range []string{"User=anshin", "StateDirectory=anshin", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
 		"NoNewPrivileges=yes", "CapabilityBoundingSet=\n", "RestrictAddressFamilies=", "SystemCallFilter=@system-service",

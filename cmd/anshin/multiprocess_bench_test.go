@@ -47,7 +47,7 @@ func mpBenchDeploy(b *testing.B, bin, store string, n, clients int, extra ...str
 	env := map[string]string{
 		"ANSHIN_DATABASE_URL":          url,
 		"ANSHIN_HTTP_ADDR":             "127.0.0.1:0",
-		"ANSHIN_SECRET_KEY":            "multi-process-bench-secret-key-0123456789",
+		"ANSHIN_SECRET_KEY":            "e05e91b6ef542ab7b3fd80ab23b80e69cfff9a9b9399bb4738eb622321d7dbff",
 		"ANSHIN_DEV":                   "true",
 		"ANSHIN_OPERATOR_TOKEN":        mpBenchToken,
 		"ANSHIN_KEY_COOLDOWN":          "0s",

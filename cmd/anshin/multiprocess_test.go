@@ -136,7 +136,7 @@ func mpNewCluster(t testing.TB, bin string, extra ...string) *mpCluster {
 	env := map[string]string{
 		"ANSHIN_DATABASE_URL":          url,
 		"ANSHIN_HTTP_ADDR":             "127.0.0.1:0",
-		"ANSHIN_SECRET_KEY":            "multi-process-test-secret-key-0123456789",
+		"ANSHIN_SECRET_KEY":            "fae1744c31ded4ee5bf0911747169a91ff1e1cccb2e72549359eba32400e94e9",
 		"ANSHIN_DEV":                   "true",
 		"ANSHIN_ARGON2_MEMORY_KIB":     "1024",
 		"ANSHIN_ARGON2_TIME":           "1",
@@ -478,7 +478,7 @@ func TestMultiProcessPostgres(t *testing.T) {
 // error naming the variable.
 func TestServePostgresUnreachable(t *testing.T) {
 	env := testEnv(t, "ANSHIN_DATABASE_URL", "postgres://anshin:pw-not-shown@127.0.0.1:1/anshin?sslmode=disable&connect_timeout=2",
-		"ANSHIN_SECRET_KEY", strings.Repeat("k", 32))
+		"ANSHIN_SECRET_KEY", testSecretKey)
 	err := run(context.Background(), []string{"serve"}, getenvFrom(env), strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "ANSHIN_DATABASE_URL: cannot connect to PostgreSQL") || strings.Contains(err.Error(), "pw-not-shown") {
 		t.Fatalf("serve with an unreachable database: %v", err)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	goversion "go/version"
 	"io"
 	"io/fs"
 	neturl "net/url"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
@@ -60,15 +62,21 @@ func versionCommand(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// patchedGo is the Go release production builds use (GOTOOLCHAIN in
+// deploy/Dockerfile, scripts/build and scripts/vulncheck): the earlier
+// 1.26 releases have standard-library vulnerabilities that anshin's code
+// reaches (crypto/x509, crypto/tls, net/http, html/template).
+const patchedGo = "go1.26.10"
+
 // versionText is the module version and the VCS revision the binary was
-// built from, as the Go toolchain recorded them.
+// built from, as the Go toolchain recorded them, and the Go release it
+// runs on, with a note when that is older than patchedGo.
 func versionText() string {
-	version, revision, built, goVersion := "(devel)", "unknown", "", "unknown"
+	version, revision, built, goVersion := "(devel)", "unknown", "", runtime.Version()
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {
 			version = bi.Main.Version
 		}
-		goVersion = bi.GoVersion
 		var modified bool
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -88,7 +96,11 @@ func versionText() string {
 	if built != "" {
 		s += "commit time: " + built + "\n"
 	}
-	return s + "go: " + goVersion + "\n"
+	s += "go: " + goVersion
+	if goversion.IsValid(goVersion) && goversion.Compare(goVersion, patchedGo) < 0 {
+		s += " (older than " + patchedGo + ", which fixes known vulnerabilities: build with GOTOOLCHAIN=" + patchedGo + ")"
+	}
+	return s + "\n"
 }
 
 func configCommand(args []string, getenv func(string) string, stdout io.Writer) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	goversion "go/version"
 	"io"
 	"net/http"
 	"net/url"
@@ -68,6 +69,13 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 	if fi, err := os.Stat(backup); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the backup file: %v, mode %v; want 0600", err, fi.Mode())
 	}
+	// The serving database, its -wal and -shm, after all those writes.
+	dbPath := strings.TrimPrefix(env["ANSHIN_DATABASE_URL"], "sqlite:")
+	for _, name := range []string{dbPath, dbPath + "-wal", dbPath + "-shm"} {
+		if fi, err := os.Stat(name); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want 0600", filepath.Base(name), err, fi.Mode())
+		}
+	}
 	if _, _, err := runCommand(t, env, "", "backup", backup); err == nil || !strings.Contains(err.Error(), "exists already") {
 		t.Errorf("a second backup onto the first: %v, want a refusal", err)
 	}
@@ -127,27 +135,38 @@ func TestVersion(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "anshin ") || !strings.Contains(out, "go: "+runtime.Version()) {
 		t.Errorf("version = %q, %v", out, err)
 	}
+	// Run by a Go older than the patched release, it says so.
+	older := goversion.Compare(runtime.Version(), patchedGo) < 0
+	if note := "older than " + patchedGo; strings.Contains(out, note) != older {
+		t.Errorf("version on %s = %q; want the note %q: %v", runtime.Version(), out, note, older)
+	}
 	if testing.Short() {
 		return
 	}
-	// A binary built from this checkout names its commit.
+	// A binary built from this checkout with the production toolchain
+	// names its commit and that Go release, without the note.
 	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Skipf("no git checkout: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "anshin")
-	if b, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
+	build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".")
+	build.Env = append(os.Environ(), "GOTOOLCHAIN="+patchedGo)
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("GOTOOLCHAIN=%s go build: %v\n%s", patchedGo, err, b)
 	}
 	got, err := exec.Command(bin, "version").Output()
-	if err != nil || !strings.Contains(string(got), "revision: "+strings.TrimSpace(string(head))) {
-		t.Errorf("anshin version = %q, %v; want revision %s", got, err, head)
+	if err != nil || !strings.Contains(string(got), "\ngo: "+patchedGo+"\n") {
+		t.Errorf("anshin version = %q, %v; want go: %s", got, err, patchedGo)
+	}
+	if !strings.Contains(string(got), "revision: "+strings.TrimSpace(string(head))) {
+		t.Errorf("anshin version = %q; want revision %s", got, head)
 	}
 }
 
 func TestConfigCheck(t *testing.T) {
 	secrets := map[string]string{
-		"ANSHIN_SECRET_KEY":           "secret-key-0123456789abcdef0123456789",
+		"ANSHIN_SECRET_KEY":           "d6300d567b8efe9d4ae7a7ec44869100e90df35826b43921c3354a75b8f3efd2",
 		"ANSHIN_OPERATOR_TOKEN":       "operator-token-4711",
 		"ANSHIN_SMTP_URL":             "smtp://mailer:smtp-pass-4711@mail.example.jp:587",
 		"ANSHIN_DATABASE_URL":         "postgres://anshin:db-pass-4711@db.example.jp:5432/anshin?sslmode=verify-full&sslpassword=ssl-pass-4711",
@@ -165,7 +184,7 @@ func TestConfigCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config check: %v", err)
 	}
-	for _, s := range []string{"secret-key-0123", "operator-token-4711", "smtp-pass-4711", "db-pass-4711", "ssl-pass-4711", "twilio-token-4711", "bounce-token-4711"} {
+	for _, s := range []string{"d6300d567b8e", "operator-token-4711", "smtp-pass-4711", "db-pass-4711", "ssl-pass-4711", "twilio-token-4711", "bounce-token-4711"} {
 		if strings.Contains(out, s) {
 			t.Errorf("config check shows the secret %q:\n%s", s, out)
 		}

@@ -117,7 +117,7 @@ func TestServeReadyzPostgresStopped(t *testing.T) {
 	name := strings.TrimPrefix(u.Path, "/")
 	// A secret key of its own: in development with PostgreSQL one would
 	// be generated into ./data.
-	srv := startServe(t, testEnv(t, "ANSHIN_DATABASE_URL", dbURL, "ANSHIN_SECRET_KEY", strings.Repeat("s", 64)), "serve", "--demo")
+	srv := startServe(t, testEnv(t, "ANSHIN_DATABASE_URL", dbURL, "ANSHIN_SECRET_KEY", testSecretKey), "serve", "--demo")
 	wantReady(t, awaitReady(t, srv.URL, http.StatusOK))
 
 	adm, err := sql.Open("pgx", admin)

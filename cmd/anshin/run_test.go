@@ -402,7 +402,7 @@ func TestRunServeJSONAPIAndHealth(t *testing.T) {
 
 // Without --demo and ANSHIN_DEV, the development outbox does not exist.
 func TestRunServeWithoutDevHasNoOutbox(t *testing.T) {
-	env := testEnv(t, "ANSHIN_SECRET_KEY", strings.Repeat("s", 32))
+	env := testEnv(t, "ANSHIN_SECRET_KEY", testSecretKey)
 	srv := startServe(t, env, "serve")
 	b := newBrowser(t, srv.URL)
 	if p := b.get("/dev/outbox.json"); p.Status != http.StatusNotFound {

@@ -26,7 +26,15 @@ type Listener struct {
 	Domain   string // greeting name
 	MaxBytes int64  // largest message accepted (SIZE)
 	MaxConns int    // connections served at once; more wait in the kernel's backlog
-	Timeout  time.Duration
+	// MaxConnsPerClient caps the connections one client address (an IPv6
+	// /64) holds at once; the next gets 421 and is closed, so one client
+	// cannot take all MaxConns. 0: no cap.
+	MaxConnsPerClient int
+	// SessionTimeout ends a connection this long after it was accepted,
+	// however it trickles: Timeout bounds each command, this the whole
+	// session. 0: no limit.
+	SessionTimeout time.Duration
+	Timeout        time.Duration // for each command and reply
 
 	mu  sync.Mutex
 	srv *smtp.Server
@@ -44,7 +52,8 @@ func (l *Listener) Serve(ln net.Listener) error {
 	s.MaxLineLength = 4000
 	s.ReadTimeout, s.WriteTimeout = l.Timeout, l.Timeout
 	s.ErrorLog = slogAdapter{l.Log}
-	lim := &limitListener{Listener: ln, sem: make(chan struct{}, max(1, l.MaxConns)), conns: map[*limitConn]bool{}, closed: make(chan struct{})}
+	lim := &limitListener{Listener: ln, sem: make(chan struct{}, max(1, l.MaxConns)), perClient: l.MaxConnsPerClient,
+		sessionTimeout: l.SessionTimeout, log: l.Log, conns: map[*limitConn]bool{}, clients: map[string]int{}, closed: make(chan struct{})}
 	l.mu.Lock()
 	l.srv, l.ln = s, lim
 	l.mu.Unlock()
@@ -107,39 +116,95 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
-// limitListener serves at most cap(sem) connections at once and can close
-// those it handed out.
+// limitListener serves at most cap(sem) connections at once, at most
+// perClient of them to one client, each for at most sessionTimeout, and
+// can close those it handed out.
 type limitListener struct {
 	net.Listener
-	sem    chan struct{}
-	closed chan struct{}
-	once   sync.Once
-	mu     sync.Mutex
-	conns  map[*limitConn]bool
+	sem            chan struct{}
+	perClient      int
+	sessionTimeout time.Duration
+	log            *slog.Logger
+	closed         chan struct{}
+	once           sync.Once
+	mu             sync.Mutex
+	conns          map[*limitConn]bool
+	clients        map[string]int // open connections per clientKey
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.sem <- struct{}{}:
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	lc := &limitConn{Conn: c}
-	lc.release = sync.OnceFunc(func() {
+	for {
+		select {
+		case l.sem <- struct{}{}:
+		case <-l.closed:
+			return nil, net.ErrClosed
+		}
+		c, err := l.Listener.Accept()
+		if err != nil {
+			<-l.sem
+			return nil, err
+		}
+		client := clientKey(c.RemoteAddr())
+		lc := &limitConn{Conn: c}
+		if l.sessionTimeout > 0 {
+			// Closing the connection under go-smtp ends its read or write;
+			// the session then closes lc, which releases the slot.
+			lc.timer = time.AfterFunc(l.sessionTimeout, func() {
+				l.log.Warn("bounce smtp: session time limit reached, closing", "peer", c.RemoteAddr().String())
+				c.Close()
+			})
+		}
+		lc.release = sync.OnceFunc(func() {
+			if lc.timer != nil {
+				lc.timer.Stop()
+			}
+			l.mu.Lock()
+			delete(l.conns, lc)
+			if l.clients[client]--; l.clients[client] <= 0 {
+				delete(l.clients, client)
+			}
+			l.mu.Unlock()
+			<-l.sem
+		})
 		l.mu.Lock()
-		delete(l.conns, lc)
+		if l.perClient > 0 && l.clients[client] >= l.perClient {
+			l.mu.Unlock()
+			<-l.sem
+			if lc.timer != nil {
+				lc.timer.Stop()
+			}
+			l.refuse(c)
+			continue
+		}
+		l.clients[client]++
+		l.conns[lc] = true
 		l.mu.Unlock()
-		<-l.sem
-	})
-	l.mu.Lock()
-	l.conns[lc] = true
-	l.mu.Unlock()
-	return lc, nil
+		return lc, nil
+	}
+}
+
+// refuse answers a connection over the per-client cap with 421, as RFC
+// 5321 §3.8 has a busy server do, and closes it. The greeting is one
+// short write into an empty socket buffer; the deadline is for a peer
+// that does not read at all.
+func (l *limitListener) refuse(c net.Conn) {
+	l.log.Debug("bounce smtp: too many connections from one client", "peer", c.RemoteAddr().String())
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	io.WriteString(c, "421 4.7.0 Too many connections from your address, try again later\r\n")
+	c.Close()
+}
+
+// clientKey is what the per-client cap counts by: the IP address, or for
+// IPv6 its /64, which one client usually has whole.
+func clientKey(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return ta.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 func (l *limitListener) Close() error {
@@ -161,6 +226,7 @@ func (l *limitListener) closeAll() {
 
 type limitConn struct {
 	net.Conn
+	timer   *time.Timer // the session time limit, or nil
 	release func()
 }
 

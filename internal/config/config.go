@@ -56,6 +56,8 @@ type Config struct {
 	BounceWebhookToken    string
 	BounceMaxBytes        int
 	BounceMaxConns        int
+	BounceMaxConnsClient  int           // per client address (IPv6: per /64)
+	BounceSessionTimeout  time.Duration // whole SMTP session, however it trickles
 	// Retention keeps finished deliveries, bounces and audit events
 	// (README: Retention).
 	Retention time.Duration
@@ -79,9 +81,9 @@ var Variables = []Variable{
 	{"ANSHIN_TRUSTED_PROXIES", "none: the socket's peer is the client", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For / Forwarded (and X-Forwarded-Proto) are believed, e.g. 10.0.0.0/8,192.0.2.7; see Running behind a proxy"},
 	{"ANSHIN_METRICS_ADDR", "none: /metrics on ANSHIN_HTTP_ADDR", "listen address of /metrics alone, e.g. a private 10.0.0.5:9090; then the main listener does not serve it"},
 	{"ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db", "sqlite:PATH, or postgres://user:password@host:port/database?sslmode=… for several instances on one PostgreSQL"},
-	{"ANSHIN_SECRET_KEY", "generated into the data folder in development", "key for hashes, signatures and sealed messages; at least 32 bytes"},
+	{"ANSHIN_SECRET_KEY", "generated into the data folder in development", "key for hashes, signatures and sealed messages: 32+ random bytes as hex (64+ characters, openssl rand -hex 32) or base64"},
 	{"ANSHIN_OPERATOR_TOKEN", "none: operator API off", "bearer token of the operator API; at least 16 characters"},
-	{"ANSHIN_SMTP_URL", "none: outbox", "smtp://user:pass@host:port (STARTTLS when offered; ?tls=required to insist), smtps://… for TLS; see Delivery"},
+	{"ANSHIN_SMTP_URL", "none: outbox", "smtp://user:pass@host:port (STARTTLS required with credentials, else when offered), smtps://… for TLS; see Delivery"},
 	{"ANSHIN_MAIL_FROM", "anshin@localhost", "From address of key and notification mail"},
 	{"ANSHIN_BOUNCE_DOMAIN", "bounces.localhost", "domain of the VERP return path"},
 	{"ANSHIN_BOUNCE_SMTP_ADDR", "none: off", "listen address of the bounce SMTP receiver"},
@@ -90,6 +92,8 @@ var Variables = []Variable{
 	{"ANSHIN_BOUNCE_WEBHOOK_TOKEN", "none: bounce webhook off", "bearer token of POST /api/v1/bounces; at least 16 characters"},
 	{"ANSHIN_BOUNCE_MAX_BYTES", "1048576", "largest bounce message the SMTP receiver accepts"},
 	{"ANSHIN_BOUNCE_MAX_CONNECTIONS", "32", "SMTP connections the bounce receiver serves at once"},
+	{"ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT", "8", "SMTP connections one client address (IPv6: one /64) may hold at once; more are answered 421"},
+	{"ANSHIN_BOUNCE_SESSION_TIMEOUT", "5m", "longest SMTP session of the bounce receiver; the connection is closed then"},
 	{"ANSHIN_SMS_DRIVER", "outbox", "twilio, webhook, outbox"},
 	{"ANSHIN_TWILIO_ACCOUNT_SID", "", "twilio driver: account SID (required)"},
 	{"ANSHIN_TWILIO_AUTH_TOKEN", "", "twilio driver: auth token (required; also checks status callbacks)"},
@@ -158,6 +162,8 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		BounceWebhookToken:    p.str("ANSHIN_BOUNCE_WEBHOOK_TOKEN", ""),
 		BounceMaxBytes:        p.integer("ANSHIN_BOUNCE_MAX_BYTES", 1<<20, 4096, 10<<20),
 		BounceMaxConns:        p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS", 32, 1, 1024),
+		BounceMaxConnsClient:  p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT", 8, 1, 1024),
+		BounceSessionTimeout:  p.duration("ANSHIN_BOUNCE_SESSION_TIMEOUT", 5*time.Minute),
 	}
 	c.TrustedProxies = p.prefixes("ANSHIN_TRUSTED_PROXIES")
 	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT", 20*time.Second)
@@ -221,6 +227,9 @@ func (p *parser) check(c *Config) {
 	if c.BounceWebhookToken != "" && len(c.BounceWebhookToken) < 16 {
 		p.fail("ANSHIN_BOUNCE_WEBHOOK_TOKEN", "must be at least 16 characters")
 	}
+	if c.BounceSessionTimeout < 10*time.Second {
+		p.fail("ANSHIN_BOUNCE_SESSION_TIMEOUT", "must be a duration of 10s or more, like 5m")
+	}
 	if c.BounceTransientWindow <= 0 {
 		p.fail("ANSHIN_BOUNCE_TRANSIENT_WINDOW", "must be a positive duration")
 	}
@@ -267,9 +276,9 @@ func (p *parser) check(c *Config) {
 	if c.Login.SessionIdle > c.Login.SessionMax {
 		p.fail("ANSHIN_SESSION_IDLE", "must not be longer than ANSHIN_SESSION_MAX")
 	}
-	if s := p.getenv("ANSHIN_SECRET_KEY"); s != "" {
-		if len(s) < 32 {
-			p.fail("ANSHIN_SECRET_KEY", "must be at least 32 bytes (e.g. openssl rand -hex 32)")
+	if s := strings.TrimSpace(p.getenv("ANSHIN_SECRET_KEY")); s != "" {
+		if problem := secretKeyProblem(s); problem != "" {
+			p.fail("ANSHIN_SECRET_KEY", problem)
 		}
 		c.SecretKey = []byte(s)
 	}
@@ -289,8 +298,12 @@ func (c *Config) EnsureSecretKey() error {
 		dir = filepath.Dir(path)
 	}
 	path := filepath.Join(dir, "secret.key")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
-		c.SecretKey = []byte(strings.TrimSpace(string(b)))
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		key := strings.TrimSpace(string(b))
+		if problem := secretKeyProblem(key); problem != "" {
+			return fmt.Errorf("ANSHIN_SECRET_KEY: %s %s; remove it to have a new one generated", path, problem)
+		}
+		c.SecretKey = []byte(key)
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -299,8 +312,12 @@ func (c *Config) EnsureSecretKey() error {
 	b := make([]byte, 32)
 	rand.Read(b)
 	key := hex.EncodeToString(b)
+	// Chmod too: WriteFile keeps the mode of an (empty) file already there.
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
 		return fmt.Errorf("ANSHIN_SECRET_KEY: write %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("ANSHIN_SECRET_KEY: %w", err)
 	}
 	c.SecretKey = []byte(key)
 	return nil

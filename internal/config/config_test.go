@@ -97,6 +97,23 @@ func TestSecretKeyIsGeneratedOnlyInDevelopment(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, "db", "secret.key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("secret.key: %v %v", fi, err)
 	}
+	if fi, err := os.Stat(filepath.Join(dir, "db")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("the data folder: %v %v", fi, err)
+	}
+
+	// A secret.key left empty (a crash while writing) is generated anew,
+	// and is 0600 whatever mode the empty file had.
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "secret.key"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = Load(env(map[string]string{"ANSHIN_DATABASE_URL": "sqlite:" + filepath.Join(other, "anshin.db")}), true)
+	if err := c.EnsureSecretKey(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(other, "secret.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("a regenerated secret.key: %v %v", fi, err)
+	}
 }
 
 func TestRetention(t *testing.T) {

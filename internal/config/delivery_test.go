@@ -51,3 +51,22 @@ func TestDeliveryConfiguration(t *testing.T) {
 		t.Errorf("the error repeats a secret:\n%v", err)
 	}
 }
+
+// Credentials in ANSHIN_SMTP_URL make TLS required; asking for less with
+// them is an error that names the variable.
+func TestSMTPCredentialsRequireTLS(t *testing.T) {
+	c, err := Load(env(map[string]string{"ANSHIN_SMTP_URL": "smtp://mailer:pw@mail.example.jp:587"}), false)
+	if err != nil || c.SMTP == nil || c.SMTP.TLS != "required" {
+		t.Fatalf("smtp:// with credentials: %+v, %v; want TLS required", c, err)
+	}
+	c, err = Load(env(map[string]string{"ANSHIN_SMTP_URL": "smtp://relay.example.jp"}), false)
+	if err != nil || c.SMTP.TLS != "opportunistic" {
+		t.Fatalf("smtp:// without credentials: %+v, %v; want opportunistic STARTTLS", c, err)
+	}
+	for _, raw := range []string{"smtp://mailer:pw@mail.example.jp?tls=none", "smtp://mailer:pw@mail.example.jp?tls=opportunistic"} {
+		_, err := Load(env(map[string]string{"ANSHIN_SMTP_URL": raw}), false)
+		if err == nil || !strings.Contains(err.Error(), "ANSHIN_SMTP_URL:") || strings.Contains(err.Error(), "pw@") {
+			t.Errorf("%s: %v; want an error naming ANSHIN_SMTP_URL", raw, err)
+		}
+	}
+}

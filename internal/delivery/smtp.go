@@ -19,15 +19,18 @@ import (
 //	smtp://[user:pass@]host[:port][?tls=required|none][&auth=plain|login][&helo=name]
 //	smtps://[user:pass@]host[:port]
 //
-// smtp:// uses STARTTLS when the server offers it (tls=required refuses to
-// go on without it; tls=none never tries); smtps:// is TLS from the first
-// byte. The server's certificate is verified, except for opportunistic
-// STARTTLS without credentials, where encryption is a bonus and a
-// self-signed certificate must not stop the mail; a failed handshake never
-// falls back to plaintext. Credentials in the URL turn AUTH on: the
-// strongest mechanism the server offers over the encrypted connection
-// (SCRAM, CRAM-MD5, PLAIN, LOGIN), or the one auth= names; tls=none with
-// credentials is refused.
+// smtp:// without credentials uses STARTTLS when the server offers it
+// (tls=required refuses to go on without it; tls=none never tries);
+// smtps:// is TLS from the first byte. Credentials in the URL make TLS
+// required: STARTTLS must be offered and succeed, or the send fails, so
+// neither the password nor the key mail crosses the network in clear;
+// tls=none or tls=opportunistic with credentials is refused. The server's
+// certificate is verified, except for opportunistic STARTTLS without
+// credentials, where encryption is a bonus and a self-signed certificate
+// must not stop the mail; a failed handshake never falls back to
+// plaintext. Credentials turn AUTH on: the strongest mechanism the server
+// offers over the encrypted connection (SCRAM, CRAM-MD5, PLAIN, LOGIN), or
+// the one auth= names.
 type SMTPConfig struct {
 	Host       string
 	Port       int
@@ -59,7 +62,7 @@ func ParseSMTPURL(raw string) (*SMTPConfig, error) {
 	case "smtps":
 		c.Port, c.Implicit, c.TLS = 465, true, "required"
 	default:
-		return nil, errors.New("must start with smtp:// (STARTTLS when offered) or smtps:// (TLS)")
+		return nil, errors.New("must start with smtp:// (STARTTLS) or smtps:// (TLS from the first byte)")
 	}
 	if c.Host == "" {
 		return nil, errors.New("has no host")
@@ -82,6 +85,7 @@ func ParseSMTPURL(raw string) (*SMTPConfig, error) {
 		}
 	}
 	q := u.Query()
+	tlsGiven := false
 	for k, v := range q {
 		if len(v) != 1 {
 			return nil, fmt.Errorf("parameter %s is given more than once", k)
@@ -94,7 +98,7 @@ func ParseSMTPURL(raw string) (*SMTPConfig, error) {
 			if val != "required" && val != "none" && val != "opportunistic" {
 				return nil, errors.New("tls= must be required, opportunistic or none")
 			}
-			c.TLS = val
+			c.TLS, tlsGiven = val, true
 		case "auth":
 			if val != "plain" && val != "login" {
 				return nil, errors.New("auth= must be plain or login")
@@ -112,8 +116,14 @@ func ParseSMTPURL(raw string) (*SMTPConfig, error) {
 			return nil, fmt.Errorf("unknown parameter %q (known: tls, auth, helo)", k)
 		}
 	}
-	if c.Username != "" && c.TLS == "none" {
-		return nil, errors.New("a password is only ever sent over TLS: drop tls=none, or the credentials")
+	if c.Username != "" {
+		switch {
+		case c.TLS == "none":
+			return nil, errors.New("a password is only ever sent over TLS: drop tls=none, or the credentials")
+		case tlsGiven && c.TLS == "opportunistic":
+			return nil, errors.New("with credentials TLS is required: drop tls=opportunistic")
+		}
+		c.TLS = "required"
 	}
 	return c, nil
 }
@@ -163,7 +173,8 @@ func (s *SMTPSender) options() []gomail.Option {
 		// Opportunistic STARTTLS, as MTAs do it: encryption against
 		// eavesdroppers without trusting the certificate, because a relay's
 		// is often self-signed (Debian's Postfix: snakeoil). With a password
-		// to protect, or with tls=required, the certificate is verified.
+		// to protect (TLS is then required), or with tls=required, the
+		// certificate is verified.
 		opts = append(opts, gomail.WithTLSConfig(&tls.Config{ServerName: c.Host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}))
 	}
 	if c.HELO != "" {

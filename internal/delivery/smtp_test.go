@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -148,6 +149,43 @@ func TestTLSRequiredRefusesAServerWithoutSTARTTLS(t *testing.T) {
 	}
 	if strings.Contains(d.LastError, s.pass) {
 		t.Fatal("the password is in the recorded error")
+	}
+}
+
+// Credentials make TLS required even without tls=required: to a server
+// that offers no STARTTLS nothing is sent, neither the password nor the
+// key mail, whatever AUTH mechanism the URL names.
+func TestCredentialsRequireTLS(t *testing.T) {
+	for i, query := range []string{"", "?auth=plain", "?auth=login"} {
+		t.Run("auth="+strings.TrimPrefix(query, "?auth="), func(t *testing.T) {
+			f := newFixture(t)
+			s := newSink(t, "", noSTARTTLS, insecureAuth)
+			key := fmt.Sprintf("5555000%d", i)
+			ids := f.enqueueKey(t, anshin.MethodEmail, key, "ja", 10*time.Minute, "a@example.jp")
+			w := f.emailWorker(f.smtpSender(t, s, "smtp", query))
+			w.RunOnce(context.Background())
+			d := f.flowStatus(t, "flow-"+key, ids[0])
+			if d.Status != anshin.DeliveryQueued || len(s.messages()) != 0 || s.authAttempts() != 0 {
+				t.Fatalf("credentials, no STARTTLS: status %s (%s), %d messages, %d AUTH attempts; want queued for retry and nothing sent",
+					d.Status, d.LastError, len(s.messages()), s.authAttempts())
+			}
+		})
+	}
+	for raw, want := range map[string]string{
+		"smtp://user:pw@mail.example.jp:587":              "required",
+		"smtp://user:pw@mail.example.jp:587?auth=plain":   "required",
+		"smtp://user:pw@mail.example.jp:587?tls=required": "required",
+		"smtp://relay.example.jp":                         "opportunistic",
+		"smtp://relay.example.jp?tls=none":                "none",
+	} {
+		if c, err := delivery.ParseSMTPURL(raw); err != nil || c.TLS != want {
+			t.Errorf("%s: %+v, %v; want tls %s", raw, c, err, want)
+		}
+	}
+	for _, raw := range []string{"smtp://user:pw@mail.example.jp?tls=none", "smtp://user:pw@mail.example.jp?tls=opportunistic"} {
+		if _, err := delivery.ParseSMTPURL(raw); err == nil {
+			t.Errorf("%s accepted", raw)
+		}
 	}
 }
 

@@ -31,6 +31,7 @@ type sink struct {
 
 	mu       sync.Mutex
 	received []received
+	auths    int               // AUTH commands that reached the server
 	failNext []*smtp.SMTPError // answers to the next DATA commands, in order
 }
 
@@ -75,6 +76,10 @@ func newSink(t testing.TB, addr string, opts ...func(*smtp.Server, *net.Listener
 // noSTARTTLS makes a server that offers no STARTTLS.
 func noSTARTTLS(srv *smtp.Server, _ *net.Listener) { srv.TLSConfig = nil }
 
+// insecureAuth makes a server that takes AUTH without TLS, as a
+// careless or hostile one would.
+func insecureAuth(srv *smtp.Server, _ *net.Listener) { srv.AllowInsecureAuth = true }
+
 // implicitTLS makes a server that speaks TLS from the first byte.
 func implicitTLS(srv *smtp.Server, ln *net.Listener) { *ln = tls.NewListener(*ln, srv.TLSConfig) }
 
@@ -87,6 +92,12 @@ func (s *sink) messages() []received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]received(nil), s.received...)
+}
+
+func (s *sink) authAttempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.auths
 }
 
 func (s *sink) failWith(errs ...*smtp.SMTPError) {
@@ -111,6 +122,9 @@ type session struct {
 func (ss *session) AuthMechanisms() []string { return []string{sasl.Plain, sasl.Login} }
 
 func (ss *session) Auth(mech string) (sasl.Server, error) {
+	ss.sink.mu.Lock()
+	ss.sink.auths++
+	ss.sink.mu.Unlock()
 	check := func(user, pass string) error {
 		if user != ss.sink.user || pass != ss.sink.pass {
 			return errors.New("invalid credentials")
