@@ -2,6 +2,7 @@ package login_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -219,4 +220,28 @@ func TestPasswordLimitAppliesToGuessesInFlight(t *testing.T) {
 	}
 	wantCode(t, wrong(), anshin.ECodeRateLimited)
 	wantCode(t, right(), anshin.ECodeRateLimited)
+}
+
+// An unknown ID is throttled exactly like a known one: were its failures
+// not counted, a real ID would answer rate_limited after the limit and an
+// unknown one never, which tells them apart.
+func TestPasswordThrottleSameForUnknownID(t *testing.T) {
+	f := newFixture(t)
+	f.taro()
+	limit := f.cfg.PasswordFailuresPerAccount
+	answers := func(id string) []string {
+		var out []string
+		for range limit + 2 {
+			_, err := f.svc.Password(f.ctx, f.start(id), "wrong", clientIP)
+			out = append(out, anshin.ErrorCode(err))
+		}
+		return out
+	}
+	known, unknown := answers(taroID), answers("nobody-at-all")
+	if !slices.Equal(known, unknown) {
+		t.Errorf("known ID answered %q, unknown ID %q: the throttle tells them apart", known, unknown)
+	}
+	if known[limit] != anshin.ECodeRateLimited {
+		t.Errorf("after %d failures the known ID answered %q, want rate_limited", limit, known[limit])
+	}
 }
