@@ -249,3 +249,44 @@ func TestCrossOriginRefusal(t *testing.T) {
 	}
 	wantError(t, ts.session(rep), http.StatusUnauthorized, "unauthorized")
 }
+
+// Every state-changing API route refuses a cross-site request that carries
+// the session cookie, with the JSON error; the same requests with the
+// bearer token go through to the handler.
+func TestCrossOriginRefusedOnEveryStateChangingRoute(t *testing.T) {
+	ts := newTestServer(t)
+	rep := ts.signIn(demo.RepresentativeID, "sms", demo.GroupAnshin)
+	flow := ts.toKeyStep(demo.RepresentativeID)
+	routes := []consoleEndpoint{
+		{http.MethodPost, "/api/v1/login", map[string]string{"login_id": demo.RepresentativeID}},
+		{http.MethodPost, flowPath(flow, "password"), map[string]string{"password": demo.Password}},
+		{http.MethodPost, flowPath(flow, "one-time-key"), map[string]string{"method": "sms"}},
+		{http.MethodPost, flowPath(flow, "verify"), map[string]string{"key": "12345678", "group_id": demo.GroupAnshin}},
+		{http.MethodPost, flowPath(flow, "initial-password"), map[string]string{"initial_password": "x"}},
+	}
+	for _, e := range consoleEndpoints(demo.PendingAdminID, demo.GroupSakura) {
+		if e.method != http.MethodGet {
+			routes = append(routes, e)
+		}
+	}
+	for _, h := range [][]string{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://evil.example"}, {"Origin", "null"}} {
+		for _, e := range routes {
+			r := ts.request(e.method, e.path, e.body, append([]string{"Cookie", "anshin_session=" + rep}, h...)...)
+			if r.Status != http.StatusForbidden || r.Code() != "cross_origin_refused" {
+				t.Errorf("%s %s with %v: %d %s, want 403 cross_origin_refused", e.method, e.path, h, r.Status, r.Raw)
+			}
+		}
+	}
+	// Nothing happened: the session lives, the representative is still in
+	// the group, no key was issued.
+	wantStatus(t, ts.session(rep), http.StatusOK)
+	if msgs := ts.deliver(); len(msgs) != 0 {
+		t.Errorf("refused requests sent %d messages", len(msgs))
+	}
+	// A bearer client reaches the handlers.
+	for _, e := range routes[5:] {
+		if r := ts.request(e.method, e.path, e.body, bearer(rep)...); r.Code() == "cross_origin_refused" {
+			t.Errorf("bearer %s %s was refused as cross-origin", e.method, e.path)
+		}
+	}
+}
