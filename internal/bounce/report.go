@@ -87,16 +87,14 @@ func Parse(raw []byte) *Report {
 			if addr == "" {
 				addr = d.original
 			}
-			v := classify(d.status, d.action, d.diagnostic)
-			if v.Class == None && v.Reason == ReasonUndetermined && d.action != "delayed" {
-				// A bare 5.0.0: the human-readable part may say more.
-				if b := blocks[addr]; len(b) > 0 {
-					if tv := classify("", d.action, strings.Join(b, "\n")); tv.Class != None || tv.Reason == ReasonPolicy {
-						tv.Status = v.Status
-						v = tv
-					}
-				}
+			// The human-readable part says which SMTP command failed, and
+			// more than a bare code when the diagnostic is empty: the
+			// recipient's own block, or all of it when it is about one.
+			context := strings.Join(blocks[addr], "\n")
+			if len(dsn) == 1 {
+				context += "\n" + text
 			}
+			v := judge(facts{status: d.status, action: d.action, diagnostic: d.diagnostic, context: context})
 			r.Recipients = append(r.Recipients, Recipient{Address: addr, Verdict: v})
 			if d.original != "" && d.original != addr {
 				r.Recipients = append(r.Recipients, Recipient{Address: d.original, Verdict: v})
