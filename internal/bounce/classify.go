@@ -28,11 +28,11 @@ const (
 // the administrator can do differs between them, nothing finer.
 const (
 	// Permanent.
-	ReasonNoSuchUser      = "no_such_user"      // the mailbox does not exist
-	ReasonNoSuchDomain    = "no_such_domain"    // the domain does not exist or takes no mail (null MX)
-	ReasonMailboxDisabled = "mailbox_disabled"  // suspended, disabled, locked or moved away
-	ReasonMailboxFull     = "mailbox_full"      // over quota
-	ReasonBadAddress      = "bad_address"       // the address is not even well formed
+	ReasonNoSuchUser      = "no_such_user"     // the mailbox does not exist
+	ReasonNoSuchDomain    = "no_such_domain"   // the domain does not exist or takes no mail (null MX)
+	ReasonMailboxDisabled = "mailbox_disabled" // suspended, disabled, locked or moved away
+	ReasonMailboxFull     = "mailbox_full"     // over quota
+	ReasonBadAddress      = "bad_address"      // the address is not even well formed
 	// Transient.
 	ReasonTemporary = "temporary_failure" // 4.x.x, expired, network or system errors, too big
 	ReasonDelayed   = "delayed"           // a delay notice: not (yet) a failure
@@ -350,7 +350,7 @@ var (
 	}
 	// DNS trouble of our side or theirs, not a missing domain.
 	dnsTroublePhrases = []string{"malformed or unexpected name server reply", "server failure", "servfail", "temporary failure in name resolution", "try again"}
-	notAcceptPhrases  = []string{"null mx", "does not accept mail", "accepts no mail", "not accepting mail", "domain does not receive mail"}
+	notAcceptPhrases  = []string{"null mx", "does not accept mail", "no smtp service", "accepts no mail", "not accepting mail", "domain does not receive mail"}
 	disabledPhrases   = []string{
 		"mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled",
 		"disabled recipient", "address is disabled", "is disabled", "mailbox inactive", "account inactive", "inactive account",
@@ -362,7 +362,7 @@ var (
 	fullPhrases = []string{
 		"mailbox full", "mailbox is full", "over quota", "overquota", "quota exceeded", "exceeded quota", "exceeded storage",
 		"exceeds quota", "mailbox size limit exceeded", "insufficient storage", "out of storage", "storage space",
-		"mailbox exceeds allowed size", "exceeded the local limit", "mailbox exceeded", "their mailbox is full", "mailbox is over",
+		"mailbox exceeds allowed size", "mailfolder is full", "mail folder is full", "exceeded the local limit", "mailbox exceeded", "their mailbox is full", "mailbox is over",
 		"容量を超え", "容量オーバー", "容量が一杯", "容量がいっぱい", "容量が不足", "メールボックスがいっぱい", "メールボックスが一杯", "メールボックスが満杯", "満杯",
 	}
 	userPhrases = []string{

@@ -60,7 +60,7 @@ func TestEnhancedStatusSkipsIPAddresses(t *testing.T) {
 // first address when there are several: never from another's block.
 func TestBareAddressLines(t *testing.T) {
 	head := "Return-Path: <>\nFrom: Mailer-Daemon@mx.example.jp\nSubject: Mail delivery failed\n\n"
-	one := head + "The following address failed:\n\n  Taro@Example.JP\n\nreason: user unknown\n"
+	one := head + "The following address failed:\n\n  Taro@Example.JP\n\nreason: 550 5.1.1 user unknown\n"
 	if v := Parse([]byte(one)).For("taro@example.jp"); v.Class != Permanent || v.Reason != ReasonNoSuchUser {
 		t.Errorf("only recipient: %s (%s)", v.Class, v.Reason)
 	}
@@ -71,7 +71,7 @@ func TestBareAddressLines(t *testing.T) {
 	if v := Parse([]byte(two)).For("jiro@example.jp"); v.Class != None || v.Reason != ReasonPolicy {
 		t.Errorf("jiro: %s (%s)", v.Class, v.Reason)
 	}
-	all := head + "None of these mailboxes exist any more (user unknown):\n\n  taro@example.jp\n  jiro@example.jp\n"
+	all := head + "None of these mailboxes exist any more (550 5.1.1 user unknown):\n\n  taro@example.jp\n  jiro@example.jp\n"
 	if v := Parse([]byte(all)).For("taro@example.jp"); v.Class != Permanent {
 		t.Errorf("preamble about all: %s (%s)", v.Class, v.Reason)
 	}
