@@ -10,32 +10,43 @@ type Class string
 
 const (
 	// Permanent: the address cannot receive mail (no such user, mailbox or
-	// domain; mailbox disabled or full). One is enough to disable it.
+	// domain; the domain takes no mail; mailbox disabled, moved or full).
+	// One is enough to disable it.
 	Permanent Class = "permanent"
-	// Transient: delivery failed for now; repeated, it disables the address.
+	// Transient: delivery failed for now or for an unclear reason;
+	// repeated, it disables the address.
 	Transient Class = "transient"
-	// None: the message says nothing about the address itself (policy,
-	// spam or reputation rejections, auto-replies, feedback reports, success
-	// notices, an unrecognized message). It never disables anything.
+	// None: the message says nothing against the address itself (the
+	// recipient's filter, sender, content, policy, spam or reputation
+	// rejections, auto-replies, feedback reports, success notices, an
+	// unrecognized message). It never disables anything.
 	None Class = "none"
 )
 
-// Reasons, recorded with a disabled address and shown to administrators.
+// Reasons, recorded with each bounce and a disabled address and shown to
+// administrators. The vocabulary is small on purpose: what the recipient or
+// the administrator can do differs between them, nothing finer.
 const (
-	ReasonNoSuchUser      = "no_such_user"
-	ReasonNoSuchDomain    = "no_such_domain"
-	ReasonMailboxDisabled = "mailbox_disabled"
-	ReasonMailboxFull     = "mailbox_full"
-	ReasonBadAddress      = "bad_address"
-	ReasonTemporary       = "temporary_failure"
-	ReasonDelayed         = "delayed"
-	ReasonPolicy          = "policy"
-	ReasonUndetermined    = "undetermined"
-	ReasonDelivered       = "delivered"
-	ReasonAutoReply       = "auto_reply"
-	ReasonFeedback        = "feedback_report"
-	ReasonNotBounce       = "not_a_bounce"
-	ReasonOtherRecipient  = "other_recipient"
+	// Permanent.
+	ReasonNoSuchUser      = "no_such_user"     // the mailbox does not exist
+	ReasonNoSuchDomain    = "no_such_domain"   // the domain does not exist or takes no mail (null MX)
+	ReasonMailboxDisabled = "mailbox_disabled" // suspended, disabled, locked or moved away
+	ReasonMailboxFull     = "mailbox_full"     // over quota
+	ReasonBadAddress      = "bad_address"      // the address is not even well formed
+	// Transient.
+	ReasonTemporary = "temporary_failure" // 4.x.x, expired, network or system errors, too big
+	ReasonDelayed   = "delayed"           // a delay notice: not (yet) a failure
+	// None: delivery bounced, the address is fine.
+	ReasonFiltered = "filtered" // the recipient's own filter or receiving setting refused us (a carrier's 指定受信)
+	ReasonRejected = "rejected" // our sender address or sending host was refused
+	ReasonPolicy   = "policy"   // spam, virus, content, authentication (SPF/DKIM/DMARC), reputation, rate limits
+	// None: not a failure, or nothing to judge.
+	ReasonUndetermined   = "undetermined"
+	ReasonDelivered      = "delivered"
+	ReasonAutoReply      = "auto_reply"
+	ReasonFeedback       = "feedback_report"
+	ReasonNotBounce      = "not_a_bounce"
+	ReasonOtherRecipient = "other_recipient"
 )
 
 // Verdict is the classification of one recipient.
@@ -70,51 +81,6 @@ func enhancedStatus(s string) string {
 	return ""
 }
 
-// Phrases, matched on lower-cased text with white space collapsed. Order
-// matters: what speaks of the sender or the message wins over what speaks
-// of the address, because a wrong disable locks an administrator out.
-var (
-	policyPhrases = []string{
-		"spam", "blocklist", "block list", "blacklist", "black list", "blocked", "spamhaus", "reputation",
-		"policy", "policies", "dmarc", "spf", "dkim", "unsolicited", "virus", "malware", "phish",
-		"not authorized to send", "relay access denied", "relaying denied", "relay not permitted",
-		"access denied", "sender address rejected", "sender verify failed", "rate limit", "rate-limit",
-		"too many messages", "too many connections", "too many recipients", "greylist", "graylist",
-		"content rejected", "message rejected", "bulk mail", "junk", "suspicious",
-		"message size", "message too large", "message is too large", "too big", "size exceeds",
-		"迷惑", "受信拒否", "拒否設定", "指定受信", "ポリシー", "スパム", "なりすまし", "ウイルス", "サイズが大き", "メッセージサイズ",
-	}
-	domainPhrases = []string{
-		"no such domain", "domain not found", "host or domain name not found", "host not found",
-		"domain does not exist", "domain doesn't exist", "nxdomain", "unknown domain", "unrouteable address",
-		"no mx record", "null mx", "ドメインが存在しません", "ドメインが見つかりません", "ドメイン名が存在しません", "ドメインが不明",
-	}
-	disabledPhrases = []string{
-		"mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled",
-		"is disabled", "mailbox inactive", "account inactive", "inactive account", "mailbox is inactive", "deactivated",
-		"no longer active", "account closed", "mailbox closed", "account has been closed",
-		"利用停止", "停止されて", "無効になって", "無効です", "解約",
-	}
-	fullPhrases = []string{
-		"mailbox full", "mailbox is full", "over quota", "overquota", "quota exceeded", "exceeded quota", "exceeded storage",
-		"exceeds quota", "mailbox size limit exceeded", "insufficient storage", "out of storage", "storage space",
-		"容量を超え", "容量オーバー", "容量が一杯", "容量がいっぱい", "容量が不足", "メールボックスがいっぱい", "メールボックスが一杯", "メールボックスが満杯", "満杯",
-	}
-	userPhrases = []string{
-		"user unknown", "unknown user", "no such user", "no such mailbox", "no such recipient", "no such account",
-		"unknown recipient", "recipient unknown", "recipient not found", "recipientnotfound", "user not found",
-		"address not found", "address unknown", "mailbox not found", "mailbox unavailable", "invalid recipient",
-		"invalid mailbox", "does not exist", "doesn't exist", "no mailbox here", "not a valid mailbox",
-		"doesn't have a", "does not have an account", "is not a valid user", "account that you tried to reach does not exist",
-		"宛先不明", "存在しません", "存在しない", "見つかりません", "登録されていません", "ユーザーが不明", "ユーザが不明", "該当するユーザ", "該当ユーザ",
-	}
-	transientPhrases = []string{
-		"temporar", "try again", "retry", "timed out", "timeout", "connection refused", "deferred", "delayed",
-		"could not be delivered within", "message expired", "delivery expired", "has not yet been delivered",
-		"一時的", "しばらく", "タイムアウト", "接続できません", "遅延", "再送",
-	}
-)
-
 func containsAny(s string, list []string) bool {
 	for _, p := range list {
 		if strings.Contains(s, p) {
@@ -124,18 +90,59 @@ func containsAny(s string, list []string) bool {
 	return false
 }
 
+// facts are what a bounce tells about one recipient.
+type facts struct {
+	status     string // enhanced status code, possibly empty
+	action     string // RFC 3464 Action, possibly empty
+	diagnostic string // the remote server's reply or the bounce's words for this recipient
+	// context is further human-readable text about this recipient (its
+	// block in a multi-recipient notice, or the whole notice when it names
+	// one): the SMTP command the reply answered is read from it, and its
+	// words are judged when the diagnostic says nothing.
+	context string
+}
+
 // classify decides what status (an enhanced code, possibly empty), action
 // (an RFC 3464 Action, possibly empty) and diagnostic (free text) say
 // about the address.
 func classify(status, action, diagnostic string) Verdict {
-	text := strings.ToLower(spaceRE.ReplaceAllString(diagnostic, " "))
-	if status == "" {
-		status = enhancedStatus(text)
+	return judge(facts{status: status, action: action, diagnostic: diagnostic})
+}
+
+// judge applies SPEC §3's table. The order is the rule: what speaks of the
+// recipient's filter, the sender or the message wins over what speaks of
+// the address, because a wrong disable locks an administrator out; the
+// SMTP command a refusal answered comes next (an address is only judged at
+// RCPT TO: a "user unknown" after DATA is a filter); then the words about
+// the address; the enhanced status code decides where the words do not.
+func judge(f facts) Verdict {
+	diag := strings.TrimSpace(spaceRE.ReplaceAllString(f.diagnostic, " "))
+	v := judgeText(f, strings.ToLower(diag))
+	if v.Reason == ReasonUndetermined && strings.TrimSpace(f.context) != "" {
+		// The reply says nothing we know ("550 Unknown", or none at all):
+		// the human-readable part may.
+		ctx := strings.ToLower(strings.TrimSpace(spaceRE.ReplaceAllString(f.context, " ")))
+		if cv := judgeText(f, ctx); cv.Reason != ReasonUndetermined {
+			cv.Status = v.Status
+			v = cv
+		}
 	}
-	v := Verdict{Status: status, Diagnostic: shorten(strings.TrimSpace(spaceRE.ReplaceAllString(diagnostic, " ")))}
+	v.Diagnostic = shorten(diag)
+	return v
+}
+
+func judgeText(f facts, text string) Verdict {
+	status := f.status
+	if status == "" || strings.HasSuffix(status, ".0.0") {
+		// A specific code in the words beats a bare X.0.0 in the Status field.
+		if s := enhancedStatus(text); s != "" && (status == "" || !strings.HasSuffix(s, ".0.0")) {
+			status = s
+		}
+	}
+	v := Verdict{Status: status}
 	set := func(c Class, reason string) Verdict { v.Class, v.Reason = c, reason; return v }
 
-	action = strings.ToLower(strings.TrimSpace(action))
+	action := strings.ToLower(strings.TrimSpace(f.action))
 	switch action {
 	case "delivered", "relayed", "expanded":
 		return set(None, ReasonDelivered)
@@ -145,57 +152,249 @@ func classify(status, action, diagnostic string) Verdict {
 		klass, subject, detail = p[0], p[1], p[2]
 	}
 	if klass == "" {
-		if m := replyRE.FindStringSubmatch(strings.ToLower(diagnostic)); m != nil {
+		if m := replyRE.FindStringSubmatch(text); m != nil {
 			klass = m[1]
 		}
 	}
-	switch {
-	case klass == "2":
+	code := subject + "." + detail
+	if klass == "2" {
 		return set(None, ReasonDelivered)
-	case subject == "7":
-		return set(None, ReasonPolicy)
+	}
+	cmd := smtpCommand(strings.ToLower(spaceRE.ReplaceAllString(f.context+" "+f.diagnostic, " ")))
+
+	// 1. Not about the address: the recipient's filter, the sender, the
+	// message, the sending host.
+	switch {
+	case containsAny(text, filterPhrases):
+		return set(None, ReasonFiltered)
+	case klass == "5" && (code == "1.7" || code == "1.8") || containsAny(text, senderPhrases):
+		return set(None, ReasonRejected)
 	case containsAny(text, policyPhrases):
 		return set(None, ReasonPolicy)
 	case action == "delayed":
 		return set(Transient, ReasonDelayed)
 	}
+	switch cmd {
+	case "MAIL", "CONN":
+		// Refused before any recipient was named: the address was never
+		// judged.
+		return set(None, ReasonRejected)
+	}
 	temporary := klass == "4"
+	if subject == "7" && code != "7.13" && code != "7.17" && code != "7.18" && code != "7.27" {
+		// Security or policy status: only a disabled account is about the
+		// address ("5.7.1 ... temporarily locked").
+		if addressGone(text) == ReasonMailboxDisabled {
+			return set(Permanent, ReasonMailboxDisabled)
+		}
+		return set(None, ReasonPolicy)
+	}
+	// 2. Words of a permanently gone address that no code overrules.
+	if r := addressGone(text); r != "" {
+		if temporary || klass == "" && (r == ReasonMailboxFull && containsAny(text, transientPhrases) || containsAny(text, temporaryPhrases)) {
+			// "Mailbox full, try again later" is a state that may pass.
+			return set(Transient, ReasonTemporary)
+		}
+		if r != ReasonNoSuchUser || userUnknownHolds(text, klass, code, cmd) {
+			return set(Permanent, r)
+		}
+		if cmd == "DATA" || klass == "5" && subject == "2" || !containsAny(text, weakUserPhrases) {
+			return set(None, ReasonFiltered)
+		}
+		// Only "address rejected" with a code of another class: judged below.
+	}
+	// 3. The session: refused at MAIL FROM or before, the address was never
+	// judged; refused after DATA, the message was.
+	switch cmd {
+	case "DATA":
+		if containsAny(text, userPhrases) || klass == "5" && (subject == "1" || subject == "2") {
+			return set(None, ReasonFiltered)
+		}
+	}
+	// 4. The enhanced status code.
 	if klass == "5" {
-		switch subject + "." + detail {
-		case "1.1", "1.6", "1.10":
+		switch code {
+		case "1.1", "1.0", "1.3":
+			if code == "1.3" {
+				return set(Permanent, ReasonBadAddress)
+			}
 			return set(Permanent, ReasonNoSuchUser)
-		case "1.2", "4.4":
+		case "1.2", "1.10", "3.2", "7.27":
 			return set(Permanent, ReasonNoSuchDomain)
-		case "1.3":
-			return set(Permanent, ReasonBadAddress)
-		case "2.1":
+		case "4.4":
+			if !containsAny(text, transientPhrases) && !containsAny(text, dnsTroublePhrases) {
+				return set(Permanent, ReasonNoSuchDomain)
+			}
+		case "1.6", "7.13", "7.17", "7.18":
 			return set(Permanent, ReasonMailboxDisabled)
 		case "2.2":
 			return set(Permanent, ReasonMailboxFull)
+		case "2.0", "2.1", "2.4", "1.4":
+			// Mailbox status other than full, said without words about the
+			// address: the mailbox exists and refused this message.
+			return set(None, ReasonFiltered)
+		}
+		if subject == "6" {
+			return set(None, ReasonPolicy)
 		}
 	}
-	reason := ""
-	switch {
-	case containsAny(text, domainPhrases):
-		reason = ReasonNoSuchDomain
-	case containsAny(text, fullPhrases):
-		reason = ReasonMailboxFull
-	case containsAny(text, disabledPhrases):
-		reason = ReasonMailboxDisabled
-	case containsAny(text, userPhrases):
-		reason = ReasonNoSuchUser
-	}
-	switch {
-	case reason != "" && (temporary || klass != "5" && containsAny(text, transientPhrases)):
-		// "Mailbox full, try again later" with no code is a temporary state.
-		return set(Transient, ReasonTemporary)
-	case reason != "":
-		return set(Permanent, reason)
-	case temporary || containsAny(text, transientPhrases):
+	if temporary || klass == "5" && subject != "" && subject != "0" || containsAny(text, transientPhrases) {
 		return set(Transient, ReasonTemporary)
 	}
 	return set(None, ReasonUndetermined)
 }
+
+// addressGone names what the words say about the address itself, or "".
+func addressGone(text string) string {
+	switch {
+	case containsAny(text, fullPhrases):
+		return ReasonMailboxFull
+	case containsAny(text, disabledPhrases):
+		return ReasonMailboxDisabled
+	case containsAny(text, notAcceptPhrases), containsAny(text, domainPhrases) && !containsAny(text, dnsTroublePhrases):
+		return ReasonNoSuchDomain
+	case containsAny(text, userPhrases), containsAny(text, weakUserPhrases):
+		return ReasonNoSuchUser
+	}
+	return ""
+}
+
+// userUnknownHolds tells a "user unknown" that means the mailbox does not
+// exist from one that is a receiving filter in disguise. The address is
+// judged at RCPT TO, and a code of the address class (5.1.x) says so too;
+// a bare "user unknown" with neither, or with a mailbox-status code
+// (5.2.x: the mailbox exists), is how Japanese carriers and some filters
+// refuse a sender — unless the words are ones only a directory lookup
+// writes.
+func userUnknownHolds(text, klass, code, cmd string) bool {
+	strong := containsAny(text, userPhrases)
+	switch {
+	case klass == "5" && strings.HasPrefix(code, "1."):
+		// The address class: whatever the command (with pipelining,
+		// sendmail reports RCPT refusals after DATA).
+		return true
+	case klass == "5" && code != "." && !strings.HasPrefix(code, "0.") && !strings.HasPrefix(code, "5.") && !strong:
+		// "Recipient address rejected: Media error" (5.6.0): the code's
+		// class says what was refused.
+		return false
+	case containsAny(text, directoryPhrases), cmd == "RCPT":
+		return true
+	case cmd == "DATA":
+		return false
+	case klass == "5" && strings.HasPrefix(code, "2."):
+		return false
+	}
+	return cmd == "RCPT"
+}
+
+// smtpCommand finds the SMTP command a refusal answered, in the words MTAs
+// use for it: "RCPT", "DATA", "MAIL", "CONN" (greeting, HELO, STARTTLS) or
+// "" when the text does not say. The last one named wins: a transcript
+// ends with the command that failed.
+func smtpCommand(text string) string {
+	best, at := "", -1
+	for _, c := range commandPhrases {
+		if i := strings.LastIndex(text, c.phrase); i > at {
+			best, at = c.command, i
+		}
+	}
+	return best
+}
+
+var commandPhrases = []struct{ phrase, command string }{
+	{"in reply to rcpt to", "RCPT"}, {"[rcpt_to]", "RCPT"}, {"after rcpt to", "RCPT"}, {"after rcpt command", "RCPT"}, {">>> rcpt to", "RCPT"},
+	{"our rcpt to", "RCPT"}, {"rcpt to response", "RCPT"}, {"does not like recipient", "RCPT"}, {"rcpt to command", "RCPT"},
+	{"in reply to end of data", "DATA"}, {"in reply to data", "DATA"}, {"after end of data", "DATA"}, {"after data", "DATA"},
+	{">>> data", "DATA"}, {"our data command", "DATA"}, {"data command", "DATA"}, {"didn't like our data", "DATA"},
+	{"in reply to mail from", "MAIL"}, {"after mail from", "MAIL"}, {">>> mail from", "MAIL"}, {"our mail from", "MAIL"},
+	{"mail from command", "MAIL"}, {"does not like sender", "MAIL"},
+	{"in reply to ehlo", "CONN"}, {"in reply to helo", "CONN"}, {"after ehlo", "CONN"}, {"after helo", "CONN"},
+	{"in reply to starttls", "CONN"}, {"after starttls", "CONN"}, {"after initial connection", "CONN"}, {"while connected to", "CONN"},
+}
+
+// Phrases, matched on lower-cased text with white space collapsed.
+var (
+	// The recipient's own filter or receiving setting refused our mail.
+	filterPhrases = []string{
+		"refused due to recipient preferences", "recipient is only accepting mail from specific", "user refuses to receive",
+		"recipient id refuse to receive", "has restricted sms e-mail", "message rejected due to user rules", "blocked by the recipient",
+		"you have been blocked by the recipient", "is not accepting any mail", "user reject", "message filtered",
+		"sender isn't on the recipient's list of senders", "not on the recipient's list of senders",
+		"受信拒否", "拒否設定", "指定受信", "受信設定", "迷惑メール設定", "迷惑メールフィルタ",
+	}
+	// Our sender address, its domain or our sending host was refused.
+	senderPhrases = []string{
+		"sender address rejected", "domain of sender address", "sender verify failed", "sender rejected", "sender was rejected",
+		"sender email address rejected", "invalid sender", "mailfrom domain", "mail from domain", "sender domain",
+		"sender address has been blacklisted", "sender is in my black list", "sender not pre-approved", "bogus mail from",
+		"empty envelope senders not allowed", "null sender is not allowed", "unroutable sender address",
+		"this server does not accept mail from", "returned mail not accepted here", "no third-party dsns",
+		"your email address has been blacklisted", "not a registered gateway user", "mail from not owned by user",
+		"open relay", "no access from mail server", "administrative prohibition",
+	}
+	// Spam, virus, content, authentication, reputation, rate limits.
+	policyPhrases = []string{
+		"spam", "blocklist", "block list", "blacklist", "black list", "blocked", "reputation", "policy", "policies",
+		"dmarc", "spf", "dkim", "unsolicited", "relay access denied", "relaying denied", "relay not permitted",
+		"not permitted to relay", "we do not relay", "not authorized to send", "virus", "malware", "phish", "access denied", "rate limit", "rate-limit",
+		"at a rate that", "too many messages", "too many connections", "too many recipients", "greylist", "graylist",
+		"content rejected", "message rejected", "bulk mail", "junk", "suspicious", "reverse dns", "ptr record",
+		"rdns", "not in accordance with rfc", "non-compliant", "rfc 5322", "rfc5322",
+		"迷惑", "ポリシー", "スパム", "なりすまし", "ウイルス",
+	}
+	domainPhrases = []string{
+		"no such domain", "domain not found", "host or domain name not found", "host not found",
+		"domain does not exist", "domain doesn't exist", "nxdomain", "unknown domain", "unrouteable address",
+		"no mx record", "domain is not valid", "host unknown", "unknown host", "domain name not found", "unrouteable mail domain",
+		"ドメインが存在しません", "ドメインが見つかりません", "ドメイン名が存在しません", "ドメインが不明",
+	}
+	// DNS trouble of our side or theirs, not a missing domain.
+	dnsTroublePhrases = []string{"malformed or unexpected name server reply", "server failure", "servfail", "temporary failure in name resolution", "try again"}
+	notAcceptPhrases  = []string{"null mx", "does not accept mail", "no smtp service", "accepts no mail", "not accepting mail", "domain does not receive mail"}
+	disabledPhrases   = []string{
+		"mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled",
+		"disabled recipient", "address is disabled", "is disabled", "mailbox inactive", "account inactive", "inactive account",
+		"mailbox is inactive", "deactivated", "no longer active", "account closed", "mailbox closed", "account has been closed",
+		"suspended", "account is locked", "temporary locked", "temporarily locked", "account locked", "has moved", "moved away",
+		"no forwarding address", "no longer valid", "no longer accepts mail", "not an active address",
+		"利用停止", "停止されて", "無効になって", "無効です", "解約",
+	}
+	fullPhrases = []string{
+		"mailbox full", "mailbox is full", "over quota", "overquota", "quota exceeded", "exceeded quota", "exceeded storage",
+		"exceeds quota", "mailbox size limit exceeded", "insufficient storage", "out of storage", "storage space",
+		"mailbox exceeds allowed size", "mailfolder is full", "mail folder is full", "exceeded the local limit", "mailbox exceeded", "their mailbox is full", "mailbox is over",
+		"容量を超え", "容量オーバー", "容量が一杯", "容量がいっぱい", "容量が不足", "メールボックスがいっぱい", "メールボックスが一杯", "メールボックスが満杯", "満杯",
+	}
+	userPhrases = []string{
+		"user unknown", "unknown user", "no such user", "no such mailbox", "no such recipient", "no such account",
+		"unknown recipient", "recipient unknown", "recipient not found", "recipientnotfound", "recipnotfound", "user not found",
+		"address not found", "address unknown", "mailbox not found", "invalid recipient",
+		"invalid mailbox", "does not exist", "doesn't exist", "no mailbox here", "not a valid mailbox", "invalid address",
+		"doesn't have a", "does not have an account", "is not a valid user", "name is not recognized", "not listed in",
+		"address couldn't be found", "address could not be found", "check if address is correct", "no account by that name",
+		"not our user", "not our customer", "destinataire invalide",
+		"宛先不明", "存在しません", "存在しない", "見つかりません", "登録されていません", "ユーザーが不明", "ユーザが不明", "該当するユーザ", "該当ユーザ",
+	}
+	// Words that name the address but not why it was refused: about the
+	// mailbox at RCPT TO or with an address code, else not.
+	weakUserPhrases = []string{"recipient address rejected", "address rejected", "recipient rejected", "mailbox unavailable"}
+	// Words only a directory lookup writes: with no code and no SMTP
+	// command, they still mean the mailbox does not exist.
+	directoryPhrases = []string{
+		"recipient name is not recognized", "not listed in domino directory", "not listed in the directory",
+		"delivery error: dd ", "address couldn't be found", "address could not be found", "check if address is correct",
+		"recipnotfound", "recipientnotfound", "no such mailbox", "user does not exist", "invalid recipient",
+		"mailbox unavailable (-", "unknown user:",
+		"宛先不明", "存在しません", "存在しない", "登録されていません",
+	}
+	// Words that make any state they name a passing one.
+	temporaryPhrases = []string{"temporar", "一時的"}
+	transientPhrases = []string{
+		"temporar", "try again", "retry", "timed out", "timeout", "connection refused", "deferred", "delayed",
+		"could not be delivered within", "message expired", "delivery expired", "has not yet been delivered",
+		"一時的", "しばらく", "タイムアウト", "接続できません", "遅延", "再送",
+	}
+)
 
 func shorten(s string) string {
 	const max = 300

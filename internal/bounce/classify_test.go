@@ -20,7 +20,8 @@ func TestClassify(t *testing.T) {
 		{"", "", "552 mailbox full", Permanent, ReasonMailboxFull},
 		{"", "", "Mailbox full, try again later", Transient, ReasonTemporary},
 		{"", "", "550 Host unknown: domain does not exist", Permanent, ReasonNoSuchDomain},
-		{"", "", "Requested action not taken: mailbox unavailable", Permanent, ReasonNoSuchUser},
+		{"", "", "Requested action not taken: mailbox unavailable", None, ReasonUndetermined},
+		{"", "", "550 Requested action not taken: mailbox unavailable (in reply to RCPT TO command)", Permanent, ReasonNoSuchUser},
 		{"", "", "connect to 192.0.2.1 port 25: connection refused", Transient, ReasonTemporary},
 		{"", "", "host 5.1.1.1 said: 554 go away", None, ReasonUndetermined},
 		{"5.0.0", "failed", "554 Transaction failed", None, ReasonUndetermined},
@@ -28,7 +29,7 @@ func TestClassify(t *testing.T) {
 		{"4.4.1", "delayed", "connection timed out", Transient, ReasonDelayed},
 		{"", "", "このメールアドレスは存在しません", Permanent, ReasonNoSuchUser},
 		{"", "", "一時的にホストが見つかりません。しばらくしてから再送してください", Transient, ReasonTemporary},
-		{"", "", "受信拒否設定により配信できませんでした（宛先不明ではありません）", None, ReasonPolicy},
+		{"", "", "受信拒否設定により配信できませんでした（宛先不明ではありません）", None, ReasonFiltered},
 		{"", "", "", None, ReasonUndetermined},
 		{"", "", "Remote host said:\n452 mailbox full", Transient, ReasonTemporary},
 		{"", "", "your message of 400 KB: mailbox full", Permanent, ReasonMailboxFull},
@@ -59,7 +60,7 @@ func TestEnhancedStatusSkipsIPAddresses(t *testing.T) {
 // first address when there are several: never from another's block.
 func TestBareAddressLines(t *testing.T) {
 	head := "Return-Path: <>\nFrom: Mailer-Daemon@mx.example.jp\nSubject: Mail delivery failed\n\n"
-	one := head + "The following address failed:\n\n  Taro@Example.JP\n\nreason: user unknown\n"
+	one := head + "The following address failed:\n\n  Taro@Example.JP\n\nreason: 550 5.1.1 user unknown\n"
 	if v := Parse([]byte(one)).For("taro@example.jp"); v.Class != Permanent || v.Reason != ReasonNoSuchUser {
 		t.Errorf("only recipient: %s (%s)", v.Class, v.Reason)
 	}
@@ -70,7 +71,7 @@ func TestBareAddressLines(t *testing.T) {
 	if v := Parse([]byte(two)).For("jiro@example.jp"); v.Class != None || v.Reason != ReasonPolicy {
 		t.Errorf("jiro: %s (%s)", v.Class, v.Reason)
 	}
-	all := head + "None of these mailboxes exist any more (user unknown):\n\n  taro@example.jp\n  jiro@example.jp\n"
+	all := head + "None of these mailboxes exist any more (550 5.1.1 user unknown):\n\n  taro@example.jp\n  jiro@example.jp\n"
 	if v := Parse([]byte(all)).For("taro@example.jp"); v.Class != Permanent {
 		t.Errorf("preamble about all: %s (%s)", v.Class, v.Reason)
 	}

@@ -26,7 +26,7 @@ var corpus = []struct {
 	{"dsn_447_expired.eml", "taro@example.jp", KindBounce, Transient, ReasonTemporary},
 	{"dsn_571_spam_rejected.eml", "taro@example.jp", KindBounce, None, ReasonPolicy},
 	{"dsn_5723_spf_fail.eml", "taro@example.jp", KindBounce, None, ReasonPolicy},
-	{"dsn_534_message_too_big.eml", "taro@example.jp", KindBounce, None, ReasonPolicy},
+	{"dsn_534_message_too_big.eml", "taro@example.jp", KindBounce, Transient, ReasonTemporary}, // SPEC §3: too big is counted
 	{"dsn_500_text_unknown_user.eml", "taro@example.jp", KindBounce, Permanent, ReasonNoSuchUser},
 	{"dsn_500_undetermined.eml", "taro@example.jp", KindBounce, None, ReasonUndetermined},
 	{"dsn_multi_recipient.eml", "taro@example.jp", KindBounce, Transient, ReasonTemporary},
@@ -67,8 +67,9 @@ var corpus = []struct {
 	// Japanese carriers and ISPs, in ISO-2022-JP, Shift_JIS, UTF-8 and HTML.
 	{"jp_carrier_user_unknown_iso2022jp.eml", "taro@docomo.example.ne.jp", KindBounce, Permanent, ReasonNoSuchUser},
 	{"jp_carrier_quota_sjis.eml", "taro@ezweb.example.ne.jp", KindBounce, Permanent, ReasonMailboxFull},
-	{"jp_carrier_au_style_user_unknown_sjis.eml", "taro@ezweb.example.ne.jp", KindBounce, Permanent, ReasonNoSuchUser},
-	{"jp_carrier_reject_iso2022jp.eml", "taro@softbank.example.ne.jp", KindBounce, None, ReasonPolicy},
+	// A carrier's bare "user unknown" (no code, no RCPT TO) is its receiving filter (SPEC §3).
+	{"jp_carrier_au_style_user_unknown_sjis.eml", "taro@ezweb.example.ne.jp", KindBounce, None, ReasonFiltered},
+	{"jp_carrier_reject_iso2022jp.eml", "taro@softbank.example.ne.jp", KindBounce, None, ReasonFiltered},
 	{"jp_isp_domain_base64.eml", "taro@nodomain.example.jp", KindBounce, Permanent, ReasonNoSuchDomain},
 	{"jp_isp_temporary_sjis.eml", "taro@example.ne.jp", KindBounce, Transient, ReasonTemporary},
 	{"jp_isp_suspended_iso2022jp.eml", "taro@isp.example.jp", KindBounce, Permanent, ReasonMailboxDisabled},

@@ -40,6 +40,10 @@ func parseDeliveryStatus(body string) []dsnRecipient {
 		if !ok {
 			continue
 		}
+		if key := strings.ToLower(strings.TrimSpace(name)); key == "final-recipient" && cur[key] != "" {
+			// The next recipient's group with no blank line before it.
+			flush()
+		}
 		last = strings.ToLower(strings.TrimSpace(name))
 		if _, seen := cur[last]; !seen {
 			cur[last] = strings.TrimSpace(value)

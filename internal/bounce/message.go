@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"io"
 	"mime"
-	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
@@ -78,14 +77,16 @@ func (m *message) walk(h textproto.MIMEHeader, body []byte, depth int) {
 		if mt == "multipart/report" {
 			m.parts = append(m.parts, part{mediaType: mt, params: params, header: h})
 		}
-		r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-		for len(m.parts) < maxParts {
-			p, err := r.NextRawPart()
-			if err != nil {
+		parts := splitMultipart(body, params["boundary"])
+		if len(parts) == 0 {
+			// No delimiter at all: read the body as the text it is.
+			m.parts = append(m.parts, part{mediaType: "text/plain", params: map[string]string{}, header: h, body: body})
+		}
+		for _, p := range parts {
+			if len(m.parts) >= maxParts {
 				break
 			}
-			b, _ := io.ReadAll(io.LimitReader(p, MaxMessageSize))
-			m.walk(p.Header, decodeTransfer(p.Header.Get("Content-Transfer-Encoding"), b), depth+1)
+			m.walk(p.header, decodeTransfer(p.header.Get("Content-Transfer-Encoding"), p.body), depth+1)
 		}
 		return
 	}
@@ -93,6 +94,102 @@ func (m *message) walk(h textproto.MIMEHeader, body []byte, depth int) {
 		body = decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
 	}
 	m.parts = append(m.parts, part{mediaType: mt, params: params, header: h, body: body})
+}
+
+type rawPart struct {
+	header textproto.MIMEHeader
+	body   []byte
+}
+
+// splitMultipart cuts a multipart body at its boundary lines, leniently:
+// bounce writers fold part headers without the leading white space, and
+// some rewrite the boundary in the body but not in the header (then the
+// first delimiter-like line that recurs is taken as the boundary).
+func splitMultipart(body []byte, boundary string) []rawPart {
+	delim := []byte("--" + boundary)
+	if !bytes.HasPrefix(body, delim) && !bytes.Contains(body, append([]byte("\n"), delim...)) {
+		if b := guessBoundary(body); b != "" {
+			delim = []byte("--" + b)
+		}
+	}
+	var parts []rawPart
+	var cur []byte
+	in := false
+	flush := func() {
+		if in {
+			parts = append(parts, parsePart(cur))
+		}
+		cur = nil
+	}
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i+1], body[i+1:]
+		} else {
+			body = nil
+		}
+		if bytes.HasPrefix(line, delim) {
+			rest := bytes.TrimRight(line[len(delim):], " \t\r\n")
+			if len(rest) == 0 || bytes.Equal(rest, []byte("--")) {
+				flush()
+				if len(rest) > 0 || len(parts) >= maxParts {
+					return parts
+				}
+				in = true
+				continue
+			}
+		}
+		if in {
+			cur = append(cur, line...)
+		}
+	}
+	flush()
+	return parts
+}
+
+// guessBoundary finds a "--token" line that occurs again as a delimiter.
+func guessBoundary(body []byte) string {
+	for _, line := range bytes.SplitN(body, []byte("\n"), 2000) {
+		line = bytes.TrimRight(line, " \t\r")
+		if len(line) > 3 && bytes.HasPrefix(line, []byte("--")) && line[2] != '-' && !bytes.ContainsAny(line, " \t") {
+			b := string(bytes.TrimSuffix(line[2:], []byte("--")))
+			if bytes.Count(body, []byte("--"+b)) >= 2 {
+				return b
+			}
+		}
+	}
+	return ""
+}
+
+// parsePart reads a part's header up to the first empty line; a line
+// with no colon continues the field before it.
+func parsePart(b []byte) rawPart {
+	h := textproto.MIMEHeader{}
+	last := ""
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i+1], b[i+1:]
+		} else {
+			b = nil
+		}
+		l := strings.TrimRight(string(line), "\r\n")
+		if strings.TrimSpace(l) == "" {
+			break
+		}
+		name, value, ok := strings.Cut(l, ":")
+		if l[0] == ' ' || l[0] == '\t' || !ok || strings.ContainsAny(name, " \t=") {
+			if last != "" {
+				if v := h[last]; len(v) > 0 {
+					v[len(v)-1] += " " + strings.TrimSpace(l)
+				}
+			}
+			continue
+		}
+		last = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
+		h.Add(last, strings.TrimSpace(value))
+	}
+	return rawPart{header: h, body: bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))}
 }
 
 var boundaryRE = regexp.MustCompile(`(?i)boundary="?([^";\s]+)"?`)

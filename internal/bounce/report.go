@@ -39,6 +39,14 @@ type Report struct {
 	subject  string
 	whole    *Verdict // the verdict of text, once computed
 	preamble string   // text before the first recipient's block
+	unnamed  *Verdict // a DSN's only group, whose recipient is unreadable
+}
+
+// plausibleAddress tells a recipient address from what broken DSNs put
+// in its place.
+func plausibleAddress(a string) bool {
+	at := strings.LastIndexByte(a, '@')
+	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " /<>")
 }
 
 // Bounds on what one message may make the parser do.
@@ -84,21 +92,27 @@ func Parse(raw []byte) *Report {
 		_, blocks := textBlocks(text)
 		for _, d := range dsn[:min(len(dsn), maxRecipients)] {
 			addr := d.final
-			if addr == "" {
+			if !plausibleAddress(addr) {
 				addr = d.original
 			}
-			v := classify(d.status, d.action, d.diagnostic)
-			if v.Class == None && v.Reason == ReasonUndetermined && d.action != "delayed" {
-				// A bare 5.0.0: the human-readable part may say more.
-				if b := blocks[addr]; len(b) > 0 {
-					if tv := classify("", d.action, strings.Join(b, "\n")); tv.Class != None || tv.Reason == ReasonPolicy {
-						tv.Status = v.Status
-						v = tv
-					}
+			// The human-readable part says which SMTP command failed, and
+			// more than a bare code when the diagnostic is empty: the
+			// recipient's own block, or all of it when it is about one.
+			context := strings.Join(blocks[addr], "\n")
+			if len(dsn) == 1 {
+				context += "\n" + text
+			}
+			v := judge(facts{status: d.status, action: d.action, diagnostic: d.diagnostic, context: context})
+			if !plausibleAddress(addr) {
+				// "@mx.example.org", a mailbox file path: the group names no
+				// one; with no other, it speaks of the VERP delivery's own.
+				if len(dsn) == 1 {
+					r.unnamed = &v
 				}
+				continue
 			}
 			r.Recipients = append(r.Recipients, Recipient{Address: addr, Verdict: v})
-			if d.original != "" && d.original != addr {
+			if plausibleAddress(d.original) && d.original != addr {
 				r.Recipients = append(r.Recipients, Recipient{Address: d.original, Verdict: v})
 			}
 		}
@@ -136,6 +150,17 @@ func (r *Report) textVerdict(addr string, blocks []string) Verdict {
 		// first address is about all of them; other blocks are not.
 		return classify("", "", r.preamble+"\n"+t)
 	}
+	if !bare {
+		// The recipient's own words first; the only recipient's notice
+		// may say more around them.
+		f := facts{diagnostic: t}
+		if len(r.blocks) == 1 {
+			f.context = r.text // the SMTP command may be named outside the block
+		}
+		if v := judge(f); v.Reason != ReasonUndetermined || len(r.blocks) > 1 {
+			return v
+		}
+	}
 	if bare || len(r.blocks) == 1 {
 		// A bare address line (Exim, Office 365) or the only recipient:
 		// the reason is in the rest of the text, judged once.
@@ -168,6 +193,9 @@ func (r *Report) For(address string) Verdict {
 	if b, ok := r.blocks[address]; ok {
 		return r.textVerdict(address, b)
 	}
+	if r.unnamed != nil {
+		return *r.unnamed
+	}
 	if len(r.Recipients) > 0 || r.Format == "dsn" {
 		return Verdict{Class: None, Reason: ReasonOtherRecipient}
 	}
@@ -186,7 +214,7 @@ func looksLikeBounce(h mail.Header, subject, text string) bool {
 		return true
 	}
 	from := strings.ToLower(h.Get("From"))
-	for _, s := range []string{"mailer-daemon", "postmaster", "mail delivery", "mail-daemon", "mailer_daemon", "microsoftexchange"} {
+	for _, s := range []string{"mailer-daemon", "postmaster", "post_master", "mail delivery", "mail-daemon", "mailer_daemon", "microsoftexchange"} {
 		if strings.Contains(from, s) {
 			return true
 		}
@@ -194,7 +222,7 @@ func looksLikeBounce(h mail.Header, subject, text string) bool {
 	subj := strings.ToLower(subject)
 	for _, s := range []string{"undeliver", "undelivered", "delivery status notification", "delivery failure", "failure notice",
 		"mail delivery failed", "returned mail", "delivery failed", "could not be delivered", "mail system error", "non-delivery",
-		"配信不能", "配送不能", "配信エラー", "配送エラー", "未配達", "送信エラー", "エラーメール", "届きませんでした", "配信できません", "配送できません"} {
+		"配信不能", "配送不能", "配信エラー", "配送エラー", "未配達", "送信エラー", "エラーメール", "エラー通知", "届きませんでした", "配信できません", "配送できません"} {
 		if strings.Contains(subj, s) {
 			return true
 		}

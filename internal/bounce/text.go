@@ -46,9 +46,12 @@ func failureText(s string) string {
 }
 
 var (
-	leadAddrRE  = regexp.MustCompile(`^\s*(?:[-*•]\s*)?(?:(?:Recipient|Failed Recipient|Original-Recipient|宛先|送信先)\s*[:：]\s*)?<?([A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>?(?:\s*[:：(（]|\s*$|\s+\S)`)
+	leadAddrRE  = regexp.MustCompile(`^\s*(?:[-*•]\s*)?(?:[245]\d\d[ -]|>>> RCPT To:\s*)?(?:(?:Recipient|Failed Recipient|Original-Recipient|宛先|送信先)\s*[:：]\s*)?<?([A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>?(?:\.\.\.|\s*[:：(（]|\s*$|\s+\S)`)
 	mailtoQuote = strings.NewReplacer("mailto:", "")
+	replyLineRE = regexp.MustCompile(`^\s*[245]\d\d[ -]`)
 )
+
+const discard = "\x00"
 
 // textBlocks splits failure text into the blocks each failed recipient
 // heads (a line that starts with the address, as qmail, Exim, Postfix,
@@ -70,11 +73,21 @@ func textBlocks(s string) (preamble string, blocks map[string][]string) {
 		if m := leadAddrRE.FindStringSubmatch(line); m != nil && !looksLikeSystemAddress(m[1]) {
 			flush()
 			cur = strings.ToLower(m[1])
+			if replyLineRE.MatchString(line) {
+				// sendmail's "554 <a@b>... reason": one line each; what
+				// follows is about other hosts of the transcript.
+				blocks[cur] = append(blocks[cur], line+"\n")
+				cur = discard
+				continue
+			}
 		}
-		b.WriteString(line)
-		b.WriteByte('\n')
+		if cur != discard {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
 	}
 	flush()
+	delete(blocks, discard)
 	return preamble, blocks
 }
 
