@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	netsmtp "net/smtp"
 	"os"
@@ -253,5 +254,46 @@ func TestBounceWebhook(t *testing.T) {
 	}
 	if status, code := issueEmailKey(t, f.srv.URL); code != "mail_notification_disabled" {
 		t.Fatalf("e-mail key after the webhook: %d %s", status, code)
+	}
+}
+
+// A key mail refused by the recipient's receiving settings: the address
+// stays usable, and the key page and the API say why the mail bounced and
+// what to do.
+func TestBouncedKeyMailSaysWhy(t *testing.T) {
+	f := newBounceFixture(t)
+	raw := bytes.ReplaceAll(corpusMessage(t, "jp_carrier_reject_iso2022jp.eml", f.returnPath),
+		[]byte("taro@softbank.example.ne.jp"), []byte("yamada.taro@example.co.jp"))
+	if err := sendBounce(t, f.bounceAddr, f.returnPath, raw); err != nil {
+		t.Fatal(err)
+	}
+	awaitStatus(t, f.srv.URL, f.flow, "bounced")
+	resp, err := http.Get(f.srv.URL + "/api/v1/login/" + f.flow + "/deliveries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Deliveries []map[string]string `json:"deliveries"`
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if len(out.Deliveries) != 1 || out.Deliveries[0]["bounce_reason"] != "filtered" {
+		t.Fatalf("deliveries %v, want one bounced with bounce_reason filtered", out.Deliveries)
+	}
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/login/key", nil)
+	req.AddCookie(&http.Cookie{Name: "anshin_flow", Value: f.flow})
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"配信不能: 受信側の設定", "受信設定（指定受信・迷惑メールフィルター）を変更"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the key page lacks %q", want)
+		}
+	}
+	if status, code := issueEmailKey(t, f.srv.URL); status != http.StatusOK {
+		t.Errorf("a receiving-setting refusal disabled the address: %d %s", status, code)
 	}
 }

@@ -228,6 +228,10 @@ type Delivery struct {
 	LeaseUntil    time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// BounceReason and BounceStatus say why a bounced message did not
+	// arrive (the bounce's reason, e.g. filtered, and status, 5.7.1).
+	BounceReason string
+	BounceStatus string
 }
 
 // Session is a signed-in administrator in one group.

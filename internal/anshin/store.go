@@ -121,8 +121,10 @@ type Tx interface {
 	// CountTransientBounces counts the distinct deliveries to address with a
 	// transient failure since, not counting those before a clearing.
 	CountTransientBounces(address string, since time.Time) (int, error)
-	// MarkDeliveryBounced moves a delivery to bounced with the reason.
-	MarkDeliveryBounced(id, reason string, at time.Time) error
+	// MarkDeliveryBounced moves a delivery to bounced with the bounce's
+	// reason and enhanced status code (once: a later bounce of the same
+	// delivery changes nothing).
+	MarkDeliveryBounced(id, reason, status string, at time.Time) error
 	// AdministratorsByAddress lists the administrator records that receive
 	// mail at address: as administrator e-mail, or as a contact e-mail of
 	// their account.

@@ -107,7 +107,10 @@ func (h *Handler) Apply(ctx context.Context, id string, verdict func(recipient s
 		}
 		if v.Reason != ReasonDelayed {
 			// The message did not arrive, whatever the reason.
-			if err := tx.MarkDeliveryBounced(id, string(v.Class)+": "+v.Reason, now); err != nil {
+			if err := tx.MarkDeliveryBounced(id, v.Reason, v.Status, now); err != nil {
+				return err
+			}
+			if err := auditBounce(tx, d.Recipient, v, id, now); err != nil {
 				return err
 			}
 		}
@@ -146,6 +149,24 @@ func (h *Handler) observe(o Outcome, err error) {
 	if h.Observe != nil {
 		h.Observe(o, err)
 	}
+}
+
+// auditBounce records, in every group where an administrator receives mail
+// at the address, that a message to it bounced and why.
+func auditBounce(tx anshin.Tx, address string, v Verdict, deliveryID string, at time.Time) error {
+	admins, err := tx.AdministratorsByAddress(address)
+	if err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(map[string]string{"address": address, "class": string(v.Class), "reason": v.Reason,
+		"status": v.Status, "diagnostic": v.Diagnostic, "delivery_id": deliveryID})
+	for _, a := range admins {
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: "mail_bounced",
+			Detail: string(detail), At: at}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // disable puts the address into メール通知不可, once, and audits it in

@@ -1,6 +1,7 @@
 package bounce
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -275,5 +276,42 @@ func TestBounceOfAnotherRecipientLeavesTheDeliveryAlone(t *testing.T) {
 	}
 	if disabled, _, _ := f.state(t, "taro@example.jp", "d1"); disabled {
 		t.Fatal("taro, named with 4.2.2 in the same DSN, was disabled")
+	}
+}
+
+// A bounce that disables nothing still says why the message did not
+// arrive: on the delivery (for the key page) and in the audit log of each
+// group that mails the address.
+func TestBouncedDeliveryKeepsItsReason(t *testing.T) {
+	f := newFixture(t)
+	rp := f.sent(t, "d2", "taro@example.jp")
+	raw := bytes.ReplaceAll(corpusFile(t, "jp_carrier_reject_iso2022jp.eml"), []byte("taro@softbank.example.ne.jp"), []byte("taro@example.jp"))
+	if _, err := f.handler.Message(context.Background(), rp, raw); err != nil {
+		t.Fatal(err)
+	}
+	err := f.db.View(context.Background(), func(tx anshin.Tx) error {
+		d, err := tx.Delivery("d2")
+		if err != nil {
+			return err
+		}
+		if d.Status != anshin.DeliveryBounced || d.BounceReason != ReasonFiltered {
+			t.Errorf("delivery %s, reason %q; want bounced, filtered", d.Status, d.BounceReason)
+		}
+		for _, g := range []string{"g1", "g2"} {
+			evs, err := tx.AuditPage(anshin.AuditQuery{GroupID: g, Kind: "mail_bounced", Limit: 10})
+			if err != nil {
+				return err
+			}
+			if len(evs) != 1 || !strings.Contains(evs[0].Detail, `"reason":"filtered"`) {
+				t.Errorf("group %s: mail_bounced events %+v", g, evs)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if disabled, _, _ := f.state(t, "taro@example.jp", "d2"); disabled {
+		t.Error("a filter's refusal disabled the address")
 	}
 }

@@ -14,7 +14,7 @@ import (
 var AuditKinds = []string{
 	"sign_in", "password_failed", "key_issued", "key_failed", "initial_password_failed", "group_switched",
 	"admin_added", "admin_updated", "admin_deleted", "initial_password_reset",
-	"mail_state_cleared", "mail_disabled", "clomo_created", "clomo_updated",
+	"mail_state_cleared", "mail_bounced", "mail_disabled", "clomo_created", "clomo_updated",
 	"operator_put_group", "operator_put_admin", "operator_put_clomo",
 }
 

@@ -275,10 +275,13 @@ type KeyState struct {
 	Deliveries []DeliveryStatus
 }
 
-// DeliveryStatus is one message of the current key, masked.
+// DeliveryStatus is one message of the current key, masked; a bounced one
+// says why (the bounce's reason, e.g. filtered, and its status code).
 type DeliveryStatus struct {
-	To     string `json:"to"`
-	Status string `json:"status"`
+	To           string `json:"to"`
+	Status       string `json:"status"`
+	BounceReason string `json:"bounce_reason,omitempty"`
+	BounceStatus string `json:"bounce_status,omitempty"`
 }
 
 // KeyState returns the state of the flow's current key.
@@ -313,7 +316,8 @@ func (s *Service) KeyState(ctx context.Context, token string) (*KeyState, error)
 		}
 		for _, d := range ds {
 			if current[d.KeyID] {
-				st.Deliveries = append(st.Deliveries, DeliveryStatus{To: mask(d.Channel, d.Recipient), Status: d.Status})
+				st.Deliveries = append(st.Deliveries, DeliveryStatus{To: mask(d.Channel, d.Recipient), Status: d.Status,
+					BounceReason: d.BounceReason, BounceStatus: d.BounceStatus})
 			}
 		}
 		return nil

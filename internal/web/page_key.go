@@ -18,6 +18,12 @@ type keyData struct {
 	Digits   int
 	MailFrom string
 	Masked   []string
+	Rows     []deliveryRow // the current key's deliveries, as the page says them
+}
+
+// deliveryRow is one message of the current key on the key page.
+type deliveryRow struct {
+	To, Status, Label, Advice string
 }
 
 // renderKey renders the key page in its current state with err, if any.
@@ -43,6 +49,9 @@ func (s *Server) renderKey(w http.ResponseWriter, r *http.Request, d keyData, er
 		}
 	}
 	d.Digits, d.MailFrom = s.Login.Config().KeyDigits, s.MailFrom
+	for _, dl := range d.State.Deliveries {
+		d.Rows = append(d.Rows, deliveryRow{To: dl.To, Status: dl.Status, Label: s.deliveryLabel(langOf(r), dl), Advice: s.bounceAdvice(langOf(r), dl.BounceReason)})
+	}
 	if e := anshin.AsError(err); e != nil {
 		d.Masked = e.Masked
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 func (t *tx) Delivery(id string) (*anshin.Delivery, error) {
-	list, err := t.deliveries(`SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id)
+	list, err := t.deliveries(`SELECT `+deliveryReadCols+` FROM deliveries WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -50,9 +50,10 @@ func (t *tx) CountTransientBounces(address string, since time.Time) (int, error)
 	return n, err
 }
 
-func (t *tx) MarkDeliveryBounced(id, reason string, at time.Time) error {
-	_, err := t.exec(`UPDATE deliveries SET status = ?, last_error = ?, payload = '', lease_until = 0, updated_at = ? WHERE id = ? AND status <> ?`,
-		anshin.DeliveryBounced, reason, ms(at), id, anshin.DeliveryBounced)
+func (t *tx) MarkDeliveryBounced(id, reason, status string, at time.Time) error {
+	_, err := t.exec(`UPDATE deliveries SET status = ?, last_error = ?, bounce_reason = ?, bounce_status = ?, payload = '', lease_until = 0, updated_at = ?
+		WHERE id = ? AND status <> ?`,
+		anshin.DeliveryBounced, "bounced: "+reason, reason, status, ms(at), id, anshin.DeliveryBounced)
 	return err
 }
 

@@ -11,6 +11,10 @@ import (
 
 const deliveryCols = `id, kind, channel, recipient, flow_id, key_id, lang, payload, status, attempts, last_error, next_attempt_at, lease_until, created_at, updated_at`
 
+// deliveryReadCols are what deliveries reads: the columns written at
+// enqueue and what a bounce added.
+const deliveryReadCols = deliveryCols + `, bounce_reason, bounce_status`
+
 func (t *tx) EnqueueDelivery(d *anshin.Delivery) error {
 	_, err := t.exec(`INSERT INTO deliveries (`+deliveryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, ?, ?)`,
 		d.ID, d.Kind, d.Channel, d.Recipient, d.FlowID, d.KeyID, d.Lang, base64.StdEncoding.EncodeToString(d.Payload),
@@ -31,7 +35,7 @@ func (t *tx) ClaimDeliveries(now, leaseUntil time.Time, n int) ([]*anshin.Delive
 	return t.deliveries(`UPDATE deliveries SET lease_until = ?, attempts = attempts + 1, updated_at = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND next_attempt_at <= ? AND lease_until <= ?
 			ORDER BY next_attempt_at LIMIT ? `+t.d.skipLocked+`)
-		RETURNING `+deliveryCols, ms(leaseUntil), ms(now), ms(now), ms(now), n)
+		RETURNING `+deliveryReadCols, ms(leaseUntil), ms(now), ms(now), ms(now), n)
 }
 
 func (t *tx) FinishDelivery(id, status, lastErr string, at time.Time) error {
@@ -47,7 +51,7 @@ func (t *tx) RetryDelivery(id, lastErr string, next, at time.Time) error {
 }
 
 func (t *tx) FlowDeliveries(flowID string) ([]*anshin.Delivery, error) {
-	return t.deliveries(`SELECT `+deliveryCols+` FROM deliveries WHERE flow_id = ? ORDER BY created_at, id`, flowID)
+	return t.deliveries(`SELECT `+deliveryReadCols+` FROM deliveries WHERE flow_id = ? ORDER BY created_at, id`, flowID)
 }
 
 func (t *tx) deliveries(query string, args ...any) ([]*anshin.Delivery, error) {
@@ -61,7 +65,7 @@ func (t *tx) deliveries(query string, args ...any) ([]*anshin.Delivery, error) {
 		var d anshin.Delivery
 		var payload string
 		var next, lease, created, updated int64
-		if err := rows.Scan(&d.ID, &d.Kind, &d.Channel, &d.Recipient, &d.FlowID, &d.KeyID, &d.Lang, &payload, &d.Status, &d.Attempts, &d.LastError, &next, &lease, &created, &updated); err != nil {
+		if err := rows.Scan(&d.ID, &d.Kind, &d.Channel, &d.Recipient, &d.FlowID, &d.KeyID, &d.Lang, &payload, &d.Status, &d.Attempts, &d.LastError, &next, &lease, &created, &updated, &d.BounceReason, &d.BounceStatus); err != nil {
 			return nil, t.fail(err)
 		}
 		if d.Payload, err = base64.StdEncoding.DecodeString(payload); err != nil {

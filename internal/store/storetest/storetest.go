@@ -1064,11 +1064,11 @@ func testBounces(t *testing.T, s anshin.Store) {
 		return err
 	})
 	update(t, s, func(tx anshin.Tx) error {
-		return tx.MarkDeliveryBounced("d1", "permanent: user_unknown", t0.Add(time.Hour))
+		return tx.MarkDeliveryBounced("d1", "no_such_user", "5.1.1", t0.Add(time.Hour))
 	})
 	view(t, s, func(tx anshin.Tx) error {
 		d, err := tx.Delivery("d1")
-		if err == nil && (d.Status != anshin.DeliveryBounced || d.LastError != "permanent: user_unknown" || len(d.Payload) != 0) {
+		if err == nil && (d.Status != anshin.DeliveryBounced || d.BounceReason != "no_such_user" || d.BounceStatus != "5.1.1" || len(d.Payload) != 0) {
 			t.Errorf("bounced delivery: %+v", d)
 		}
 		_, err = tx.Delivery("nope")

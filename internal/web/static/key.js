@@ -19,6 +19,13 @@
       var td = document.createElement("td");
       td.className = "status-" + r.status.replace(/[^a-z]/g, "");
       td.textContent = r.label;
+      if (r.advice) {
+        var advice = document.createElement("span");
+        advice.className = "advice";
+        advice.textContent = r.advice;
+        td.appendChild(document.createElement("br"));
+        td.appendChild(advice);
+      }
       tr.appendChild(th);
       tr.appendChild(td);
       fresh.appendChild(tr);
