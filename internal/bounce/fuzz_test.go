@@ -3,6 +3,8 @@ package bounce
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/anshin/anshin/internal/delivery"
@@ -10,8 +12,11 @@ import (
 )
 
 // FuzzParse feeds the parser arbitrary messages, seeded with the corpus:
-// it must never panic, and whatever it reads must be a known kind with
-// verdicts of known classes.
+// it must never panic; whatever it reads must be a known kind with
+// verdicts of known classes; every recipient it names must be an address
+// written in the message (raw, or in a decoded part or header), so a
+// bounce can never make up whom it is about; and reading the same bytes
+// twice must judge them the same.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.eml")
 	for _, p := range files {
@@ -31,6 +36,22 @@ func FuzzParse(f *testing.F) {
 			default:
 				t.Fatalf("unknown class %q for %q", rc.Class, rc.Address)
 			}
+		}
+		m := readMessage(raw)
+		written := []string{string(raw), headerText(m.header.Get("X-Failed-Recipients"))}
+		for i := range m.parts {
+			written = append(written, m.parts[i].text())
+		}
+		haystack := strings.ToLower(strings.Join(written, "\n"))
+		for _, rc := range r.Recipients {
+			if !strings.Contains(haystack, strings.ToLower(rc.Address)) {
+				t.Fatalf("recipient %q is not written in the message", rc.Address)
+			}
+		}
+		again := Parse(raw)
+		if r.Kind != again.Kind || r.Format != again.Format || !reflect.DeepEqual(r.Recipients, again.Recipients) ||
+			r.For("taro@example.jp") != again.For("taro@example.jp") {
+			t.Fatalf("the same message read twice: %+v, then %+v", r, again)
 		}
 	})
 }
