@@ -3,6 +3,7 @@ package secret
 import (
 	"bytes"
 	"context"
+	"golang.org/x/crypto/argon2"
 	"strings"
 	"sync"
 	"testing"
@@ -125,5 +126,45 @@ func TestRandomValues(t *testing.T) {
 	}
 	if a, b := NewToken(), NewToken(); a == b || len(NewToken()) != 43 || TokenID("a") == TokenID("b") || len(NewID()) != 32 {
 		t.Error("tokens or IDs are not random or not of their size")
+	}
+}
+
+// The limits of what a stored hash may say are inclusive: 2 GiB of memory
+// and 64 passes still read, one more does not; an 8-byte salt is enough.
+func TestHashLimitsAreInclusive(t *testing.T) {
+	for in, ok := range map[string]bool{
+		"$argon2id$v=19$m=2097152,t=64,p=1": true,
+		"$argon2id$v=19$m=2097153,t=64,p=1": false,
+		"$argon2id$v=19$m=2097152,t=65,p=1": false,
+		"$argon2id$v=19$m=0,t=1,p=1":        false,
+		"$argon2id$v=19$m=64,t=0,p=1":       false,
+		"$argon2id$v=19$m=64,t=1,p=0":       false,
+		"$argon2id$v=18$m=64,t=1,p=1":       false,
+		"$argon2i$v=19$m=64,t=1,p=1":        false,
+	} {
+		if _, got := ParamsOf(in); got != ok {
+			t.Errorf("ParamsOf(%q) = %v, want %v", in, got, ok)
+		}
+	}
+	salt := []byte("8-bytes!")
+	enc := encode(cheap, salt, argon2.IDKey([]byte("pw"), salt, cheap.Time, cheap.MemoryKiB, cheap.Threads, 32))
+	if ok, err := NewHasher(cheap).Verify(context.Background(), "pw", enc); err != nil || !ok {
+		t.Errorf("a hash with an 8-byte salt: %v %v", ok, err)
+	}
+}
+
+// Verifying against the dummy (an unknown login ID) gives up with the
+// request, as a real hash does, instead of answering "wrong password".
+func TestDummyVerifyStopsWithTheRequest(t *testing.T) {
+	h := NewHasher(cheap)
+	for range cap(h.slots) {
+		h.slots <- struct{}{} // every core busy hashing
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, enc := range []string{"", "not a hash"} {
+		if _, err := h.Verify(ctx, "pw", enc); err != context.Canceled {
+			t.Errorf("Verify(%q) with a cancelled request: %v, want context.Canceled", enc, err)
+		}
 	}
 }
