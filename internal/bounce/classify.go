@@ -118,6 +118,11 @@ func classify(status, action, diagnostic string) Verdict {
 func judge(f facts) Verdict {
 	diag := strings.TrimSpace(spaceRE.ReplaceAllString(f.diagnostic, " "))
 	v := judgeText(f, strings.ToLower(diag))
+	if v.Reason == ReasonDelayed && containsAny(strings.ToLower(f.context+" "+diag), noMXPhrases) {
+		// Still queued, but the domain has no mail server at all: waiting
+		// does not change that.
+		v.Class, v.Reason = Permanent, ReasonNoSuchDomain
+	}
 	if v.Reason == ReasonUndetermined && strings.TrimSpace(f.context) != "" {
 		// The reply says nothing we know ("550 Unknown", or none at all):
 		// the human-readable part may.
@@ -162,6 +167,12 @@ func judgeText(f facts, text string) Verdict {
 	}
 	cmd := smtpCommand(strings.ToLower(spaceRE.ReplaceAllString(f.context+" "+f.diagnostic, " ")))
 
+	// cPanel's Exim says one fixed sentence for an address whose domain
+	// cannot be routed; its list of guesses names a blacklist, which is
+	// not a policy refusal.
+	if strings.Contains(text, cpanelUnroutable) {
+		return set(Permanent, ReasonNoSuchDomain)
+	}
 	// 1. Not about the address: the recipient's filter, the sender, the
 	// message, the sending host.
 	switch {
@@ -342,7 +353,8 @@ var (
 		"rdns", "not in accordance with rfc", "non-compliant", "rfc 5322", "rfc5322",
 		"迷惑", "ポリシー", "スパム", "なりすまし", "ウイルス",
 	}
-	domainPhrases = []string{
+	cpanelUnroutable = "the account or domain may not exist, they may be blacklisted, or missing the proper dns entries"
+	domainPhrases    = []string{
 		"no such domain", "domain not found", "host or domain name not found", "host not found",
 		"domain does not exist", "domain doesn't exist", "nxdomain", "unknown domain", "unrouteable address",
 		"no mx record", "domain is not valid", "host unknown", "unknown host", "domain name not found", "unrouteable mail domain",
@@ -350,6 +362,7 @@ var (
 	}
 	// DNS trouble of our side or theirs, not a missing domain.
 	dnsTroublePhrases = []string{"malformed or unexpected name server reply", "server failure", "servfail", "temporary failure in name resolution", "try again"}
+	noMXPhrases       = []string{"no mx found for domain", "no mx or a records"}
 	notAcceptPhrases  = []string{"null mx", "does not accept mail", "no smtp service", "accepts no mail", "not accepting mail", "domain does not receive mail"}
 	disabledPhrases   = []string{
 		"mailbox disabled", "mailbox is disabled", "account disabled", "account is disabled", "account has been disabled",

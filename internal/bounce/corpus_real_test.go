@@ -35,16 +35,12 @@ var knownMisses = map[string]string{
 	// "after end of data: 553 neko.example.com does not exist" names the
 	// sender's domain (the recipient is at example.net), after DATA.
 	"lhost-exim-37.eml kijitora@example.net": "sender domain, at DATA",
-	// "The account or domain may not exist, they may be blacklisted, or
-	// missing the proper dns entries": a guess, not a finding.
-	"lhost-exim-31.eml kijitora@example.net": "hedged",
-	// A delay notice ("only a temporary failure report") never disables.
-	"lhost-opensmtpd-12.eml neko@nyaan.jp": "delay notice",
 	// "550 a@b... No such user" with a bare 5.0.0 and no SMTP command: the
 	// same words are labelled filtered in lhost-mcafee-04.
 	"rhost-messagelabs-02.eml kijitora@neko.example.org": "bare user unknown",
-	// "550 - Requested action not taken: no such user here", no code, no
-	// command: as lhost-mailfoundry-01, labelled filtered.
+	// "Invalid user address … 550 - Requested action not taken: no such
+	// user here", no code, no command: word for word lhost-apachejames-01,
+	// labelled filtered (and lhost-mailfoundry-01 alike).
 	"lhost-verizon-02.eml may-be-straycat-nyaaaaaan@vtext.com": "bare user unknown",
 	// "550: <a@ezweb.ne.jp>: User unknown" relayed by Yahoo, no code, no
 	// command: the carrier's wording the corpus labels filtered elsewhere.

@@ -7,7 +7,9 @@
 package bounce
 
 import (
+	"maps"
 	"net/mail"
+	"slices"
 	"strings"
 )
 
@@ -133,11 +135,13 @@ func Parse(raw []byte) *Report {
 			r.blocks[a] = []string{}
 		}
 	}
-	for addr, b := range r.blocks {
+	// In a fixed order: the same message always names the same recipients
+	// in the same order, also past maxRecipients.
+	for _, addr := range slices.Sorted(maps.Keys(r.blocks)) {
 		if len(r.Recipients) == maxRecipients {
 			break
 		}
-		r.Recipients = append(r.Recipients, Recipient{Address: addr, Verdict: r.textVerdict(addr, b)})
+		r.Recipients = append(r.Recipients, Recipient{Address: addr, Verdict: r.textVerdict(addr, r.blocks[addr])})
 	}
 	return r
 }
