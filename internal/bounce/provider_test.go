@@ -109,12 +109,12 @@ func TestHostAllowed(t *testing.T) {
 func TestParseMessageID(t *testing.T) {
 	for mid, want := range map[string][2]string{
 		"<4f3a9c0d2e1b5a6978c0d1e2f3a4b5c6.t0abcd@example.jp>": {"4f3a9c0d2e1b5a6978c0d1e2f3a4b5c6", "t0abcd"},
-		"d1.sz6uo0@example.jp":                  {"d1", "sz6uo0"},
-		"<0101019b-abc@email.amazonses.com>":    {"", ""},
-		"<nodot@example.jp>":                    {"", ""},
-		"<trailing.@example.jp>":                {"", ""},
-		"no-at-sign":                            {"", ""},
-		"<" + strings.Repeat("a", 70) + ".x@e>": {"", ""},
+		"d1.sz6uo0@example.jp":                                 {"d1", "sz6uo0"},
+		"<0101019b-abc@email.amazonses.com>":                   {"", ""},
+		"<nodot@example.jp>":                                   {"", ""},
+		"<trailing.@example.jp>":                               {"", ""},
+		"no-at-sign":                                           {"", ""},
+		"<" + strings.Repeat("a", 70) + ".x@e>":                {"", ""},
 	} {
 		id, stamp := parseMessageID(mid)
 		if id != want[0] || stamp != want[1] {

@@ -67,8 +67,10 @@ func ParseSNSMessage(body []byte) (*SNSMessage, error) {
 	default:
 		return nil, fmt.Errorf("SNS message type %q is none of %s, %s, %s", m.Type, SNSSubscriptionConfirmation, SNSNotification, SNSUnsubscribeConfirmation)
 	}
-	if m.MessageID == "" || len(m.MessageID) > 100 || m.TopicArn == "" || m.Signature == "" || m.SigningCertURL == "" {
-		return nil, errors.New("an SNS message needs MessageId (at most 100 characters), TopicArn, Signature and SigningCertURL")
+	// Signature and SigningCertURL are Verify's: a message without is
+	// unsigned, not malformed.
+	if m.MessageID == "" || len(m.MessageID) > 100 || m.TopicArn == "" {
+		return nil, errors.New("an SNS message needs MessageId (at most 100 characters) and TopicArn")
 	}
 	return &m, nil
 }
@@ -137,7 +139,7 @@ func (s *SNS) Verify(ctx context.Context, m *SNSMessage) error {
 		return fmt.Errorf("%w: SignatureVersion %q", ErrSNSSignature, m.SignatureVersion)
 	}
 	sig, err := base64.StdEncoding.DecodeString(m.Signature)
-	if err != nil {
+	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("%w: Signature is not base64", ErrSNSSignature)
 	}
 	key, err := s.cert(ctx, m.SigningCertURL)
