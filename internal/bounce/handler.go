@@ -97,18 +97,18 @@ func (h *Handler) apply(ctx context.Context, id string, admit func(tx anshin.Tx,
 		if err != nil {
 			return err
 		}
+		out.Recipient = d.Recipient
+		out.Kind, out.Verdict = verdict(d.Recipient)
 		if admit != nil {
 			fresh, err := admit(tx, d)
 			if err != nil {
 				return err
 			}
 			if !fresh {
-				out.Recipient, out.Duplicate = d.Recipient, true
+				out.Duplicate = true
 				return nil
 			}
 		}
-		out.Recipient = d.Recipient
-		out.Kind, out.Verdict = verdict(d.Recipient)
 		if out.Kind != KindBounce || out.Verdict.Reason == ReasonOtherRecipient || out.Verdict.Reason == ReasonDelivered {
 			return nil
 		}
