@@ -74,6 +74,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bounces := bounceHandler(cfg, db, keys, now, log)
 	bounces.Observe = m.Bounce
 	deps.Bounces, deps.BounceWebhookToken = bounces, cfg.BounceWebhookToken
+	deps.SES, deps.SendGrid = providerChecks(cfg, now)
 	instrumentWeb(&deps, cfg, m, db, worker)
 	handler, err := web.NewServer(deps)
 	if err != nil {

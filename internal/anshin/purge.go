@@ -24,13 +24,16 @@ const (
 	PurgeDeliveries PurgeKind = "deliveries"
 	// PurgeBounces removes bounce events recorded before RetainSince.
 	PurgeBounces PurgeKind = "bounce_events"
+	// PurgeProviderEvents removes the event IDs of sending services noted
+	// before RetainSince: no provider repeats an event that late.
+	PurgeProviderEvents PurgeKind = "provider_events"
 	// PurgeAudit removes audit events recorded before RetainSince.
 	PurgeAudit PurgeKind = "audit_events"
 )
 
 // PurgeKinds lists every kind, in the order a purge run takes them: keys
 // before their flows, payloads before their deliveries.
-var PurgeKinds = []PurgeKind{PurgePayloads, PurgeKeys, PurgeFlows, PurgeSessions, PurgeThrottles, PurgeDeliveries, PurgeBounces, PurgeAudit}
+var PurgeKinds = []PurgeKind{PurgePayloads, PurgeKeys, PurgeFlows, PurgeSessions, PurgeThrottles, PurgeDeliveries, PurgeBounces, PurgeProviderEvents, PurgeAudit}
 
 // PurgeCutoffs say what is no longer live. Each is a point in time: rows
 // are removed only on its far side, so nothing a rule still reads goes.
@@ -39,5 +42,5 @@ type PurgeCutoffs struct {
 	KeysCreatedBefore  time.Time // the account's issuance window (and cooldown) start
 	FlowsExpiredBefore time.Time // flows expired before this (a grace so "expired" can still be told)
 	SessionIdleSince   time.Time // sessions last seen before this are idle
-	RetainSince        time.Time // deliveries, bounces and audit older than this go
+	RetainSince        time.Time // deliveries, bounces, provider events and audit older than this go
 }

@@ -129,6 +129,11 @@ type Tx interface {
 	// mail at address: as administrator e-mail, or as a contact e-mail of
 	// their account.
 	AdministratorsByAddress(address string) ([]*Administrator, error)
+	// RecordProviderEvent notes that a sending service's event (an SNS
+	// MessageId, a SendGrid sg_event_id) about a delivery was applied, and
+	// reports false when that provider's event was noted before: a
+	// provider's repeat then changes nothing.
+	RecordProviderEvent(provider, eventID, deliveryID string, at time.Time) (bool, error)
 
 	// Sessions.
 	CreateSession(s *Session) error

@@ -77,7 +77,15 @@ func (h *Handler) Message(ctx context.Context, rcpt string, raw []byte) (Outcome
 // Apply records what verdict says about the recipient of delivery id.
 // verdict is asked about the delivery's own recipient only: a bounce that
 // names others changes nothing for them.
-func (h *Handler) Apply(ctx context.Context, id string, verdict func(recipient string) (Kind, Verdict)) (_ Outcome, err error) {
+func (h *Handler) Apply(ctx context.Context, id string, verdict func(recipient string) (Kind, Verdict)) (Outcome, error) {
+	return h.apply(ctx, id, nil, verdict)
+}
+
+// apply is Apply with admit, when set, asked first inside the transaction
+// about the delivery: false leaves everything as it is (a provider's event
+// applied before), ErrForged refuses the bounce.
+func (h *Handler) apply(ctx context.Context, id string, admit func(tx anshin.Tx, d *anshin.Delivery) (bool, error),
+	verdict func(recipient string) (Kind, Verdict)) (_ Outcome, err error) {
 	out := Outcome{DeliveryID: id}
 	defer func() { h.observe(out, err) }()
 	err = h.Store.Update(ctx, func(tx anshin.Tx) error {
@@ -91,6 +99,16 @@ func (h *Handler) Apply(ctx context.Context, id string, verdict func(recipient s
 		}
 		out.Recipient = d.Recipient
 		out.Kind, out.Verdict = verdict(d.Recipient)
+		if admit != nil {
+			fresh, err := admit(tx, d)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				out.Duplicate = true
+				return nil
+			}
+		}
 		if out.Kind != KindBounce || out.Verdict.Reason == ReasonOtherRecipient || out.Verdict.Reason == ReasonDelivered {
 			return nil
 		}

@@ -64,6 +64,8 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose forwarding headers name
 	// the client; none: the socket's peer is the client.
 	TrustedProxies []netip.Prefix
+	// Providers are the sending services' bounce notifications.
+	Providers Providers
 }
 
 // DefaultRetention is 400 days.
@@ -90,6 +92,10 @@ var Variables = []Variable{
 	{"ANSHIN_BOUNCE_TRANSIENT_LIMIT", "3", "transient failures (each of another message) that disable an address"},
 	{"ANSHIN_BOUNCE_TRANSIENT_WINDOW", "72h", "the window those transient failures are counted in"},
 	{"ANSHIN_BOUNCE_WEBHOOK_TOKEN", "none: bounce webhook off", "bearer token of POST /api/v1/bounces; at least 16 characters"},
+	{"ANSHIN_SES_SNS_TOPIC_ARN", "none: POST /api/v1/bounces/ses off", "ARNs of the SNS topics (comma-separated) whose Amazon SES bounce, complaint and delivery notifications are taken; see Bounces"},
+	{"ANSHIN_SES_SNS_CERT_HOST", "sns.*.amazonaws.com", "hosts (comma-separated; * is one label) that SNS signing certificates and subscription confirmations may come from, over https; add sns.*.amazonaws.com.cn for the China regions"},
+	{"ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY", "none: POST /api/v1/bounces/sendgrid off", "the verification key of SendGrid's signed Event Webhook (base64, as SendGrid shows it, or PEM); see Bounces"},
+	{"ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "10m", "how far a SendGrid post's signed timestamp may be from now before it is refused as a replay (1m to 72h)"},
 	{"ANSHIN_BOUNCE_MAX_BYTES", "1048576", "largest bounce message the SMTP receiver accepts"},
 	{"ANSHIN_BOUNCE_MAX_CONNECTIONS", "32", "SMTP connections the bounce receiver serves at once"},
 	{"ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT", "8", "SMTP connections one client address (IPv6: one /64) may hold at once; more are answered 421"},
@@ -166,6 +172,7 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		BounceSessionTimeout:  p.duration("ANSHIN_BOUNCE_SESSION_TIMEOUT", 5*time.Minute),
 	}
 	c.TrustedProxies = p.prefixes("ANSHIN_TRUSTED_PROXIES")
+	c.Providers = p.providers()
 	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT", 20*time.Second)
 	c.Retention = p.duration("ANSHIN_RETENTION", DefaultRetention)
 	logFormat := "json" // for a log collector; text is for a person at a terminal

@@ -61,3 +61,20 @@ func jsonError(err error) error {
 	}
 	return anshin.Errorf(anshin.ECodeInvalidRequest, "the body is not valid: %v", err)
 }
+
+// readRaw reads a body that is verified as it came (a provider's signed
+// post), up to limit bytes, as UTF-8.
+func readRaw(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, anshin.Errorf(anshin.ECodeBodyTooLarge, "the body is larger than %d bytes", limit)
+	}
+	if err != nil {
+		return nil, anshin.Errorf(anshin.ECodeInvalidRequest, "the body could not be read")
+	}
+	if !utf8.Valid(body) {
+		return nil, anshin.Errorf(anshin.ECodeInvalidRequest, "the body is not UTF-8")
+	}
+	return body, nil
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/anshintest"
+	"github.com/anshin/anshin/internal/bounce"
 	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
@@ -52,6 +53,7 @@ type testServer struct {
 	Log    *syncBuffer
 	Clock  *testClock
 	Client *http.Client
+	Keys   *secret.Keyring
 }
 
 type serverOptions struct {
@@ -60,6 +62,8 @@ type serverOptions struct {
 	trustedProxies []netip.Prefix
 	publicURL      string
 	tls            bool
+	ses            *bounce.SNS
+	sendGrid       *bounce.SendGrid
 }
 
 type option func(*serverOptions)
@@ -86,6 +90,16 @@ func withPublicURL(u string) option { return func(o *serverOptions) { o.publicUR
 
 // withTLS serves over https; Client trusts the test certificate.
 func withTLS() option { return func(o *serverOptions) { o.tls = true } }
+
+// withSES turns POST /api/v1/bounces/ses on.
+func withSES(s *bounce.SNS) option { return func(o *serverOptions) { o.ses = s } }
+
+// withSendGrid turns POST /api/v1/bounces/sendgrid on; its clock is the
+// server's.
+func withSendGrid(g *bounce.SendGrid) option { return func(o *serverOptions) { o.sendGrid = g } }
+
+// testBounceDomain is the test server's ANSHIN_BOUNCE_DOMAIN.
+const testBounceDomain = "bounces.example.jp"
 
 // noCooldown lets a test issue keys back to back.
 func noCooldown(c *login.Config) { c.KeyCooldown = 0 }
@@ -130,8 +144,17 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	if _, err := demo.Load(ctx, prov, db); err != nil {
 		t.Fatalf("demo data: %v", err)
 	}
-	handler, err := web.NewServer(web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, clock.Now, worker.Notify), Provision: prov, Outbox: outbox, Log: log, Now: clock.Now,
-		OperatorToken: o.operatorToken, MailFrom: "anshin@example.jp", TrustedProxies: o.trustedProxies, PublicURL: o.publicURL})
+	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, clock.Now, worker.Notify), Provision: prov, Outbox: outbox, Log: log, Now: clock.Now,
+		OperatorToken: o.operatorToken, MailFrom: "anshin@example.jp", TrustedProxies: o.trustedProxies, PublicURL: o.publicURL}
+	if o.ses != nil || o.sendGrid != nil {
+		deps.Bounces = &bounce.Handler{Store: db, Now: clock.Now, Log: log, Verify: bounce.VERPVerifier(keys, testBounceDomain),
+			TransientLimit: 3, TransientWindow: 72 * time.Hour}
+		deps.SES, deps.SendGrid = o.ses, o.sendGrid
+		if o.sendGrid != nil {
+			o.sendGrid.Now = clock.Now
+		}
+	}
+	handler, err := web.NewServer(deps)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -143,7 +166,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	}
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, URL: srv.URL, DBPath: path, DB: db, Outbox: outbox, Worker: worker, Login: loginSvc,
-		Log: logBuf, Clock: clock, Client: srv.Client()}
+		Log: logBuf, Clock: clock, Client: srv.Client(), Keys: keys}
 }
 
 // apiResponse is one answer of the JSON API.

@@ -74,6 +74,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	// Bounce events of an e-mail provider (SPEC §3), off without ANSHIN_BOUNCE_WEBHOOK_TOKEN.
 	mux.Handle("POST /api/v1/bounces", s.apiBounces())
+	// The sending services' notifications (SPEC §3), each off until configured.
+	mux.Handle("POST /api/v1/bounces/ses", s.apiBouncesSES())
+	mux.Handle("POST /api/v1/bounces/sendgrid", s.apiBouncesSendGrid())
 
 	// Operator provisioning (SPEC §5), off without ANSHIN_OPERATOR_TOKEN.
 	mux.Handle("PUT /api/v1/operator/accounts/{login_id}", s.operator(s.apiOperatorAccount()))

@@ -122,3 +122,12 @@ func (t *tx) AdministratorsByAddress(address string) ([]*anshin.Administrator, e
 	}
 	return out, nil
 }
+
+// RecordProviderEvent is one conditional INSERT: of two instances given
+// the same event at once, one inserts and the other, waiting on the key,
+// inserts nothing.
+func (t *tx) RecordProviderEvent(provider, eventID, deliveryID string, at time.Time) (bool, error) {
+	n, err := t.execN(`INSERT INTO provider_events (provider, event_id, delivery_id, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (provider, event_id) DO NOTHING`, provider, eventID, deliveryID, ms(at))
+	return n > 0, err
+}

@@ -38,6 +38,8 @@ var purgeRules = map[anshin.PurgeKind]purgeRule{
 		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.RetainSince)} }},
 	anshin.PurgeBounces: {table: "bounce_events", key: "delivery_id, recipient", cond: `at < ?`,
 		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.RetainSince)} }},
+	anshin.PurgeProviderEvents: {table: "provider_events", key: "provider, event_id", cond: `at < ?`,
+		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.RetainSince)} }},
 	anshin.PurgeAudit: {table: "audit_events", key: "id", cond: `at < ?`,
 		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.RetainSince)} }},
 }

@@ -105,6 +105,11 @@ func purgeSeed(t *testing.T, s anshin.Store) map[anshin.PurgeKind]int {
 				return err
 			}
 		}
+		for id, at := range map[string]time.Time{"old": t0, "new": now} {
+			if _, err := tx.RecordProviderEvent("ses", "ev-"+id, "d-"+id+"-sent", at); err != nil {
+				return err
+			}
+		}
 		for _, at := range []time.Time{t0, t0.Add(time.Hour), now.Add(-time.Hour)} {
 			if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: "g1", AccountID: "a1", Kind: "sign_in", At: at}); err != nil {
 				return err
@@ -113,14 +118,15 @@ func purgeSeed(t *testing.T, s anshin.Store) map[anshin.PurgeKind]int {
 		return nil
 	})
 	return map[anshin.PurgeKind]int{
-		anshin.PurgePayloads:   1, // d-old-queued (key-d-old-queued does not exist)
-		anshin.PurgeKeys:       2,
-		anshin.PurgeFlows:      1,
-		anshin.PurgeSessions:   2,
-		anshin.PurgeThrottles:  1,
-		anshin.PurgeDeliveries: 1,
-		anshin.PurgeBounces:    1,
-		anshin.PurgeAudit:      2,
+		anshin.PurgePayloads:       1, // d-old-queued (key-d-old-queued does not exist)
+		anshin.PurgeKeys:           2,
+		anshin.PurgeFlows:          1,
+		anshin.PurgeSessions:       2,
+		anshin.PurgeThrottles:      1,
+		anshin.PurgeDeliveries:     1,
+		anshin.PurgeBounces:        1,
+		anshin.PurgeProviderEvents: 1,
+		anshin.PurgeAudit:          2,
 	}
 }
 
@@ -163,7 +169,7 @@ func testPurge(t *testing.T, s anshin.Store) {
 	// Nothing is left to purge: a second run removes nothing.
 	if again, err := purgeAll(s, 500); err != nil || fmt.Sprint(again) != fmt.Sprint(map[anshin.PurgeKind]int{
 		anshin.PurgePayloads: 0, anshin.PurgeKeys: 0, anshin.PurgeFlows: 0, anshin.PurgeSessions: 0,
-		anshin.PurgeThrottles: 0, anshin.PurgeDeliveries: 0, anshin.PurgeBounces: 0, anshin.PurgeAudit: 0}) {
+		anshin.PurgeThrottles: 0, anshin.PurgeDeliveries: 0, anshin.PurgeBounces: 0, anshin.PurgeProviderEvents: 0, anshin.PurgeAudit: 0}) {
 		t.Errorf("second purge: %v, %v", again, err)
 	}
 }

@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"Suppressions", testSuppressions},
 		{"Bounces", testBounces},
 		{"BounceRecordedOnceUnderConcurrency", testBounceConcurrent},
+		{"ProviderEvents", testProviderEvents},
+		{"ProviderEventNotedOnceUnderConcurrency", testProviderEventConcurrent},
 		{"AdministratorsByAddress", testAdministratorsByAddress},
 		{"Sessions", testSessions},
 		{"Audit", testAudit},

@@ -1,0 +1,151 @@
+package bounce
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSESVerdicts holds each documented SES bounce type and subtype to its
+// row of SPEC §3.
+func TestSESVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		typ, sub, status, diagnostic string
+		class                        Class
+		reason                       string
+	}{
+		{"Permanent", "General", "5.1.1", "smtp; 550 5.1.1 <taro@example.jp>... User unknown", Permanent, ReasonNoSuchUser},
+		{"Permanent", "General", "", "", Permanent, ReasonNoSuchUser},
+		{"Permanent", "General", "5.7.1", "smtp; 550 5.7.1 Message rejected as spam", None, ReasonPolicy},
+		{"Permanent", "NoEmail", "5.1.1", "smtp; 550 5.1.1 mailbox does not exist", Permanent, ReasonNoSuchUser},
+		{"Permanent", "NoEmail", "5.1.2", "smtp; 550 5.1.2 host not found", Permanent, ReasonNoSuchDomain},
+		{"Permanent", "Suppressed", "5.1.1", "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address.", Permanent, ReasonProviderSuppressed},
+		{"Permanent", "OnAccountSuppressionList", "5.1.1", "Amazon SES did not send the message to this address because it is on the suppression list for your account.", Permanent, ReasonProviderSuppressed},
+		{"Transient", "General", "4.4.7", "smtp; 451 4.4.7 delivery time expired", Transient, ReasonTemporary},
+		{"Transient", "General", "", "", Transient, ReasonTemporary},
+		{"Transient", "MailboxFull", "5.2.2", "smtp; 552 5.2.2 Mailbox full", Permanent, ReasonMailboxFull},
+		{"Transient", "MailboxFull", "4.2.2", "smtp; 452 4.2.2 over quota", Permanent, ReasonMailboxFull},
+		{"Transient", "MessageTooLarge", "5.3.4", "smtp; 552 5.3.4 Message too large", Transient, ReasonTemporary},
+		{"Transient", "ContentRejected", "5.1.1", "smtp; 550 user unknown (content filter)", None, ReasonPolicy},
+		{"Transient", "AttachmentRejected", "5.7.1", "smtp; 554 attachment not allowed", None, ReasonPolicy},
+		{"Undetermined", "Undetermined", "", "", Transient, ReasonUndetermined},
+		{"Undetermined", "Undetermined", "5.1.1", "smtp; 550 5.1.1 user unknown", Permanent, ReasonNoSuchUser},
+	} {
+		v := sesVerdict(tc.typ, tc.sub, tc.status, tc.diagnostic)
+		if v.Class != tc.class || v.Reason != tc.reason {
+			t.Errorf("%s/%s %s %q: %s/%s, want %s/%s", tc.typ, tc.sub, tc.status, tc.diagnostic, v.Class, v.Reason, tc.class, tc.reason)
+		}
+		if tc.status != "" && v.Status != tc.status {
+			t.Errorf("%s/%s: status %q, want %q", tc.typ, tc.sub, v.Status, tc.status)
+		}
+	}
+}
+
+func TestSendGridVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		ev     sendGridEvent
+		kind   Kind
+		class  Class
+		reason string
+	}{
+		{sendGridEvent{Event: "bounce", Type: "bounce", Status: "5.1.1", Reason: "550 5.1.1 The email account that you tried to reach does not exist."}, KindBounce, Permanent, ReasonNoSuchUser},
+		{sendGridEvent{Event: "bounce", Status: "5.2.2", Reason: "552 5.2.2 mailbox full"}, KindBounce, Permanent, ReasonMailboxFull},
+		{sendGridEvent{Event: "bounce", Type: "bounce", Status: "5.0.0", Reason: "550 unrecognised"}, KindBounce, Permanent, ReasonNoSuchUser},
+		{sendGridEvent{Event: "bounce", Type: "blocked", Status: "5.1.1", Reason: "550 5.1.1 user unknown"}, KindBounce, None, ReasonPolicy},
+		{sendGridEvent{Event: "bounce", Type: "bounce", Status: "5.0.0", Reason: "550 rejected", Classification: "Reputation"}, KindBounce, None, ReasonPolicy},
+		{sendGridEvent{Event: "dropped", Reason: "Bounced Address"}, KindBounce, Permanent, ReasonProviderSuppressed},
+		{sendGridEvent{Event: "dropped", Reason: "Invalid"}, KindBounce, Permanent, ReasonBadAddress},
+		{sendGridEvent{Event: "dropped", Reason: "Spam Reporting Address"}, KindBounce, None, ReasonPolicy},
+		{sendGridEvent{Event: "dropped", Reason: "Unsubscribed Address"}, KindBounce, None, ReasonPolicy},
+		{sendGridEvent{Event: "deferred", Response: "400 try again later"}, KindBounce, Transient, ReasonDelayed},
+		{sendGridEvent{Event: "delivered", Response: "250 OK"}, KindBounce, None, ReasonDelivered},
+		{sendGridEvent{Event: "spamreport"}, KindFeedback, None, ReasonFeedback},
+	} {
+		kind, v, ok := sendGridVerdict(&tc.ev)
+		if !ok || kind != tc.kind || v.Class != tc.class || v.Reason != tc.reason {
+			t.Errorf("%+v: %v %s %s/%s, want %s %s/%s", tc.ev, ok, kind, v.Class, v.Reason, tc.kind, tc.class, tc.reason)
+		}
+	}
+	for _, name := range []string{"processed", "open", "click", "unsubscribe", "group_unsubscribe", "group_resubscribe", ""} {
+		if _, _, ok := sendGridVerdict(&sendGridEvent{Event: name}); ok {
+			t.Errorf("%q taken for an event about delivery", name)
+		}
+	}
+}
+
+func TestParseSendGridRefusesEventsWithoutID(t *testing.T) {
+	if _, err := ParseSendGrid([]byte(`[{"event":"bounce","email":"a@example.jp"}]`)); err == nil {
+		t.Error("a bounce without sg_event_id was taken")
+	}
+	if evs, err := ParseSendGrid([]byte(`[{"event":"open","email":"a@example.jp"}]`)); err != nil || len(evs) != 0 {
+		t.Errorf("an open event: %v, %v", evs, err)
+	}
+	for _, body := range []string{`{}`, `"x"`, `[1]`, ``} {
+		if _, err := ParseSendGrid([]byte(body)); err == nil {
+			t.Errorf("%q taken for a list of events", body)
+		}
+	}
+}
+
+func TestHostAllowed(t *testing.T) {
+	patterns := []string{"sns.*.amazonaws.com"}
+	for host, want := range map[string]bool{
+		"sns.us-east-1.amazonaws.com":      true,
+		"SNS.ap-northeast-1.amazonaws.com": true,
+		"sns.us-east-1.amazonaws.com.":     true,
+		"sns.amazonaws.com":                false,
+		"sns.a.b.amazonaws.com":            false,
+		"sns..amazonaws.com":               false,
+		"sns.us-east-1.amazonaws.com.evil": false,
+		"evil.us-east-1.amazonaws.com":     false,
+		"sns.us-east-1.amazonaws.co":       false,
+		"":                                 false,
+	} {
+		if got := HostAllowed(patterns, host); got != want {
+			t.Errorf("%q: %v, want %v", host, got, want)
+		}
+	}
+}
+
+func TestParseMessageID(t *testing.T) {
+	for mid, want := range map[string][2]string{
+		"<4f3a9c0d2e1b5a6978c0d1e2f3a4b5c6.t0abcd@example.jp>": {"4f3a9c0d2e1b5a6978c0d1e2f3a4b5c6", "t0abcd"},
+		"d1.sz6uo0@example.jp":                                 {"d1", "sz6uo0"},
+		"<0101019b-abc@email.amazonses.com>":                   {"", ""},
+		"<nodot@example.jp>":                                   {"", ""},
+		"<trailing.@example.jp>":                               {"", ""},
+		"no-at-sign":                                           {"", ""},
+		"<" + strings.Repeat("a", 70) + ".x@e>":                {"", ""},
+	} {
+		id, stamp := parseMessageID(mid)
+		if id != want[0] || stamp != want[1] {
+			t.Errorf("%q: %q %q, want %q %q", mid, id, stamp, want[0], want[1])
+		}
+	}
+}
+
+// TestSNSStringToSign follows the documented fields and order of each
+// message type; Subject is signed only when present.
+func TestSNSStringToSign(t *testing.T) {
+	n, err := ParseSNSMessage([]byte(`{"Type":"Notification","MessageId":"m1","TopicArn":"arn:aws:sns:us-east-1:123456789012:t","Message":"hello\nworld","Timestamp":"2012-05-02T00:54:06.655Z","SignatureVersion":"2","Signature":"x","SigningCertURL":"https://sns.us-east-1.amazonaws.com/c.pem"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Message\nhello\nworld\nMessageId\nm1\nTimestamp\n2012-05-02T00:54:06.655Z\nTopicArn\narn:aws:sns:us-east-1:123456789012:t\nType\nNotification\n"
+	if got := n.stringToSign(); got != want {
+		t.Errorf("notification:\n%q\nwant\n%q", got, want)
+	}
+	n, _ = ParseSNSMessage([]byte(`{"Type":"Notification","MessageId":"m1","Subject":"","TopicArn":"t","Message":"x","Timestamp":"ts","Signature":"x","SigningCertURL":"u"}`))
+	if got := n.stringToSign(); !strings.Contains(got, "MessageId\nm1\nSubject\n\nTimestamp") {
+		t.Errorf("an empty Subject is present and signed: %q", got)
+	}
+	c, _ := ParseSNSMessage([]byte(`{"Type":"SubscriptionConfirmation","MessageId":"m2","Token":"tok","TopicArn":"t","Message":"confirm","SubscribeURL":"https://sns/x","Timestamp":"ts","Signature":"x","SigningCertURL":"u"}`))
+	want = "Message\nconfirm\nMessageId\nm2\nSubscribeURL\nhttps://sns/x\nTimestamp\nts\nToken\ntok\nTopicArn\nt\nType\nSubscriptionConfirmation\n"
+	if got := c.stringToSign(); got != want {
+		t.Errorf("confirmation:\n%q\nwant\n%q", got, want)
+	}
+	for _, body := range []string{`{"Type":"Other","MessageId":"m","TopicArn":"t","Signature":"s","SigningCertURL":"u"}`, `{"Type":"Notification"}`, `[]`} {
+		if _, err := ParseSNSMessage([]byte(body)); err == nil {
+			t.Errorf("%s taken for an SNS message", body)
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package config
+
+import (
+	"crypto/ecdsa"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/anshin/anshin/internal/bounce"
+)
+
+// Providers is how the sending services' bounce notifications reach
+// anshin (README: Bounces). Each endpoint is off until its own variable
+// is set.
+type Providers struct {
+	// SESTopicARNs are the SNS topics whose SES notifications are taken;
+	// none: POST /api/v1/bounces/ses is off.
+	SESTopicARNs []string
+	// SESCertHosts are the host patterns SNS signing certificates and
+	// subscription URLs may come from.
+	SESCertHosts []string
+	// SendGridKey verifies the signed Event Webhook; nil: POST
+	// /api/v1/bounces/sendgrid is off.
+	SendGridKey    *ecdsa.PublicKey
+	SendGridMaxAge time.Duration
+}
+
+var (
+	topicARN    = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	hostPattern = regexp.MustCompile(`^(\*|[a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.(\*|[a-z0-9]([a-z0-9-]*[a-z0-9])?))*$`)
+)
+
+func (p *parser) providers() Providers {
+	var v Providers
+	for _, arn := range p.list("ANSHIN_SES_SNS_TOPIC_ARN") {
+		if !topicARN.MatchString(arn) {
+			p.fail("ANSHIN_SES_SNS_TOPIC_ARN", "must be SNS topic ARNs, comma-separated, like arn:aws:sns:ap-northeast-1:123456789012:anshin-ses")
+			break
+		}
+		v.SESTopicARNs = append(v.SESTopicARNs, arn)
+	}
+	v.SESCertHosts = p.list("ANSHIN_SES_SNS_CERT_HOST")
+	if len(v.SESCertHosts) == 0 {
+		v.SESCertHosts = []string{bounce.DefaultSNSCertHost}
+	}
+	for _, h := range v.SESCertHosts {
+		// The last two labels are literal: a * there would take any domain.
+		labels := strings.Split(h, ".")
+		if !hostPattern.MatchString(h) || len(labels) < 2 || strings.Contains(labels[len(labels)-2]+labels[len(labels)-1], "*") {
+			p.fail("ANSHIN_SES_SNS_CERT_HOST", "must be host names, comma-separated, where * stands for one label left of the domain, like sns.*.amazonaws.com")
+			break
+		}
+	}
+	if s := strings.TrimSpace(p.getenv("ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY")); s != "" {
+		k, err := bounce.ParseSendGridKey(s)
+		if err != nil {
+			p.fail("ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY", "must be the verification key SendGrid shows (base64 of an ECDSA P-256 public key), or the same as PEM: "+err.Error())
+		}
+		v.SendGridKey = k
+	}
+	v.SendGridMaxAge = p.duration("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", 10*time.Minute)
+	if v.SendGridMaxAge < time.Minute || v.SendGridMaxAge > 72*time.Hour {
+		p.fail("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "must be a duration from 1m to 72h")
+	}
+	return v
+}
+
+// list reads comma-separated values, lower-cased where they are names.
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, v := range strings.Split(p.getenv(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			if name == "ANSHIN_SES_SNS_CERT_HOST" {
+				v = strings.ToLower(v)
+			}
+			out = append(out, v)
+		}
+	}
+	return out
+}
