@@ -107,6 +107,14 @@ func TestInitialPasswordWaitStartsAtTwoSeconds(t *testing.T) {
 	if e := wantCode(t, err, anshin.ECodeRateLimited); e != nil && !e.RetryAt.Equal(f.clock.Now().Add(2*time.Second)) {
 		t.Errorf("wait %v, want 2s", e.RetryAt.Sub(f.clock.Now()))
 	}
+	// Each failure is audited, the one that started the wait too.
+	f.view(func(tx anshin.Tx) error {
+		evs, err := tx.AuditPage(anshin.AuditQuery{GroupID: "g1", Kind: "initial_password_failed", Limit: 10})
+		if len(evs) != f.cfg.InitialPasswordThrottle {
+			t.Errorf("%d initial_password_failed events, want %d", len(evs), f.cfg.InitialPasswordThrottle)
+		}
+		return err
+	})
 }
 
 // A flow limit of 0 is no limit.
