@@ -146,11 +146,7 @@ func TestSwitchToLongestGroupID(t *testing.T) {
 // account, each with what concerns it.
 func TestIssuanceAndFailuresAuditedInEveryGroup(t *testing.T) {
 	f := newFixture(t)
-	a := f.addAccount("user", "pw", "+819011112222", "contact@example.jp")
-	f.addGroup("g1", "+81311110001")
-	f.addGroup("g2", "+81311110002")
-	f.addAdmin("g1", a, anshin.RoleRepresentative, "admin@example.jp")
-	f.addAdmin("g2", a, anshin.RoleRepresentative, "")
+	f.twoRoutes("+819011112222", "admin@example.jp", "contact@example.jp")
 	f.issue(f.toKeyStep("user", "pw"), anshin.MethodEmail)
 	f.svc.Password(f.ctx, f.start("user"), "wrong", clientIP)
 	for g, sentTo := range map[string]string{"g1": `["ad***@example.jp"]`, "g2": `["co*****@example.jp"]`} {

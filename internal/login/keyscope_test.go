@@ -23,6 +23,18 @@ func scopeFixture(t *testing.T) (*fixture, *anshin.Account) {
 	return f, a
 }
 
+// twoRoutes is an account "user" (password "pw") in groups g1, where its
+// administrator e-mail is g1Email, and g2, where none is set (so its route
+// is the contact e-mails).
+func (f *fixture) twoRoutes(line, g1Email string, contacts ...string) *anshin.Account {
+	a := f.addAccount("user", "pw", line, contacts...)
+	f.addGroup("g1", "+81311110001")
+	f.addGroup("g2", "+81311110002")
+	f.addAdmin("g1", a, anshin.RoleRepresentative, g1Email)
+	f.addAdmin("g2", a, anshin.RoleRepresentative, "")
+	return a
+}
+
 // keysByAddress delivers the issuance's messages and returns each
 // address's key; every address must get a key of its own.
 func keysByAddress(t *testing.T, f *fixture) map[string]string {
@@ -136,11 +148,7 @@ func TestKeyScopeSurvivesSwitch(t *testing.T) {
 // groups' keys still go out, and the page says which group has none.
 func TestGroupWithEveryRouteAddressDisabled(t *testing.T) {
 	f := newFixture(t)
-	a := f.addAccount("user", "pw", "", "c@example.jp")
-	f.addGroup("g1", "+81311110001")
-	f.addGroup("g2", "+81311110002")
-	f.addAdmin("g1", a, anshin.RoleRepresentative, "bounced@example.jp")
-	f.addAdmin("g2", a, anshin.RoleRepresentative, "")
+	f.twoRoutes("", "bounced@example.jp", "c@example.jp")
 	f.suppress("bounced@example.jp")
 	token := f.toKeyStep("user", "pw")
 	iss, _ := f.issue(token, anshin.MethodEmail)
