@@ -272,7 +272,7 @@ func issuanceLimits(e *env) *row {
 	defer db.Close()
 	// An e-mail issuance stores a key per address; count issuances.
 	issuances := count(db, `SELECT COUNT(DISTINCT k.flow_id || '/' || CAST(k.created_at AS TEXT)) FROM one_time_keys k JOIN accounts a ON a.id = k.account_id WHERE a.login_id = $1`, acct.LoginID)
-	maxPerFlow := count(db, `SELECT COALESCE(MAX(c), 0) FROM (SELECT COUNT(DISTINCT created_at) AS c FROM one_time_keys k JOIN accounts a ON a.id = k.account_id WHERE a.login_id = $1 GROUP BY flow_id) x`, acct.LoginID)
+	maxPerFlow := count(db, `SELECT COALESCE(MAX(c), 0) FROM (SELECT COUNT(DISTINCT k.created_at) AS c FROM one_time_keys k JOIN accounts a ON a.id = k.account_id WHERE a.login_id = $1 GROUP BY k.flow_id) x`, acct.LoginID)
 	// The cooldown (60 s) is the tightest of the limits within one run.
 	r.Figure = fmt.Sprintf("%d issued (answers 200: %d); at most %d per flow", issuances, ok, maxPerFlow)
 	r.Limit = "≤ 1 per cooldown (60 s), ≤ 5 per flow, ≤ 10 per account·h, SMS caps"

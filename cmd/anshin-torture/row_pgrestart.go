@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +64,7 @@ func postgresRestart(e *env) *row {
 	box := newKeyBox()
 	sink := newMailSink(box)
 	defer sink.close()
-	a, b, dbURL := e.pair("restart", sink)
+	a, b, dbURL := e.pair("restart", sink, "ANSHIN_OUTBOX_LEASE", "5s")
 	insts := []*instance{a, b}
 	accts := a.provision("pgr", 8, nil)
 	var (
@@ -136,13 +137,29 @@ func postgresRestart(e *env) *row {
 	for count(db, `SELECT COUNT(*) FROM deliveries WHERE status = 'queued'`) > 0 && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
-	stored := count(db, `SELECT COUNT(*) FROM deliveries WHERE kind = 'one_time_key'`)
-	notSent := count(db, `SELECT COUNT(*) FROM deliveries WHERE kind = 'one_time_key' AND status <> 'sent'`)
 	arrived := map[string]bool{}
 	for _, m := range box.messages() {
-		arrived[m.MessageID] = true
+		id, _, _ := strings.Cut(strings.Trim(m.MessageID, "<>"), ".")
+		arrived[id] = true
 	}
-	lost := max(notSent, stored-len(arrived))
+	// Lost: a key message that never reached the SMTP server. One that
+	// reached it while the database was gone may be recorded later as
+	// failed (key_used: its key was entered before the retry).
+	rows, err := db.Query(`SELECT id, status, last_error FROM deliveries WHERE kind = 'one_time_key'`)
+	must(err, "deliveries")
+	stored, lost := 0, 0
+	for rows.Next() {
+		var id, st, why string
+		must(rows.Scan(&id, &st, &why), "scan")
+		stored++
+		if !arrived[id] {
+			lost++
+			r.Notes = append(r.Notes, fmt.Sprintf("delivery %s never arrived: %s %s", id, st, why))
+		} else if st != "sent" {
+			e.logf("postgres restart: delivery %s arrived, recorded %s %s", id, st, why)
+		}
+	}
+	rows.Close()
 	r.Figure = fmt.Sprintf("while down: %s, slowest %s; recovery %s; %d lost of %d", byPhase["down"], slowest.Round(time.Millisecond), recovery, lost, stored)
 	e.logf("postgres restart: before %s (%d logins); down %s; after %s (%d logins in all)", byPhase["before"], before, byPhase["down"], byPhase["after"], logins.Load())
 	if len(badDown) > 0 {
@@ -155,7 +172,7 @@ func postgresRestart(e *env) *row {
 		r.failf("recovery: %s after the database returned", recovery)
 	}
 	if lost > 0 {
-		r.failf("%d key messages stored but not sent or not arrived (%d stored, %d arrived, %d not sent)", lost, stored, len(arrived), notSent)
+		r.OK = false
 	}
 	for _, i := range insts {
 		if n := i.panics(); n > 0 || !i.alive() {
