@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"regexp"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -99,7 +100,11 @@ func memoryUnderLoad(e *env) *row {
 	box := newKeyBox()
 	sink := newMailSink(box)
 	defer sink.close()
-	env := with(baseEnv(e.sqliteDB("memory")), "ANSHIN_ARGON2_MEMORY_KIB", "", "ANSHIN_ARGON2_TIME", "", "ANSHIN_SMTP_URL", "smtp://"+sink.Addr)
+	env := with(baseEnv(e.sqliteDB("memory")), "ANSHIN_ARGON2_MEMORY_KIB", "", "ANSHIN_ARGON2_TIME", "", "ANSHIN_SMTP_URL", "smtp://"+sink.Addr,
+		"ANSHIN_LOG_LEVEL", "info") // the listening line names the memory limit
+	if v := os.Getenv("ANSHIN_TORTURE_GOMEMLIMIT"); v != "" { // to compare
+		env["GOMEMLIMIT"] = v
+	}
 	inst := e.start(env)
 	accts := inst.provision("mem", clients, nil)
 	var logins atomic.Int64
@@ -126,7 +131,11 @@ func memoryUnderLoad(e *env) *row {
 	close(stop)
 	wg.Wait()
 	peak := max(peakRSS, hwm)
-	r.Figure = fmt.Sprintf("peak RSS %.1f MiB (VmHWM); %d logins, %.1f/s", float64(peak)/1024, logins.Load(), float64(logins.Load())/d.Seconds())
+	limit := "?"
+	if m := memoryLimitLogged.FindStringSubmatch(inst.logText()); m != nil {
+		limit = m[1]
+	}
+	r.Figure = fmt.Sprintf("peak RSS %.1f MiB (VmHWM) under memory limit %s; %d logins, %.1f/s", float64(peak)/1024, limit, logins.Load(), float64(logins.Load())/d.Seconds())
 	if peak > limitMiB*1024 {
 		r.OK = false
 		r.Notes = append(r.Notes, fmt.Sprintf("peak %d KiB", peak))
@@ -137,6 +146,8 @@ func memoryUnderLoad(e *env) *row {
 	}
 	return r
 }
+
+var memoryLimitLogged = regexp.MustCompile(`"memory_limit":"([^"]+)"`)
 
 // startToReady: `serve` on an existing database, from exec to /readyz
 // answering 200.

@@ -111,6 +111,10 @@ func enumerationTiming(e *env) *row {
 		record("mail-disabled account", guess(disabled[i%k]))
 	}
 	<-throttleDone
+	// Sampling the others took a while: throttle again where the wait
+	// has run short (each further failure doubles it).
+	throttle(throttled.LoginID)
+	throttle(unknownThrottled)
 	for range n {
 		record("throttled account", passwordSample(inst, throttled.LoginID, "wrong-password-1"))
 		record("throttled unknown ID", passwordSample(inst, unknownThrottled, "wrong-password-1"))
