@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -58,7 +60,16 @@ func (s *statusCounts) serverErrors() int {
 func (s *statusCounts) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return fmt.Sprint(s.m)
+	keys := make([]string, 0, len(s.m))
+	for k := range s.m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s ×%d", k, s.m[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // pair starts two instances on a new PostgreSQL database, e-mail to sink.
