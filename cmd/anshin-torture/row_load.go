@@ -113,7 +113,7 @@ func memoryUnderLoad(e *env) *row {
 	var wg sync.WaitGroup
 	for _, acct := range accts {
 		wg.Go(func() {
-			loginLoop(inst, box, acct, stop, func(a answer) {
+			loginLoop(inst, box, nil, acct, stop, func(a answer) {
 				if a.Status != http.StatusOK && a.Status != http.StatusCreated {
 					counts.add(a)
 				}

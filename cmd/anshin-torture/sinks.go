@@ -29,9 +29,29 @@ type keyBox struct {
 	mu    sync.Mutex
 	all   []received
 	queue map[string]chan string
+	byID  map[string]string // delivery ID → key
 }
 
-func newKeyBox() *keyBox { return &keyBox{queue: map[string]chan string{}} }
+func newKeyBox() *keyBox { return &keyBox{queue: map[string]chan string{}, byID: map[string]string{}} }
+
+// deliveryID is the delivery a Message-ID names (<id.time@domain>).
+func deliveryID(messageID string) string {
+	id, _, _ := strings.Cut(strings.Trim(messageID, "<>"), ".")
+	return id
+}
+
+// keyOf waits for the key of one delivery; "" after timeout.
+func (b *keyBox) keyOf(id string, timeout time.Duration) string {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		b.mu.Lock()
+		k := b.byID[id]
+		b.mu.Unlock()
+		if k != "" {
+			return k
+		}
+	}
+	return ""
+}
 
 func (b *keyBox) ch(to string) chan string {
 	b.mu.Lock()
@@ -47,6 +67,9 @@ func (b *keyBox) ch(to string) chan string {
 func (b *keyBox) add(m received) {
 	b.mu.Lock()
 	b.all = append(b.all, m)
+	if m.Key != "" && m.MessageID != "" {
+		b.byID[deliveryID(m.MessageID)] = m.Key
+	}
 	b.mu.Unlock()
 	if m.Key != "" {
 		select {
