@@ -39,6 +39,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := newLogger(stderr, cfg)
+	memoryLimit := applyMemoryLimit(cfg, getenv)
 	db, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -101,7 +102,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		demo.Print(stdout, url, accounts)
 	}
 	fmt.Fprintf(stdout, "anshin listening on %s\n", url)
-	log.Info("listening", "url", url, "dev", cfg.Dev, "database", redactURL(cfg.DatabaseURL))
+	log.Info("listening", "url", url, "dev", cfg.Dev, "database", redactURL(cfg.DatabaseURL), "memory_limit", memoryLimit)
 
 	var wg sync.WaitGroup
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))

@@ -37,6 +37,7 @@ type Config struct {
 	Dev            bool
 	Login          login.Config
 	Argon2         secret.Argon2Params
+	MemoryLimit    int64 // bytes; 0: none (ANSHIN_MEMORY_LIMIT, memory.go)
 	Workers        int
 	LogLevel       string
 	// Operations (README: Operations).
@@ -127,6 +128,7 @@ var Variables = []Variable{
 	{"ANSHIN_ARGON2_MEMORY_KIB", "19456", "argon2id memory in KiB"},
 	{"ANSHIN_ARGON2_TIME", "2", "argon2id passes"},
 	{"ANSHIN_ARGON2_THREADS", "1", "argon2id lanes"},
+	{"ANSHIN_MEMORY_LIMIT", "24MiB + one argon2id memory per core (62MiB on 2 cores)", "soft limit of the Go runtime's memory (runtime/debug.SetMemoryLimit), like 256MiB, or off; GOMEMLIMIT, when set, is left to Go instead"},
 	{"ANSHIN_OUTBOX_WORKERS", "2", "outbox workers of this instance"},
 	{"ANSHIN_LOG_LEVEL", "info", "debug, info, warn, error"},
 	{"ANSHIN_LOG_FORMAT", "json (text in development mode)", "json or text: the format of the log on standard error"},
@@ -206,6 +208,7 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		Time:      uint32(p.integer("ANSHIN_ARGON2_TIME", int(secret.DefaultArgon2.Time), 1, 64)),
 		Threads:   uint8(p.integer("ANSHIN_ARGON2_THREADS", int(secret.DefaultArgon2.Threads), 1, 64)),
 	}
+	c.MemoryLimit = p.memoryLimit(c.Argon2)
 	p.check(c)
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)

@@ -122,11 +122,36 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, d := range batch {
+	for i, d := range batch {
+		// A batch is sent one message after another under one lease. Once
+		// half of it is gone, the rest is handed back: sent later, a message
+		// could still be on its way when the lease ends and another worker
+		// claims and sends it too.
+		if d.LeaseUntil.Sub(w.now()) < w.Lease/2 {
+			w.release(ctx, batch[i:])
+			break
+		}
 		w.deliver(ctx, d)
 		w.beat.Store(w.now().UnixMilli())
 	}
 	return len(batch), nil
+}
+
+// release hands claimed messages back to the queue while their lease
+// still holds, for the next claim by any worker.
+func (w *Worker) release(ctx context.Context, batch []*anshin.Delivery) {
+	err := w.store.Update(ctx, func(tx anshin.Tx) error {
+		now := w.now()
+		for _, d := range batch {
+			if err := tx.RetryDelivery(d.ID, d.LastError, now, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.log.Error("outbox: handing back a batch failed; its lease will end", "err", MaskText(err.Error()))
+	}
 }
 
 // Ready tells whether the worker is delivering (/readyz): a Run is in
@@ -193,7 +218,12 @@ func (w *Worker) attempt(ctx context.Context, d *anshin.Delivery) (status, reaso
 	if err != nil {
 		return anshin.DeliveryFailed, err.Error(), "", false
 	}
-	err = sender.Send(ctx, m)
+	// The send ends before the lease does (with a tenth of it left to
+	// record the outcome), so that no other worker claims the message
+	// while it is still being sent.
+	sendCtx, cancel := context.WithTimeout(ctx, d.LeaseUntil.Sub(w.now())-w.Lease/10)
+	defer cancel()
+	err = sender.Send(sendCtx, m)
 	switch {
 	case err == nil:
 		return anshin.DeliverySent, "", m.ProviderID, false

@@ -1,7 +1,11 @@
 package sqlstore
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 
@@ -81,6 +85,11 @@ func (d dialect) translate(err error) error {
 			return &anshin.Error{Code: anshin.ECodeNotFound, Message: "a referenced row does not exist"}
 		}
 	}
+	if d.name == "postgres" && unreachable(err) {
+		// Not the request's fault and not for ever: 503, which a client
+		// or load balancer tries again (README: Storage).
+		return &anshin.Error{Code: anshin.ECodeUnavailable, Message: "the database cannot be reached; try again shortly"}
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
@@ -93,6 +102,26 @@ func (d dialect) translate(err error) error {
 		}
 	}
 	return err
+}
+
+// unreachable reports whether err says the PostgreSQL server cannot be
+// reached or is going away, by type and SQLSTATE class: no connection
+// could be made, the connection broke, the server is shutting down or
+// starting (class 08 connection exception, 57P01–57P03, class 53
+// insufficient resources).
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53") ||
+			pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
 }
 
 // retryable reports whether a transaction failed only because of a
