@@ -270,7 +270,11 @@ func TestSESUnknownRecipientsChangeNothing(t *testing.T) {
 		t.Errorf("our Message-ID with another recipient: %v", res)
 	}
 	forged := m
-	forged.ReturnPath = strings.Replace(m.ReturnPath, "b-"+m.ID, "b-"+m.ID[:len(m.ID)-1]+"0", 1)
+	other := "0" // another delivery ID: the last digit changed
+	if strings.HasSuffix(m.ID, other) {
+		other = "1"
+	}
+	forged.ReturnPath = strings.Replace(m.ReturnPath, "b-"+m.ID, "b-"+m.ID[:len(m.ID)-1]+other, 1)
 	forged.MessageID = "<0000014644fe5ef6@email.amazonses.com>"
 	res = result(f.ts, f.post(f.notification("u3", sesBounce(forged, "Permanent", "General", m.To, "5.1.1", "user unknown"))))
 	if res["error"] != "unknown_delivery" {
