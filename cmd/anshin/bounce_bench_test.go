@@ -37,7 +37,7 @@ func ingestBench(b *testing.B, n int) (env map[string]string, msgs [][]byte, rcp
 	err = db.Update(ctx, func(tx anshin.Tx) error {
 		for i := range n {
 			id := fmt.Sprintf("bench%d", i)
-			if err := tx.EnqueueDelivery(&anshin.Delivery{ID: id, Kind: "notification", Channel: anshin.MethodEmail,
+			if err := tx.EnqueueDelivery(&anshin.Delivery{ID: id, Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail,
 				Recipient: fmt.Sprintf("user%d@example.jp", i), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}); err != nil {
 				return err
 			}

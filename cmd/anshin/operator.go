@@ -57,7 +57,7 @@ func operator(ctx context.Context, args []string, getenv func(string) string, st
 			created, err = p.PutAdministrator(ctx, ids[0], ids[1], in)
 		}
 	case "clomo":
-		var in provision.CLOMOInput
+		var in anshin.CLOMOEnvironment
 		if err = decodeStrict(body, &in); err == nil {
 			created, err = p.PutCLOMO(ctx, ids[0], in)
 		}

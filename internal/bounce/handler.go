@@ -66,7 +66,7 @@ type Outcome struct {
 func (h *Handler) Message(ctx context.Context, rcpt string, raw []byte) (Outcome, error) {
 	id, err := h.Verify(rcpt)
 	if err != nil {
-		h.Log.Warn("bounce: refused, not a signed return path", "rcpt", delivery.MaskText(rcpt))
+		h.Log.Warn("bounce: refused, not a signed return path", "rcpt", anshin.MaskText(rcpt))
 		h.observe(Outcome{}, ErrForged)
 		return Outcome{}, ErrForged
 	}
@@ -179,7 +179,7 @@ func auditBounce(tx anshin.Tx, address string, v Verdict, deliveryID string, at 
 	detail, _ := json.Marshal(map[string]string{"address": address, "class": string(v.Class), "reason": v.Reason,
 		"status": v.Status, "diagnostic": v.Diagnostic, "delivery_id": deliveryID})
 	for _, a := range admins {
-		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: "mail_bounced",
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: anshin.AuditMailBounced,
 			Detail: string(detail), At: at}); err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func disable(tx anshin.Tx, s *anshin.Suppression) (bool, error) {
 	detail, _ := json.Marshal(map[string]string{"address": s.Address, "reason": s.Reason, "status": s.Status,
 		"diagnostic": s.Diagnostic, "delivery_id": s.DeliveryID})
 	for _, a := range admins {
-		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: "mail_disabled",
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: anshin.AuditMailNotificationDisabled,
 			Detail: string(detail), At: s.At}); err != nil {
 			return false, err
 		}

@@ -80,7 +80,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) sent(t testing.TB, id, rcpt string) string {
 	t.Helper()
 	err := f.db.Update(context.Background(), func(tx anshin.Tx) error {
-		d := &anshin.Delivery{ID: id, Kind: "notification", Channel: anshin.MethodEmail, Recipient: rcpt, Lang: "ja",
+		d := &anshin.Delivery{ID: id, Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail, Recipient: rcpt, Lang: "ja",
 			NextAttemptAt: f.now, CreatedAt: f.now, UpdatedAt: f.now}
 		if err := tx.EnqueueDelivery(d); err != nil {
 			return err

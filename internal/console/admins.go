@@ -4,14 +4,10 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/login"
 )
-
-const maxName = 100
 
 // AdminEntry is one row of 管理者設定.
 type AdminEntry struct {
@@ -117,36 +113,17 @@ type AdminEdit struct {
 	Email string `json:"email"` // empty: no administrator e-mail
 }
 
-func checkName(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return "", anshin.FieldError("name", "the name is required")
-	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", anshin.FieldError("name", "the name must not contain control characters")
-	case utf8.RuneCountInString(s) > maxName:
-		return "", anshin.FieldError("name", "the name must be at most %d characters", maxName)
-	}
-	return s, nil
-}
-
-func checkOptionalEmail(field, s string) (string, error) {
-	if strings.TrimSpace(s) == "" {
-		return "", nil
-	}
-	return provision.CheckEmail(field, s)
-}
-
 func (in NewAdmin) validate() (NewAdmin, error) {
 	out := in
 	var err error
-	if out.LoginID, err = provision.NormalizeLoginID(in.LoginID); err != nil {
+	out.LoginID = login.NormalizeLoginID(in.LoginID)
+	if err := anshin.CheckLoginID(out.LoginID); err != nil {
 		return out, err
 	}
-	if out.Name, err = checkName(in.Name); err != nil {
+	if out.Name, err = anshin.CheckText("name", "name", in.Name, true); err != nil {
 		return out, err
 	}
-	if out.Email, err = checkOptionalEmail("email", in.Email); err != nil {
+	if out.Email, err = anshin.CheckOptionalEmail("email", in.Email); err != nil {
 		return out, err
 	}
 	switch in.Role {
@@ -158,7 +135,7 @@ func (in NewAdmin) validate() (NewAdmin, error) {
 	if in.InitialPassword == "" {
 		return out, anshin.FieldError("initial_password", "the initial authentication password is required")
 	}
-	if err := provision.CheckInitialPassword("initial_password", in.InitialPassword); err != nil {
+	if err := anshin.CheckInitialPassword("initial_password", in.InitialPassword); err != nil {
 		return out, err
 	}
 	return out, nil
@@ -242,7 +219,7 @@ func (s *Service) AddAdministrator(ctx context.Context, a Actor, in NewAdmin) er
 			return err
 		}
 		queued += n
-		return s.audit(tx, a, "admin_added", map[string]any{"login_id": in.LoginID, "name": in.Name, "email": in.Email, "role": adm.Role})
+		return s.audit(tx, a, anshin.AuditAdminAdded, map[string]any{"login_id": in.LoginID, "name": in.Name, "email": in.Email, "role": adm.Role})
 	})
 	s.wake(err, queued)
 	return err
@@ -288,11 +265,11 @@ func orgName(g *anshin.ContractGroup) string {
 // address on the account's routes and by SMS (SPEC §4), so a redirected
 // key address cannot go unnoticed.
 func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID string, in AdminEdit) error {
-	name, err := checkName(in.Name)
+	name, err := anshin.CheckText("name", "name", in.Name, true)
 	if err != nil {
 		return err
 	}
-	email, err := checkOptionalEmail("email", in.Email)
+	email, err := anshin.CheckOptionalEmail("email", in.Email)
 	if err != nil {
 		return err
 	}
@@ -350,7 +327,7 @@ func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID stri
 			}
 			queued += n
 		}
-		return s.audit(tx, a, "admin_updated", map[string]any{"login_id": t.LoginID, "changed": changed, "name": name, "email": email, "old_email": old})
+		return s.audit(tx, a, anshin.AuditAdminUpdated, map[string]any{"login_id": t.LoginID, "changed": changed, "name": name, "email": email, "old_email": old})
 	})
 	s.wake(err, queued)
 	return err
@@ -391,7 +368,7 @@ func (s *Service) ClearMailState(ctx context.Context, a Actor, loginID string) e
 		if len(disabled) > 1 {
 			detail["addresses"] = disabled
 		}
-		return s.audit(tx, a, "mail_state_cleared", detail)
+		return s.audit(tx, a, anshin.AuditMailStateCleared, detail)
 	})
 	s.wake(err, queued)
 	return err
@@ -430,7 +407,7 @@ func (s *Service) DeleteAdministrator(ctx context.Context, a Actor, loginID stri
 		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_deleted", reach(t, acct), g.ManagementNumber)...); err != nil {
 			return err
 		}
-		return s.audit(tx, a, "admin_deleted", map[string]any{"login_id": t.LoginID, "name": t.Name})
+		return s.audit(tx, a, anshin.AuditAdminDeleted, map[string]any{"login_id": t.LoginID, "name": t.Name})
 	})
 	s.wake(err, queued)
 	return err
@@ -443,7 +420,7 @@ func (s *Service) ResetInitialPassword(ctx context.Context, a Actor, loginID, pa
 	if password == "" {
 		return anshin.FieldError("initial_password", "the initial authentication password is required")
 	}
-	if err := provision.CheckInitialPassword("initial_password", password); err != nil {
+	if err := anshin.CheckInitialPassword("initial_password", password); err != nil {
 		return err
 	}
 	if err := s.store.View(ctx, func(tx anshin.Tx) error {
@@ -475,9 +452,7 @@ func (s *Service) ResetInitialPassword(ctx context.Context, a Actor, loginID, pa
 		if t.Role == anshin.RoleRepresentative {
 			return forbidden("the representative administrator has no initial authentication password")
 		}
-		t.InitialPasswordHash, t.FirstLoginDone, t.InitialPasswordFails = hash, false, 0
-		t.InitialPasswordLocked = time.Time{}
-		t.UpdatedAt = s.now()
+		t.ResetInitialPassword(hash, s.now())
 		if err := tx.PutAdministrator(t); err != nil {
 			return err
 		}
@@ -488,7 +463,7 @@ func (s *Service) ResetInitialPassword(ctx context.Context, a Actor, loginID, pa
 		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "initial_password_reset", reach(t, acct), g.ManagementNumber)...); err != nil {
 			return err
 		}
-		return s.audit(tx, a, "initial_password_reset", map[string]any{"login_id": t.LoginID})
+		return s.audit(tx, a, anshin.AuditInitialPasswordReset, map[string]any{"login_id": t.LoginID})
 	})
 	s.wake(err, queued)
 	return err

@@ -74,7 +74,7 @@ func (f *fixture) queued(t *testing.T) []string {
 	err := f.db.Update(context.Background(), func(tx anshin.Tx) error {
 		ds, err := tx.ClaimDeliveries(t0.Add(time.Hour), t0.Add(2*time.Hour), 100)
 		for _, d := range ds {
-			if d.Kind != "notification" {
+			if d.Kind != anshin.DeliveryKindNotification {
 				continue
 			}
 			p, err := f.keys.Open(d.Payload)
@@ -140,7 +140,7 @@ func TestRemovedActorChangesNothing(t *testing.T) {
 	}
 	for name, err := range map[string]error{
 		"clomo": func() error {
-			_, err := f.svc.PutCLOMO(ctx, admin, console.CLOMOInput{OrganizationName: "x"})
+			_, err := f.svc.PutCLOMO(ctx, admin, anshin.CLOMOEnvironment{OrganizationName: "x"})
 			return err
 		}(),
 		"edit":   f.svc.UpdateAdministrator(ctx, admin, demo.CarrierFreeID, console.AdminEdit{Name: "x"}),

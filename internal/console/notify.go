@@ -98,12 +98,12 @@ func (s *Service) sendSMS(tx anshin.Tx, lang, kind string, acct *anshin.Account,
 	if lang != "en" {
 		lang = "ja"
 	}
-	payload, err := json.Marshal(struct{ Subject, Body string }{"", fmt.Sprintf(smsNotices[lang][kind], managementNumber)})
+	payload, err := json.Marshal(anshin.NotificationPayload{Body: fmt.Sprintf(smsNotices[lang][kind], managementNumber)})
 	if err != nil {
 		return 0, err
 	}
 	now := s.now()
-	return 1, tx.EnqueueDelivery(&anshin.Delivery{ID: secret.NewID(), Kind: "notification", Channel: anshin.MethodSMS, Recipient: acct.DocomoLine,
+	return 1, tx.EnqueueDelivery(&anshin.Delivery{ID: secret.NewID(), Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodSMS, Recipient: acct.DocomoLine,
 		Lang: lang, Payload: s.keys.Seal(payload), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now})
 }
 
@@ -132,11 +132,11 @@ func (s *Service) send(tx anshin.Tx, lang string, list ...notice) (int, error) {
 			continue
 		}
 		seen[k] = true
-		payload, err := json.Marshal(struct{ Subject, Body string }{n.subject, n.body})
+		payload, err := json.Marshal(anshin.NotificationPayload{Subject: n.subject, Body: n.body})
 		if err != nil {
 			return queued, err
 		}
-		d := &anshin.Delivery{ID: secret.NewID(), Kind: "notification", Channel: anshin.MethodEmail, Recipient: n.to,
+		d := &anshin.Delivery{ID: secret.NewID(), Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail, Recipient: n.to,
 			Lang: lang, Payload: s.keys.Seal(payload), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 		if err := tx.EnqueueDelivery(d); err != nil {
 			return queued, err

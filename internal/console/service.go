@@ -26,7 +26,7 @@ import (
 	"slices"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/secret"
 )
 
@@ -73,8 +73,8 @@ func me(tx anshin.Tx, a Actor) (*anshin.Administrator, error) {
 
 // target loads the administrator of the actor's group with loginID.
 func target(tx anshin.Tx, groupID, loginID string) (*anshin.Administrator, *anshin.Account, error) {
-	id, err := provision.NormalizeLoginID(loginID)
-	if err != nil {
+	id := login.NormalizeLoginID(loginID)
+	if anshin.CheckLoginID(id) != nil {
 		return nil, nil, anshin.Errorf(anshin.ECodeNotFound, "no such administrator")
 	}
 	acct, err := tx.AccountByLoginID(id)

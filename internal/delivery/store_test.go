@@ -50,13 +50,13 @@ func checkReceiptsAndSMSCounts(t *testing.T, f *fixture) {
 			if err := tx.CreateKey(k); err != nil {
 				return err
 			}
-			d := &anshin.Delivery{ID: fmt.Sprintf("d%d", i), Kind: "one_time_key", Channel: anshin.MethodSMS, Recipient: to[i], FlowID: "f",
+			d := &anshin.Delivery{ID: fmt.Sprintf("d%d", i), Kind: anshin.DeliveryKindKey, Channel: anshin.MethodSMS, Recipient: to[i], FlowID: "f",
 				KeyID: k.ID, Lang: "ja", Payload: []byte("x"), NextAttemptAt: created, CreatedAt: created, UpdatedAt: created}
 			if err := tx.EnqueueDelivery(d); err != nil {
 				return err
 			}
 		}
-		return tx.EnqueueDelivery(&anshin.Delivery{ID: "mail", Kind: "notification", Channel: anshin.MethodEmail, Recipient: "a@example.jp",
+		return tx.EnqueueDelivery(&anshin.Delivery{ID: "mail", Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail, Recipient: "a@example.jp",
 			Lang: "ja", Payload: []byte("x"), NextAttemptAt: f.now, CreatedAt: f.now, UpdatedAt: f.now})
 	})
 	if err != nil {

@@ -46,7 +46,7 @@ func (f *fixture) enqueue(t testing.TB, n int) {
 	err := f.db.Update(context.Background(), func(tx anshin.Tx) error {
 		for i := range n {
 			payload := fmt.Sprintf(`{"Subject":"お知らせ %d","Body":"本文 %d"}`, i, i)
-			d := &anshin.Delivery{ID: fmt.Sprintf("d%04d", i), Kind: "notification", Channel: anshin.MethodEmail,
+			d := &anshin.Delivery{ID: fmt.Sprintf("d%04d", i), Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail,
 				Recipient: fmt.Sprintf("user%d@example.jp", i), Lang: "ja", Payload: f.keys.Seal([]byte(payload)),
 				NextAttemptAt: f.now, CreatedAt: f.now, UpdatedAt: f.now}
 			if err := tx.EnqueueDelivery(d); err != nil {

@@ -56,7 +56,7 @@ const DisabledAddress = "ito.misaki@example.co.jp"
 type group struct {
 	id    string
 	input provision.GroupInput
-	clomo *provision.CLOMOInput
+	clomo *anshin.CLOMOEnvironment
 }
 
 var groups = []group{
@@ -64,12 +64,12 @@ var groups = []group{
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT ベーシック", Licenses: 100, StartDate: "2024-04-01", Status: "active"}}, nil},
 	{GroupSakura, provision.GroupInput{ManagementNumber: "N0000002", RepresentativeNumber: "06-6123-4567",
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT スタンダード", Licenses: 250, StartDate: "2023-10-01", Status: "active"}},
-		&provision.CLOMOInput{OrganizationName: "さくら物流株式会社", ContactName: "渡辺 健一", ContactEmail: "it-support@example.co.jp", TimeZone: "Asia/Tokyo"}},
+		&anshin.CLOMOEnvironment{OrganizationName: "さくら物流株式会社", ContactName: "渡辺 健一", ContactEmail: "it-support@example.co.jp", TimeZone: "Asia/Tokyo"}},
 	{GroupMidori, provision.GroupInput{ManagementNumber: "N0000003", RepresentativeNumber: "052-123-4567",
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT ベーシック", Licenses: 30, StartDate: "2025-01-06", Status: "active"}}, nil},
 	{GroupHikari, provision.GroupInput{ManagementNumber: "N0000004", RepresentativeNumber: "092-123-4567",
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT プレミアム", Licenses: 1200, StartDate: "2022-07-01", Status: "active"}},
-		&provision.CLOMOInput{OrganizationName: "ひかり建設株式会社", ContactName: "伊藤 美咲", TimeZone: "Asia/Tokyo"}},
+		&anshin.CLOMOEnvironment{OrganizationName: "ひかり建設株式会社", ContactName: "伊藤 美咲", TimeZone: "Asia/Tokyo"}},
 }
 
 type account struct {

@@ -326,7 +326,7 @@ func fullWidth(s string) string {
 func masked(addrs ...string) []string {
 	out := make([]string, len(addrs))
 	for i, a := range addrs {
-		out[i] = login.MaskEmail(a)
+		out[i] = anshin.MaskEmail(a)
 	}
 	return out
 }

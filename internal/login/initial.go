@@ -76,7 +76,7 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 					return err
 				}
 			}
-			return tx.AppendAudit(&anshin.AuditEvent{GroupID: f.GroupID, AccountID: f.AccountID, Kind: "initial_password_failed", ClientIP: clientIP, At: now})
+			return tx.AppendAudit(&anshin.AuditEvent{GroupID: f.GroupID, AccountID: f.AccountID, Kind: anshin.AuditInitialPasswordFailed, ClientIP: clientIP, At: now})
 		}
 		if err := tx.CompleteFirstLogin(f.GroupID, f.AccountID, now); err != nil {
 			return err

@@ -29,15 +29,6 @@ type Issued struct {
 	Groups    []GroupChoice `json:"groups"`
 }
 
-// KeyMessage is the sealed payload of a one-time key's delivery. Groups
-// names the groups an e-mail key opens (management number and
-// organization name), so its recipient knows what it is for.
-type KeyMessage struct {
-	Key       string    `json:"key"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Groups    []string  `json:"groups,omitempty"`
-}
-
 // IssueKey issues a one-time key by method and queues its messages in the
 // same transaction, after checking every issuance rule of SPEC §2 step 3.
 func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Method, lang, clientIP string) (_ *Issued, err error) {
@@ -79,7 +70,7 @@ func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Meth
 			if e := r.problem(admins); e != nil {
 				return e
 			}
-			to, out.Skipped = r.To, maskAll(r.Skipped)
+			to, out.Skipped = r.To, anshin.MaskEmails(r.Skipped)
 		}
 		if err := s.checkIssueLimits(tx, f, acct.ID); err != nil {
 			return err
@@ -175,12 +166,12 @@ func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, met
 		}
 		taken[key] = true
 		k := &anshin.OneTimeKey{ID: secret.NewID(), IssueID: issue, FlowID: f.ID, AccountID: accountID, Method: method,
-			Hash: s.keyHash(f.ID, key), SentTo: mask(method, dest.Address), Scope: dest.Groups, CreatedAt: now, ExpiresAt: now.Add(s.cfg.KeyTTL)}
+			Hash: s.keyHash(f.ID, key), SentTo: anshin.MaskDestination(method, dest.Address), Scope: dest.Groups, CreatedAt: now, ExpiresAt: now.Add(s.cfg.KeyTTL)}
 		err := tx.CreateKey(k)
 		if err != nil {
 			return nil, err
 		}
-		msg := KeyMessage{Key: key, ExpiresAt: k.ExpiresAt}
+		msg := anshin.KeyPayload{Key: key, ExpiresAt: k.ExpiresAt}
 		if method == anshin.MethodEmail {
 			if msg.Groups, err = groupNames(tx, dest.Groups); err != nil {
 				return nil, err
@@ -190,7 +181,7 @@ func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, met
 		if err != nil {
 			return nil, err
 		}
-		d := &anshin.Delivery{ID: secret.NewID(), Kind: "one_time_key", Channel: method, Recipient: dest.Address, FlowID: f.ID, KeyID: k.ID,
+		d := &anshin.Delivery{ID: secret.NewID(), Kind: anshin.DeliveryKindKey, Channel: method, Recipient: dest.Address, FlowID: f.ID, KeyID: k.ID,
 			Lang: lang, Payload: s.keys.Seal(payload), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 		if err := tx.EnqueueDelivery(d); err != nil {
 			return nil, err
@@ -234,7 +225,7 @@ func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, k
 			}
 		}
 		detail, _ := json.Marshal(map[string]any{"method": method, "sent_to": sentTo, "key_ids": ids})
-		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: "key_issued", Detail: string(detail), ClientIP: clientIP, At: s.now()}); err != nil {
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: anshin.AuditKeyIssued, Detail: string(detail), ClientIP: clientIP, At: s.now()}); err != nil {
 			return err
 		}
 	}
@@ -316,7 +307,7 @@ func (s *Service) KeyState(ctx context.Context, token string) (*KeyState, error)
 		}
 		for _, d := range ds {
 			if current[d.KeyID] {
-				st.Deliveries = append(st.Deliveries, DeliveryStatus{To: mask(d.Channel, d.Recipient), Status: d.Status,
+				st.Deliveries = append(st.Deliveries, DeliveryStatus{To: anshin.MaskDestination(d.Channel, d.Recipient), Status: d.Status,
 					BounceReason: d.BounceReason, BounceStatus: d.BounceStatus})
 			}
 		}

@@ -270,7 +270,7 @@ func TestIssueKeyOffersOnlyTheAccountsGroups(t *testing.T) {
 	if !iss.ExpiresAt.Equal(t0.Add(f.cfg.KeyTTL)) {
 		t.Errorf("ExpiresAt = %v, want now + KeyTTL", iss.ExpiresAt)
 	}
-	if len(iss.SentTo) != 1 || iss.SentTo[0] != login.MaskPhone(taroLine) {
+	if len(iss.SentTo) != 1 || iss.SentTo[0] != anshin.MaskPhone(taroLine) {
 		t.Errorf("SentTo = %q, want the masked docomo line", iss.SentTo)
 	}
 

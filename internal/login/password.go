@@ -139,7 +139,7 @@ func (s *Service) auditPasswordFailure(tx anshin.Tx, acct *anshin.Account, clien
 		return err
 	}
 	for _, a := range admins {
-		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: id, Kind: "password_failed", ClientIP: clientIP, At: s.now()}); err != nil {
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: id, Kind: anshin.AuditPasswordFailed, ClientIP: clientIP, At: s.now()}); err != nil {
 			return err
 		}
 	}
@@ -212,7 +212,7 @@ func (s *Service) methodOptions(tx anshin.Tx, acct *anshin.Account) ([]MethodOpt
 	if err := smsProblem(acct, admins); err != nil {
 		sms.Available, sms.Reason = false, err.Code
 	} else {
-		sms.Destination = []string{MaskPhone(acct.DocomoLine)}
+		sms.Destination = []string{anshin.MaskPhone(acct.DocomoLine)}
 	}
 	email := MethodOption{Method: anshin.MethodEmail, Available: true, Destination: []string{}}
 	r, err := emailRecipients(tx, acct, admins)
@@ -223,7 +223,7 @@ func (s *Service) methodOptions(tx anshin.Tx, acct *anshin.Account) ([]MethodOpt
 		email.Available, email.Reason = false, e.Code
 	} else {
 		for _, a := range r.To {
-			email.Destination = append(email.Destination, MaskEmail(a.Address))
+			email.Destination = append(email.Destination, anshin.MaskEmail(a.Address))
 		}
 	}
 	return []MethodOption{sms, email}, nil

@@ -45,7 +45,7 @@ func (r Recipients) problem(admins []*anshin.Administrator) *anshin.Error {
 	case len(r.To) == 0 && len(r.Skipped) == 0:
 		return anshin.Errorf(anshin.ECodeEmailNotSet, "no e-mail address is set for the account")
 	case len(r.To) == 0:
-		return &anshin.Error{Code: anshin.ECodeMailDisabled, Message: "every address is in the mail notification disabled state", Masked: maskAll(r.Skipped)}
+		return &anshin.Error{Code: anshin.ECodeMailDisabled, Message: "every address is in the mail notification disabled state", Masked: anshin.MaskEmails(r.Skipped)}
 	}
 	return nil
 }

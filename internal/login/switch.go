@@ -74,7 +74,7 @@ func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP stri
 		}
 		detail, _ := json.Marshal(map[string]any{"from": old.GroupID, "to": groupID, "initial_password_required": pending})
 		for _, g := range []string{old.GroupID, groupID} {
-			if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: g, AccountID: old.AccountID, Kind: "group_switched", Detail: string(detail), ClientIP: clientIP, At: now}); err != nil {
+			if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: g, AccountID: old.AccountID, Kind: anshin.AuditGroupSwitched, Detail: string(detail), ClientIP: clientIP, At: now}); err != nil {
 				return err
 			}
 		}

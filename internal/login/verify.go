@@ -164,7 +164,7 @@ func (s *Service) recordKeyFailure(tx anshin.Tx, flowID, accountID, groupID, cli
 			return false, err
 		}
 	}
-	return locked, tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: accountID, Kind: "key_failed", ClientIP: clientIP, At: now})
+	return locked, tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: accountID, Kind: anshin.AuditKeyFailed, ClientIP: clientIP, At: now})
 }
 
 // signIn ends the flow with a new session in groupID.
@@ -180,7 +180,7 @@ func (s *Service) signIn(tx anshin.Tx, f *anshin.Flow, from anshin.Step, groupID
 	if err := tx.CreateSession(sess); err != nil {
 		return nil, err
 	}
-	if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: f.AccountID, Kind: "sign_in", ClientIP: clientIP, At: now}); err != nil {
+	if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: f.AccountID, Kind: anshin.AuditSignIn, ClientIP: clientIP, At: now}); err != nil {
 		return nil, err
 	}
 	return &Result{Next: anshin.StepDone, SessionToken: token, GroupID: groupID}, nil

@@ -55,7 +55,7 @@ func TestOutboxDepthAndAge(t *testing.T) {
 	err := db.Update(context.Background(), func(tx anshin.Tx) error {
 		for i, id := range []string{"a", "b"} {
 			at := t0.Add(time.Duration(i) * time.Minute)
-			if err := tx.EnqueueDelivery(&anshin.Delivery{ID: id, Kind: "notification", Channel: anshin.MethodEmail, Recipient: id + "@example.jp",
+			if err := tx.EnqueueDelivery(&anshin.Delivery{ID: id, Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail, Recipient: id + "@example.jp",
 				Lang: "ja", Payload: []byte("x"), NextAttemptAt: at, CreatedAt: at, UpdatedAt: at}); err != nil {
 				return err
 			}

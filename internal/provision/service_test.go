@@ -28,7 +28,7 @@ var (
 	goodGroup   = provision.GroupInput{ManagementNumber: "N0000001", RepresentativeNumber: "03-1234-5678",
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT", Licenses: 50, StartDate: "2024-04-01"}}
 	goodAdmin = provision.AdminInput{Role: "admin", Name: "山田 太郎", Email: "yamada@example.co.jp", InitialPassword: "Init2345x"}
-	goodCLOMO = provision.CLOMOInput{OrganizationName: "株式会社あんしん商事"}
+	goodCLOMO = anshin.CLOMOEnvironment{OrganizationName: "株式会社あんしん商事"}
 )
 
 func wantField(t *testing.T, err error, field string) {
@@ -435,14 +435,14 @@ func TestCLOMO(t *testing.T) {
 	}
 	tests := []struct {
 		name, field string
-		edit        func(*provision.CLOMOInput)
+		edit        func(*anshin.CLOMOEnvironment)
 	}{
-		{"organization name missing", "organization_name", func(in *provision.CLOMOInput) { in.OrganizationName = "" }},
-		{"organization name too long", "organization_name", func(in *provision.CLOMOInput) { in.OrganizationName = strings.Repeat("社", 101) }},
-		{"contact name too long", "contact_name", func(in *provision.CLOMOInput) { in.ContactName = strings.Repeat("名", 101) }},
-		{"contact e-mail invalid", "contact_email", func(in *provision.CLOMOInput) { in.ContactEmail = "a b@example.jp" }},
-		{"time zone unknown", "time_zone", func(in *provision.CLOMOInput) { in.TimeZone = "Asia/Edo" }},
-		{"time zone Local", "time_zone", func(in *provision.CLOMOInput) { in.TimeZone = "Local" }},
+		{"organization name missing", "organization_name", func(in *anshin.CLOMOEnvironment) { in.OrganizationName = "" }},
+		{"organization name too long", "organization_name", func(in *anshin.CLOMOEnvironment) { in.OrganizationName = strings.Repeat("社", 101) }},
+		{"contact name too long", "contact_name", func(in *anshin.CLOMOEnvironment) { in.ContactName = strings.Repeat("名", 101) }},
+		{"contact e-mail invalid", "contact_email", func(in *anshin.CLOMOEnvironment) { in.ContactEmail = "a b@example.jp" }},
+		{"time zone unknown", "time_zone", func(in *anshin.CLOMOEnvironment) { in.TimeZone = "Asia/Edo" }},
+		{"time zone Local", "time_zone", func(in *anshin.CLOMOEnvironment) { in.TimeZone = "Local" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,7 +75,7 @@ func (s *Server) apiCLOMO() http.Handler {
 
 func (s *Server) apiPutCLOMO() http.Handler {
 	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		var in console.CLOMOInput
+		var in anshin.CLOMOEnvironment
 		if err := decode(w, r, &in); err != nil {
 			return err
 		}

@@ -69,7 +69,7 @@ func (s *Server) apiOperatorAdmin() http.Handler {
 }
 
 func (s *Server) apiOperatorCLOMO() http.Handler {
-	return operatorPut(s, func(ctx context.Context, r *http.Request, in provision.CLOMOInput) (bool, error) {
+	return operatorPut(s, func(ctx context.Context, r *http.Request, in anshin.CLOMOEnvironment) (bool, error) {
 		return s.Provision.PutCLOMO(ctx, r.PathValue("group_id"), in)
 	})
 }

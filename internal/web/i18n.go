@@ -97,11 +97,9 @@ func (c *Catalog) Error(lang string, e *anshin.Error) string {
 	return msg
 }
 
-var jst = time.FixedZone("JST", 9*60*60)
-
 // formatTime shows a time in Japan time, as administrators read it.
 func formatTime(lang string, t time.Time) string {
-	t = t.In(jst)
+	t = t.In(anshin.JapanTime)
 	if lang == "en" {
 		return t.Format("15:04:05 JST, 2 Jan 2006")
 	}

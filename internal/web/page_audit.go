@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/login"
 )
@@ -20,7 +21,7 @@ func (s *Server) handleAuditPage() http.Handler {
 	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
 		d := pageData{Title: "audit.title", SignedIn: si}
 		f, err := auditFilter(r)
-		ad := auditData{Filter: f, Kinds: console.AuditKinds}
+		ad := auditData{Filter: f, Kinds: anshin.AuditKinds}
 		if err == nil {
 			ad.Page, err = s.Console.Audit(r.Context(), a, f)
 		}

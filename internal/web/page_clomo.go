@@ -50,15 +50,15 @@ func (s *Server) noticeOf(r *http.Request, prefix string) string {
 }
 
 type clomoData struct {
-	In      console.CLOMOInput
+	In      anshin.CLOMOEnvironment
 	Created bool // the group has a CLOMO environment already
 }
 
 func (s *Server) handleCLOMOPage() http.Handler {
 	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		d := clomoData{In: console.CLOMOInput{TimeZone: "Asia/Tokyo"}}
+		d := clomoData{In: anshin.CLOMOEnvironment{TimeZone: anshin.DefaultTimeZone}}
 		if c := si.Group.CLOMO; c != nil {
-			d = clomoData{In: console.CLOMOInput{OrganizationName: c.OrganizationName, ContactName: c.ContactName, ContactEmail: c.ContactEmail, TimeZone: c.TimeZone}, Created: true}
+			d = clomoData{In: anshin.CLOMOEnvironment{OrganizationName: c.OrganizationName, ContactName: c.ContactName, ContactEmail: c.ContactEmail, TimeZone: c.TimeZone}, Created: true}
 		}
 		s.render(w, r, 0, "clomo", pageData{Title: "clomo.title", SignedIn: si, Notice: s.noticeOf(r, "clomo.done."), Data: d}, nil)
 	})
@@ -72,7 +72,7 @@ func (s *Server) handleCLOMOSubmit() http.Handler {
 			return
 		}
 		f := r.PostForm
-		in := console.CLOMOInput{OrganizationName: f.Get("organization_name"), ContactName: f.Get("contact_name"),
+		in := anshin.CLOMOEnvironment{OrganizationName: f.Get("organization_name"), ContactName: f.Get("contact_name"),
 			ContactEmail: f.Get("contact_email"), TimeZone: f.Get("time_zone")}
 		created, err := s.Console.PutCLOMO(r.Context(), a, in)
 		if err != nil {

@@ -34,7 +34,7 @@ func loadPages(cat *Catalog) (*pages, error) {
 		funcs := template.FuncMap{
 			"t":        func(key string, pairs ...string) string { return cat.T(lang, key, pairs...) },
 			"fmtTime":  func(t time.Time) string { return formatTime(lang, t) },
-			"fmtClock": func(t time.Time) string { return t.In(jst).Format("15:04") },
+			"fmtClock": func(t time.Time) string { return t.In(anshin.JapanTime).Format("15:04") },
 			"phone":    nationalNumber,
 			"join":     func(s []string) string { return strings.Join(s, ", ") },
 			"deref":    func(s *string) string { return *s },

@@ -122,7 +122,7 @@ func key(id, flowID, accountID string, at time.Time) *anshin.OneTimeKey {
 }
 
 func delivery(id string, due time.Time) *anshin.Delivery {
-	return &anshin.Delivery{ID: id, Kind: "one_time_key", Channel: anshin.MethodEmail, Recipient: id + "@example.jp",
+	return &anshin.Delivery{ID: id, Kind: anshin.DeliveryKindKey, Channel: anshin.MethodEmail, Recipient: id + "@example.jp",
 		FlowID: "flow-" + id, KeyID: "key-" + id, Lang: "ja", Payload: []byte{0, 1, 2, 0xff, 'x'},
 		NextAttemptAt: due, CreatedAt: t0, UpdatedAt: t0}
 }

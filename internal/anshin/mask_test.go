@@ -1,10 +1,8 @@
-package delivery
+package anshin
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/anshin/anshin/internal/anshin"
 )
 
 func TestMaskTextHidesAddressesAndNumbers(t *testing.T) {
@@ -19,10 +17,10 @@ func TestMaskTextHidesAddressesAndNumbers(t *testing.T) {
 			t.Errorf("MaskText(%q) = %q", c.in, got)
 		}
 	}
-	if got := MaskRecipient(anshin.MethodSMS, "+819012345678"); got != "090-****-5678" {
-		t.Errorf("MaskRecipient(sms) = %q", got)
+	if got := MaskDestination(MethodSMS, "+819012345678"); got != "090-****-5678" {
+		t.Errorf("MaskDestination(sms) = %q", got)
 	}
-	if got := MaskRecipient(anshin.MethodEmail, "yamada.taro@example.co.jp"); strings.Contains(got, "yamada") {
-		t.Errorf("MaskRecipient(email) = %q", got)
+	if got := MaskDestination(MethodEmail, "yamada.taro@example.co.jp"); strings.Contains(got, "yamada") {
+		t.Errorf("MaskDestination(email) = %q", got)
 	}
 }
