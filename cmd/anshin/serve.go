@@ -18,7 +18,7 @@ import (
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
 	"github.com/anshin/anshin/internal/web"
@@ -57,15 +57,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	m := newMetrics(cfg, db, worker, now, log)
 	loginSvc := login.New(db, hasher, keys, now, cfg.Login, worker.Notify)
 	loginSvc.Observe(fanOut(authEventLog(log), m.Observe)) // one line per authentication event, and metrics
-	prov := provision.New(db, hasher, now)
+	ops := operator.New(db, hasher, now)
 
 	var accounts []demo.Account
 	if *demoMode {
-		if accounts, err = demo.Load(ctx, prov, db); err != nil {
+		if accounts, err = demo.Load(ctx, ops, db); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
-	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, now, worker.Notify), Provision: prov, Log: log, Now: now, OperatorToken: cfg.OperatorToken, MailFrom: cfg.MailFrom,
+	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, now, worker.Notify), Operator: ops, Log: log, Now: now, OperatorToken: cfg.OperatorToken, MailFrom: cfg.MailFrom,
 		TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL}
 	if cfg.Dev {
 		deps.Outbox = outbox

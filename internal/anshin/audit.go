@@ -24,13 +24,13 @@ const (
 	AuditInitialPasswordFailed = "initial_password_failed"
 	AuditGroupSwitched         = "group_switched"
 
-	AuditAdminAdded           = "admin_added"
-	AuditAdminUpdated         = "admin_updated"
-	AuditAdminDeleted         = "admin_deleted"
-	AuditInitialPasswordReset = "initial_password_reset"
-	AuditMailStateCleared     = "mail_state_cleared"
-	AuditCLOMOCreated         = "clomo_created"
-	AuditCLOMOUpdated         = "clomo_updated"
+	AuditAdminAdded                      = "admin_added"
+	AuditAdminUpdated                    = "admin_updated"
+	AuditAdminDeleted                    = "admin_deleted"
+	AuditInitialPasswordReset            = "initial_password_reset"
+	AuditMailNotificationDisabledCleared = "mail_state_cleared"
+	AuditCLOMOCreated                    = "clomo_created"
+	AuditCLOMOUpdated                    = "clomo_updated"
 
 	AuditMailBounced                      = "mail_bounced"
 	AuditMailNotificationDisabled         = "mail_disabled"
@@ -46,6 +46,6 @@ const (
 var AuditKinds = []string{
 	AuditSignIn, AuditPasswordFailed, AuditKeyIssued, AuditKeyFailed, AuditInitialPasswordFailed, AuditGroupSwitched,
 	AuditAdminAdded, AuditAdminUpdated, AuditAdminDeleted, AuditInitialPasswordReset,
-	AuditMailStateCleared, AuditMailBounced, AuditMailNotificationDisabled, AuditCLOMOCreated, AuditCLOMOUpdated,
+	AuditMailNotificationDisabledCleared, AuditMailBounced, AuditMailNotificationDisabled, AuditCLOMOCreated, AuditCLOMOUpdated,
 	AuditOperatorPutGroup, AuditOperatorPutAdmin, AuditOperatorPutCLOMO,
 }

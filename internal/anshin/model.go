@@ -50,6 +50,25 @@ type ContractGroup struct {
 	UpdatedAt            time.Time
 }
 
+// GroupChoice is how a group is offered to choose (SPEC §2 step 5) or to
+// switch to: its representative number, and its organization name when the
+// group's CLOMO environment exists (nil when not).
+type GroupChoice struct {
+	GroupID              string  `json:"group_id"`
+	RepresentativeNumber string  `json:"representative_number"`
+	OrganizationName     *string `json:"organization_name"`
+}
+
+// Choice is the group as it is offered to choose.
+func (g *ContractGroup) Choice() GroupChoice {
+	c := GroupChoice{GroupID: g.ID, RepresentativeNumber: g.RepresentativeNumber}
+	if g.CLOMO != nil {
+		name := g.CLOMO.OrganizationName
+		c.OrganizationName = &name
+	}
+	return c
+}
+
 // CLOMOEnvironment is the MDM tenant behind a group.
 type CLOMOEnvironment struct {
 	OrganizationName string `json:"organization_name"`
@@ -282,8 +301,8 @@ type Session struct {
 // Opens reports whether the session's second factor opened the group.
 func (s *Session) Opens(groupID string) bool { return slices.Contains(s.Scope, groupID) }
 
-// Suppression marks an e-mail address as メール通知不可.
-type Suppression struct {
+// MailNotificationDisabled marks an e-mail address as メール通知不可.
+type MailNotificationDisabled struct {
 	Address    string
 	Reason     string // no_such_user, mailbox_full, repeated_transient …
 	DeliveryID string

@@ -147,7 +147,7 @@ func (h *Handler) apply(ctx context.Context, id string, admit func(tx anshin.Tx,
 		default:
 			return nil
 		}
-		out.Disabled, err = disable(tx, &anshin.Suppression{Address: d.Recipient, Reason: reason, DeliveryID: id,
+		out.Disabled, err = disable(tx, &anshin.MailNotificationDisabled{Address: d.Recipient, Reason: reason, DeliveryID: id,
 			Status: v.Status, Diagnostic: v.Diagnostic, At: now})
 		return err
 	})
@@ -189,12 +189,12 @@ func auditBounce(tx anshin.Tx, address string, v Verdict, deliveryID string, at 
 
 // disable puts the address into メール通知不可, once, and audits it in
 // every group where an administrator receives mail at it.
-func disable(tx anshin.Tx, s *anshin.Suppression) (bool, error) {
-	already, err := tx.Suppressed([]string{s.Address})
+func disable(tx anshin.Tx, s *anshin.MailNotificationDisabled) (bool, error) {
+	already, err := tx.MailNotificationDisabled([]string{s.Address})
 	if err != nil || already[strings.ToLower(s.Address)] {
 		return false, err
 	}
-	if err := tx.PutSuppression(s); err != nil {
+	if err := tx.PutMailNotificationDisabled(s); err != nil {
 		return false, err
 	}
 	admins, err := tx.AdministratorsByAddress(s.Address)

@@ -96,7 +96,7 @@ func (f *fixture) sent(t testing.TB, id, rcpt string) string {
 func (f *fixture) state(t testing.TB, addr, deliveryID string) (disabled bool, status string, audits int) {
 	t.Helper()
 	err := f.db.View(context.Background(), func(tx anshin.Tx) error {
-		m, err := tx.Suppressed([]string{addr})
+		m, err := tx.MailNotificationDisabled([]string{addr})
 		if err != nil {
 			return err
 		}
@@ -150,8 +150,8 @@ func TestPermanentBounceDisablesEveryHolderOnce(t *testing.T) {
 	if !disabled || status != anshin.DeliveryBounced || audits != 3 {
 		t.Fatalf("disabled %v, delivery %s, %d audit events; want true, bounced, 3", disabled, status, audits)
 	}
-	var s *anshin.Suppression
-	f.db.View(ctx, func(tx anshin.Tx) error { s, err = tx.SuppressionOf("TARO@example.jp"); return err })
+	var s *anshin.MailNotificationDisabled
+	f.db.View(ctx, func(tx anshin.Tx) error { s, err = tx.MailNotificationDisabledOf("TARO@example.jp"); return err })
 	if err != nil || s.Reason != ReasonNoSuchUser || s.Status != "5.1.1" || s.DeliveryID != "d1" || !strings.Contains(s.Diagnostic, "User unknown") {
 		t.Fatalf("suppression %+v, %v", s, err)
 	}
@@ -236,14 +236,14 @@ func TestRepeatedTransientFailuresDisable(t *testing.T) {
 	if out := apply("d5"); !out.Disabled {
 		t.Fatalf("third transient failure in the window did not disable: %+v", out)
 	}
-	var s *anshin.Suppression
-	f.db.View(ctx, func(tx anshin.Tx) error { s, _ = tx.SuppressionOf("taro@example.jp"); return nil })
+	var s *anshin.MailNotificationDisabled
+	f.db.View(ctx, func(tx anshin.Tx) error { s, _ = tx.MailNotificationDisabledOf("taro@example.jp"); return nil })
 	if s == nil || s.Reason != ReasonRepeatedTransient {
 		t.Fatalf("suppression %+v", s)
 	}
 
 	// Clearing the state starts the count afresh.
-	if err := f.db.Update(ctx, func(tx anshin.Tx) error { return tx.DeleteSuppression("taro@example.jp") }); err != nil {
+	if err := f.db.Update(ctx, func(tx anshin.Tx) error { return tx.ClearMailNotificationDisabled("taro@example.jp") }); err != nil {
 		t.Fatal(err)
 	}
 	if out := apply("d6"); out.Disabled {

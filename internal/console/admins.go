@@ -11,28 +11,28 @@ import (
 
 // AdminEntry is one row of 管理者設定.
 type AdminEntry struct {
-	LoginID      string `json:"login_id"`
-	Name         string `json:"name"`
-	Role         string `json:"role"`
-	Email        string `json:"email"`
-	MailDisabled bool   `json:"mail_notification_disabled"`
-	// DisabledAddresses are the addresses in that state: the administrator
+	LoginID                  string `json:"login_id"`
+	Name                     string `json:"name"`
+	Role                     string `json:"role"`
+	Email                    string `json:"email"`
+	MailNotificationDisabled bool   `json:"mail_notification_disabled"`
+	// MailNotificationDisabledAddresses are the addresses in that state: the administrator
 	// e-mail, or, without one, the account's contact e-mails it is mailed at.
-	DisabledAddresses []string `json:"disabled_addresses"`
-	FirstLoginDone    bool     `json:"first_login_done"`
-	Self              bool     `json:"self"`
+	MailNotificationDisabledAddresses []string `json:"disabled_addresses"`
+	FirstLoginDone                    bool     `json:"first_login_done"`
+	Self                              bool     `json:"self"`
 }
 
 func entry(a *anshin.Administrator, disabled []string, self string) AdminEntry {
 	return AdminEntry{LoginID: a.LoginID, Name: a.Name, Role: string(a.Role), Email: a.Email,
-		MailDisabled: len(disabled) > 0, DisabledAddresses: disabled,
+		MailNotificationDisabled: len(disabled) > 0, MailNotificationDisabledAddresses: disabled,
 		FirstLoginDone: !a.NeedsInitialPassword(), Self: a.AccountID == self}
 }
 
-// disabledAddresses lists where the administrator is mailed (as keys and
+// mailNotificationDisabledAddresses lists where the administrator is mailed (as keys and
 // notices go: the administrator e-mail, else the contact e-mails) that is
 // in the mail notification disabled state.
-func disabledAddresses(tx anshin.Tx, adm *anshin.Administrator) ([]string, error) {
+func mailNotificationDisabledAddresses(tx anshin.Tx, adm *anshin.Administrator) ([]string, error) {
 	var acct *anshin.Account
 	if adm.Email == "" {
 		var err error
@@ -41,7 +41,7 @@ func disabledAddresses(tx anshin.Tx, adm *anshin.Administrator) ([]string, error
 		}
 	}
 	addrs := reach(adm, acct)
-	off, err := tx.Suppressed(addrs)
+	off, err := tx.MailNotificationDisabled(addrs)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *Service) Administrators(ctx context.Context, a Actor) ([]AdminEntry, er
 			return err
 		}
 		for _, adm := range list {
-			disabled, err := disabledAddresses(tx, adm)
+			disabled, err := mailNotificationDisabledAddresses(tx, adm)
 			if err != nil {
 				return err
 			}
@@ -88,7 +88,7 @@ func (s *Service) Administrator(ctx context.Context, a Actor, loginID string) (A
 		if err != nil {
 			return err
 		}
-		disabled, err := disabledAddresses(tx, adm)
+		disabled, err := mailNotificationDisabledAddresses(tx, adm)
 		if err != nil {
 			return err
 		}
@@ -333,9 +333,9 @@ func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID stri
 	return err
 }
 
-// ClearMailState clears メール通知不可 of the addresses an administrator is
+// ClearMailNotificationDisabled clears メール通知不可 of the addresses an administrator is
 // mailed at: the administrator e-mail, or, without one, the contact e-mails.
-func (s *Service) ClearMailState(ctx context.Context, a Actor, loginID string) error {
+func (s *Service) ClearMailNotificationDisabled(ctx context.Context, a Actor, loginID string) error {
 	queued := 0
 	err := s.store.Update(ctx, func(tx anshin.Tx) error {
 		if _, err := me(tx, a); err != nil {
@@ -345,7 +345,7 @@ func (s *Service) ClearMailState(ctx context.Context, a Actor, loginID string) e
 		if err != nil {
 			return err
 		}
-		disabled, err := disabledAddresses(tx, t)
+		disabled, err := mailNotificationDisabledAddresses(tx, t)
 		if err != nil {
 			return err
 		}
@@ -353,7 +353,7 @@ func (s *Service) ClearMailState(ctx context.Context, a Actor, loginID string) e
 			return &anshin.Error{Code: anshin.ECodeConflict, Field: "email", Message: "no address of the administrator is in the mail notification disabled state"}
 		}
 		for _, addr := range disabled {
-			if err := tx.DeleteSuppression(addr); err != nil {
+			if err := tx.ClearMailNotificationDisabled(addr); err != nil {
 				return err
 			}
 		}
@@ -368,7 +368,7 @@ func (s *Service) ClearMailState(ctx context.Context, a Actor, loginID string) e
 		if len(disabled) > 1 {
 			detail["addresses"] = disabled
 		}
-		return s.audit(tx, a, anshin.AuditMailStateCleared, detail)
+		return s.audit(tx, a, anshin.AuditMailNotificationDisabledCleared, detail)
 	})
 	s.wake(err, queued)
 	return err

@@ -13,7 +13,7 @@ import (
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/demo"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
 )
@@ -44,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	hasher := secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})
 	now := func() time.Time { return t0 }
-	if _, err := demo.Load(ctx, provision.New(db, hasher, now), db); err != nil {
+	if _, err := demo.Load(ctx, operator.New(db, hasher, now), db); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{db: db, svc: console.New(db, hasher, keys, now, nil), keys: keys}
@@ -144,7 +144,7 @@ func TestRemovedActorChangesNothing(t *testing.T) {
 			return err
 		}(),
 		"edit":   f.svc.UpdateAdministrator(ctx, admin, demo.CarrierFreeID, console.AdminEdit{Name: "x"}),
-		"clear":  f.svc.ClearMailState(ctx, admin, demo.MultiGroupID),
+		"clear":  f.svc.ClearMailNotificationDisabled(ctx, admin, demo.MultiGroupID),
 		"list":   func() error { _, err := f.svc.Administrators(ctx, admin); return err }(),
 		"audit":  func() error { _, err := f.svc.Audit(ctx, admin, console.AuditFilter{}); return err }(),
 		"groups": func() error { _, err := f.svc.Groups(ctx, admin); return err }(),
@@ -194,7 +194,7 @@ func TestClearMailStateOfContactEmails(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	err := f.db.Update(ctx, func(tx anshin.Tx) error {
-		return tx.PutSuppression(&anshin.Suppression{Address: "k.watanabe@example.jp", Reason: "5.1.1 user unknown", At: t0})
+		return tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "k.watanabe@example.jp", Reason: "5.1.1 user unknown", At: t0})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -204,24 +204,24 @@ func TestClearMailStateOfContactEmails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if row.Email != "" || !row.MailDisabled || len(row.DisabledAddresses) != 1 || row.DisabledAddresses[0] != "k.watanabe@example.jp" {
+	if row.Email != "" || !row.MailNotificationDisabled || len(row.MailNotificationDisabledAddresses) != 1 || row.MailNotificationDisabledAddresses[0] != "k.watanabe@example.jp" {
 		t.Fatalf("row %+v: want the bounced contact e-mail in the disabled state", row)
 	}
-	if err := f.svc.ClearMailState(ctx, rep, demo.MultiGroupID); err != nil {
+	if err := f.svc.ClearMailNotificationDisabled(ctx, rep, demo.MultiGroupID); err != nil {
 		t.Fatal(err)
 	}
 	var still map[string]bool
 	f.db.View(ctx, func(tx anshin.Tx) (err error) {
-		still, err = tx.Suppressed([]string{"k.watanabe@example.jp"})
+		still, err = tx.MailNotificationDisabled([]string{"k.watanabe@example.jp"})
 		return err
 	})
 	if still["k.watanabe@example.jp"] {
 		t.Fatal("the contact e-mail is still in the disabled state")
 	}
-	if row, _ = f.svc.Administrator(ctx, rep, demo.MultiGroupID); row.MailDisabled {
+	if row, _ = f.svc.Administrator(ctx, rep, demo.MultiGroupID); row.MailNotificationDisabled {
 		t.Fatalf("after clearing: %+v", row)
 	}
-	if err := f.svc.ClearMailState(ctx, rep, demo.MultiGroupID); anshin.ErrorCode(err) != anshin.ECodeConflict {
+	if err := f.svc.ClearMailNotificationDisabled(ctx, rep, demo.MultiGroupID); anshin.ErrorCode(err) != anshin.ECodeConflict {
 		t.Fatalf("clearing again: %v, want conflict", err)
 	}
 }

@@ -119,7 +119,7 @@ func (s *Service) send(tx anshin.Tx, lang string, list ...notice) (int, error) {
 	if len(addrs) == 0 {
 		return 0, nil
 	}
-	off, err := tx.Suppressed(addrs)
+	off, err := tx.MailNotificationDisabled(addrs)
 	if err != nil {
 		return 0, err
 	}

@@ -176,11 +176,11 @@ func (f *fixture) addNewAdmin(groupID string, a *anshin.Account, role anshin.Rol
 	f.update(func(tx anshin.Tx) error { return tx.PutAdministrator(ad) })
 }
 
-func (f *fixture) suppress(addresses ...string) {
+func (f *fixture) disableMail(addresses ...string) {
 	f.t.Helper()
 	f.update(func(tx anshin.Tx) error {
 		for _, a := range addresses {
-			if err := tx.PutSuppression(&anshin.Suppression{Address: a, Reason: "5.1.1 no such user", At: t0}); err != nil {
+			if err := tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: a, Reason: "5.1.1 no such user", At: t0}); err != nil {
 				return err
 			}
 		}

@@ -11,7 +11,7 @@ import (
 // non-representative's first login to the chosen group (SPEC §2 step 7).
 // Failures are throttled and, past the lock limit, refused until the
 // representative resets the password.
-func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP string) (_ *Result, err error) {
+func (s *Service) InitialPassword(ctx context.Context, flowToken, password, clientIP string) (_ *Result, err error) {
 	ev := Event{Kind: EventInitialPassword, ClientIP: clientIP}
 	defer func() { s.emit(ctx, &ev, err) }()
 	if password == "" {
@@ -21,7 +21,7 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 	var admin *anshin.Administrator
 	err = s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
-		if f, err = s.flow(tx, token, anshin.StepInitialPassword); err != nil {
+		if f, err = s.flow(tx, flowToken, anshin.StepInitialPassword); err != nil {
 			return err
 		}
 		ev.AccountID, ev.GroupID = f.AccountID, f.GroupID

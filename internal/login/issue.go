@@ -10,14 +10,12 @@ import (
 	"github.com/anshin/anshin/internal/secret"
 )
 
-// GroupChoice is one group offered at the group choice (SPEC §2 step 5),
+// GroupOption is one group offered at the group choice (SPEC §2 step 5),
 // with the masked destinations whose key opens it (step 4): empty when no
 // key of the current issuance does.
-type GroupChoice struct {
-	GroupID              string   `json:"group_id"`
-	RepresentativeNumber string   `json:"representative_number"`
-	OrganizationName     *string  `json:"organization_name"`
-	KeySentTo            []string `json:"key_sent_to"`
+type GroupOption struct {
+	anshin.GroupChoice
+	KeySentTo []string `json:"key_sent_to"`
 }
 
 // Issued is the answer to a key issuance.
@@ -26,12 +24,12 @@ type Issued struct {
 	ExpiresAt time.Time     `json:"expires_at"`
 	SentTo    []string      `json:"sent_to"` // masked
 	Skipped   []string      `json:"skipped"` // masked
-	Groups    []GroupChoice `json:"groups"`
+	Groups    []GroupOption `json:"groups"`
 }
 
 // IssueKey issues a one-time key by method and queues its messages in the
 // same transaction, after checking every issuance rule of SPEC §2 step 3.
-func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Method, lang, clientIP string) (_ *Issued, err error) {
+func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.Method, lang, clientIP string) (_ *Issued, err error) {
 	ev := Event{Kind: EventKeyIssued, Method: method, ClientIP: clientIP}
 	defer func() { s.emit(ctx, &ev, err) }()
 	if method != anshin.MethodSMS && method != anshin.MethodEmail {
@@ -39,7 +37,7 @@ func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Meth
 	}
 	var out *Issued
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
-		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}
@@ -234,23 +232,20 @@ func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, k
 
 // groupChoices lists the account's groups with the destinations of the
 // keys that open each.
-func groupChoices(tx anshin.Tx, admins []*anshin.Administrator, keys []*anshin.OneTimeKey) ([]GroupChoice, error) {
-	out := make([]GroupChoice, 0, len(admins))
+func groupChoices(tx anshin.Tx, admins []*anshin.Administrator, keys []*anshin.OneTimeKey) ([]GroupOption, error) {
+	out := make([]GroupOption, 0, len(admins))
 	for _, a := range admins {
 		g, err := tx.Group(a.GroupID)
 		if err != nil {
 			return nil, err
 		}
-		c := GroupChoice{GroupID: g.ID, RepresentativeNumber: g.RepresentativeNumber, KeySentTo: []string{}}
+		c := GroupOption{GroupChoice: g.Choice(), KeySentTo: []string{}}
 		for _, k := range keys {
 			if k.Opens(g.ID) {
 				c.KeySentTo = append(c.KeySentTo, k.SentTo)
 			}
 		}
 		slices.Sort(c.KeySentTo) // the same order on every page
-		if g.CLOMO != nil {
-			c.OrganizationName = &g.CLOMO.OrganizationName
-		}
 		out = append(out, c)
 	}
 	return out, nil
@@ -262,7 +257,7 @@ type KeyState struct {
 	Issued     bool
 	Method     anshin.Method
 	ExpiresAt  time.Time
-	Groups     []GroupChoice
+	Groups     []GroupOption
 	Deliveries []DeliveryStatus
 }
 
@@ -276,10 +271,10 @@ type DeliveryStatus struct {
 }
 
 // KeyState returns the state of the flow's current key.
-func (s *Service) KeyState(ctx context.Context, token string) (*KeyState, error) {
+func (s *Service) KeyState(ctx context.Context, flowToken string) (*KeyState, error) {
 	st := &KeyState{}
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
-		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}

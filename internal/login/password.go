@@ -18,7 +18,7 @@ type MethodOption struct {
 
 // Password checks the password of the flow's login ID. Unknown IDs and
 // wrong passwords cost one hash each and answer invalid_credentials alike.
-func (s *Service) Password(ctx context.Context, token, password, clientIP string) (_ []MethodOption, err error) {
+func (s *Service) Password(ctx context.Context, flowToken, password, clientIP string) (_ []MethodOption, err error) {
 	ev := Event{Kind: EventPassword, ClientIP: clientIP}
 	defer func() { s.emit(ctx, &ev, err) }()
 	if password == "" {
@@ -32,7 +32,7 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 	acctThrottle, clientThrottle := "pw:account:", "pw:client:"+ClientKey(clientIP)
 	err = s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
-		if f, err = s.flow(tx, token, anshin.StepPassword); err != nil {
+		if f, err = s.flow(tx, flowToken, anshin.StepPassword); err != nil {
 			return err
 		}
 		loginID, err := s.keys.Open(f.SealedLoginID)
@@ -186,10 +186,10 @@ func backoff(n int, base, max time.Duration) time.Duration {
 }
 
 // Methods returns the key methods for the flow's account (key-method step).
-func (s *Service) Methods(ctx context.Context, token string) ([]MethodOption, error) {
+func (s *Service) Methods(ctx context.Context, flowToken string) ([]MethodOption, error) {
 	var opts []MethodOption
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
-		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}

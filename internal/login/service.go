@@ -105,12 +105,12 @@ func NormalizeKey(key string) string {
 	return strings.TrimSpace(width.Narrow.String(strings.TrimSpace(key)))
 }
 
-// flow loads the flow behind token and checks it is alive and at step.
-func (s *Service) flow(tx anshin.Tx, token string, step anshin.Step) (*anshin.Flow, error) {
-	if token == "" || len(token) > 128 {
+// flow loads the flow behind flowToken and checks it is alive and at step.
+func (s *Service) flow(tx anshin.Tx, flowToken string, step anshin.Step) (*anshin.Flow, error) {
+	if flowToken == "" || len(flowToken) > 128 {
 		return nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
 	}
-	f, err := tx.Flow(secret.TokenID(token))
+	f, err := tx.Flow(secret.TokenID(flowToken))
 	if anshin.ErrorCode(err) == anshin.ECodeNotFound {
 		return nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
 	}
@@ -137,21 +137,21 @@ func (s *Service) LoginID(f *anshin.Flow) string {
 	return string(id)
 }
 
-// Flow returns the flow behind token, alive, at any step.
-func (s *Service) Flow(ctx context.Context, token string) (*anshin.Flow, error) {
+// Flow returns the flow behind flowToken, alive, at any step.
+func (s *Service) Flow(ctx context.Context, flowToken string) (*anshin.Flow, error) {
 	var f *anshin.Flow
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
-		f, err = s.flow(tx, token, "")
+		f, err = s.flow(tx, flowToken, "")
 		if e := anshin.AsError(err); e != nil && e.Code == anshin.ECodeFlowStep {
-			f, err = tx.Flow(secret.TokenID(token))
+			f, err = tx.Flow(secret.TokenID(flowToken))
 		}
 		return err
 	})
 	return f, err
 }
 
-// Start begins a login flow for loginID and returns the flow's token. It
+// Start begins a login flow for loginID and returns the flow's flowToken. It
 // neither looks the account up nor answers differently for unknown IDs.
 func (s *Service) Start(ctx context.Context, loginID, clientIP string) (_ string, err error) {
 	ev := Event{Kind: EventLoginStarted, ClientIP: clientIP}
@@ -163,16 +163,16 @@ func (s *Service) Start(ctx context.Context, loginID, clientIP string) (_ string
 	if len(loginID) > 256 || strings.ContainsAny(loginID, "\x00\r\n") {
 		return "", anshin.FieldError("login_id", "the login ID is not valid")
 	}
-	token := secret.NewToken()
+	flowToken := secret.NewToken()
 	now := s.now()
-	f := &anshin.Flow{ID: secret.TokenID(token), SealedLoginID: s.keys.Seal([]byte(loginID)), Step: anshin.StepPassword, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
+	f := &anshin.Flow{ID: secret.TokenID(flowToken), SealedLoginID: s.keys.Seal([]byte(loginID)), Step: anshin.StepPassword, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
 		if err := s.countFlow(tx, clientIP); err != nil {
 			return err
 		}
 		return tx.CreateFlow(f)
 	})
-	return token, err
+	return flowToken, err
 }
 
 // stepGone is returned when a concurrent request advanced the flow first.

@@ -22,7 +22,7 @@ type Result struct {
 // stays usable; a right key is used at most once, which the store's
 // conditional update guarantees however many requests race. The session
 // remembers the groups the key opened (SPEC §4).
-func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP string) (_ *Result, err error) {
+func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP string) (_ *Result, err error) {
 	ev := Event{Kind: EventKeyVerified, GroupID: groupID, ClientIP: clientIP}
 	defer func() { s.emit(ctx, &ev, err) }()
 	key = NormalizeKey(key)
@@ -37,7 +37,7 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
 		res, refused, ev.lockout = nil, nil, "" // the store may run this again (SERIALIZABLE retry)
 		now := s.now()
-		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}

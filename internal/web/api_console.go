@@ -164,9 +164,9 @@ func (s *Server) apiDeleteAdmin() http.Handler {
 	})
 }
 
-func (s *Server) apiClearMailState() http.Handler {
+func (s *Server) apiClearMailNotificationDisabled() http.Handler {
 	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		if err := s.Console.ClearMailState(r.Context(), a, r.PathValue("login_id")); err != nil {
+		if err := s.Console.ClearMailNotificationDisabled(r.Context(), a, r.PathValue("login_id")); err != nil {
 			return err
 		}
 		return s.adminAnswer(r.Context(), w, a, r.PathValue("login_id"), http.StatusOK)

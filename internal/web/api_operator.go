@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 )
 
 // operator guards the provisioning API with ANSHIN_OPERATOR_TOKEN; with no
@@ -51,25 +51,25 @@ func operatorPut[In any](s *Server, put func(ctx context.Context, r *http.Reques
 }
 
 func (s *Server) apiOperatorAccount() http.Handler {
-	return operatorPut(s, func(ctx context.Context, r *http.Request, in provision.AccountInput) (bool, error) {
-		return s.Provision.PutAccount(ctx, r.PathValue("login_id"), in)
+	return operatorPut(s, func(ctx context.Context, r *http.Request, in operator.AccountInput) (bool, error) {
+		return s.Operator.PutAccount(ctx, r.PathValue("login_id"), in)
 	})
 }
 
 func (s *Server) apiOperatorGroup() http.Handler {
-	return operatorPut(s, func(ctx context.Context, r *http.Request, in provision.GroupInput) (bool, error) {
-		return s.Provision.PutGroup(ctx, r.PathValue("group_id"), in)
+	return operatorPut(s, func(ctx context.Context, r *http.Request, in operator.GroupInput) (bool, error) {
+		return s.Operator.PutGroup(ctx, r.PathValue("group_id"), in)
 	})
 }
 
 func (s *Server) apiOperatorAdmin() http.Handler {
-	return operatorPut(s, func(ctx context.Context, r *http.Request, in provision.AdminInput) (bool, error) {
-		return s.Provision.PutAdministrator(ctx, r.PathValue("group_id"), r.PathValue("login_id"), in)
+	return operatorPut(s, func(ctx context.Context, r *http.Request, in operator.AdminInput) (bool, error) {
+		return s.Operator.PutAdministrator(ctx, r.PathValue("group_id"), r.PathValue("login_id"), in)
 	})
 }
 
 func (s *Server) apiOperatorCLOMO() http.Handler {
 	return operatorPut(s, func(ctx context.Context, r *http.Request, in anshin.CLOMOEnvironment) (bool, error) {
-		return s.Provision.PutCLOMO(ctx, r.PathValue("group_id"), in)
+		return s.Operator.PutCLOMO(ctx, r.PathValue("group_id"), in)
 	})
 }

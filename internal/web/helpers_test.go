@@ -24,7 +24,7 @@ import (
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
 	"github.com/anshin/anshin/internal/web"
@@ -140,11 +140,11 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 		o.login(&cfg)
 	}
 	loginSvc := login.New(db, hasher, keys, clock.Now, cfg, worker.Notify)
-	prov := provision.New(db, hasher, clock.Now)
-	if _, err := demo.Load(ctx, prov, db); err != nil {
+	ops := operator.New(db, hasher, clock.Now)
+	if _, err := demo.Load(ctx, ops, db); err != nil {
 		t.Fatalf("demo data: %v", err)
 	}
-	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, clock.Now, worker.Notify), Provision: prov, Outbox: outbox, Log: log, Now: clock.Now,
+	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, clock.Now, worker.Notify), Operator: ops, Outbox: outbox, Log: log, Now: clock.Now,
 		OperatorToken: o.operatorToken, MailFrom: "anshin@example.jp", TrustedProxies: o.trustedProxies, PublicURL: o.publicURL}
 	if o.ses != nil || o.sendGrid != nil {
 		deps.Bounces = &bounce.Handler{Store: db, Now: clock.Now, Log: log, Verify: bounce.VERPVerifier(keys, testBounceDomain),

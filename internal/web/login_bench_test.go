@@ -20,7 +20,7 @@ import (
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
 	"github.com/anshin/anshin/internal/web"
@@ -54,14 +54,14 @@ func benchServer(b *testing.B, argon secret.Argon2Params) http.Handler {
 	cfg.FlowsPerClient = 0 // every login comes from this one client
 	svc := login.New(db, hasher, keys, now, cfg, worker.Notify)
 	svc.SetKeyGenerator(func(int) string { return "20261125" })
-	prov := provision.New(db, hasher, now)
-	if _, err := demo.Load(ctx, prov, db); err != nil {
+	ops := operator.New(db, hasher, now)
+	if _, err := demo.Load(ctx, ops, db); err != nil {
 		b.Fatal(err)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	b.Cleanup(cancel)
 	go worker.Run(wctx)
-	h, err := web.NewServer(web.Deps{Login: svc, Provision: prov, Log: log, Now: now, MailFrom: "anshin@localhost"})
+	h, err := web.NewServer(web.Deps{Login: svc, Operator: ops, Log: log, Now: now, MailFrom: "anshin@localhost"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,12 +84,12 @@ func benchPost(b *testing.B, h http.Handler, path, body string, out any) {
 // benchLoginUntilKey runs steps 1–3 (ID, password, SMS key) and returns the flow.
 func benchLoginUntilKey(b *testing.B, h http.Handler) string {
 	var start struct {
-		FlowID string `json:"flow_id"`
+		FlowToken string `json:"flow_id"`
 	}
 	benchPost(b, h, "/api/v1/login", `{"login_id":"demo-rep"}`, &start)
-	benchPost(b, h, "/api/v1/login/"+start.FlowID+"/password", `{"password":"demo-pass-1234"}`, nil)
-	benchPost(b, h, "/api/v1/login/"+start.FlowID+"/one-time-key", `{"method":"sms"}`, nil)
-	return start.FlowID
+	benchPost(b, h, "/api/v1/login/"+start.FlowToken+"/password", `{"password":"demo-pass-1234"}`, nil)
+	benchPost(b, h, "/api/v1/login/"+start.FlowToken+"/one-time-key", `{"method":"sms"}`, nil)
+	return start.FlowToken
 }
 
 func benchVerify(b *testing.B, h http.Handler, flow string) {

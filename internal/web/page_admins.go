@@ -137,7 +137,7 @@ func (s *Server) handleAdminClearMail() http.Handler {
 		if !ok {
 			return
 		}
-		if err := s.Console.ClearMailState(r.Context(), a, row.LoginID); err != nil {
+		if err := s.Console.ClearMailNotificationDisabled(r.Context(), a, row.LoginID); err != nil {
 			d := pageData{Title: "admins.edit.title", SignedIn: si, Path: row.Path,
 				Data: adminFormData{Row: row, In: console.NewAdmin{Name: row.Name, Email: row.Email}, Representative: isRepresentative(si)}}
 			s.renderConsole(w, r, "admin_edit", d, err)

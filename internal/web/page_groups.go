@@ -32,7 +32,7 @@ func (s *Server) handleGroupSwitch() http.Handler {
 		}
 		setSecretCookie(w, r, cookieSession, res.SessionToken, s.Login.Config().SessionMax)
 		if res.Next == anshin.StepInitialPassword {
-			setSecretCookie(w, r, cookieFlow, res.FlowID, s.Login.Config().FlowTTL)
+			setSecretCookie(w, r, cookieFlow, res.FlowToken, s.Login.Config().FlowTTL)
 			http.Redirect(w, r, "/login/initial-password", http.StatusSeeOther)
 			return
 		}

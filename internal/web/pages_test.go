@@ -227,14 +227,14 @@ func TestCrossOriginPostIsRejected(t *testing.T) {
 func TestKeyPageMailNotificationDisabled(t *testing.T) {
 	ts := newTestServer(t)
 	b := newBrowser(t, ts.URL)
-	wantRedirect(t, b.post("/login", url.Values{"login_id": {demo.MailDisabledID}}), "/login/password")
+	wantRedirect(t, b.post("/login", url.Values{"login_id": {demo.MailNotificationDisabledID}}), "/login/password")
 	wantRedirect(t, b.post("/login/password", url.Values{"password": {demo.Password}}), "/login/key")
 	p := b.post("/login/key/issue", url.Values{"method": {"email"}})
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Errorf("status %d, want 422", p.Status)
 	}
 	p.has(t, "メール通知不可", "it********@example.co.jp", "SMS でワンタイムキーを発行してログインし", "他の管理者")
-	if strings.Contains(p.Body, demo.DisabledAddress) {
+	if strings.Contains(p.Body, demo.MailNotificationDisabledAddress) {
 		t.Errorf("the page shows the address in clear")
 	}
 }

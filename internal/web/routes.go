@@ -68,7 +68,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/admins/{login_id}", s.apiAdmin())
 	mux.Handle("PUT /api/v1/admins/{login_id}", s.apiUpdateAdmin())
 	mux.Handle("DELETE /api/v1/admins/{login_id}", s.apiDeleteAdmin())
-	mux.Handle("DELETE /api/v1/admins/{login_id}/mail-state", s.apiClearMailState())
+	mux.Handle("DELETE /api/v1/admins/{login_id}/mail-state", s.apiClearMailNotificationDisabled())
 	mux.Handle("PUT /api/v1/admins/{login_id}/initial-password", s.apiResetInitialPassword())
 	mux.Handle("GET /api/v1/audit", s.apiAudit())
 

@@ -49,7 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"OutboxStats", testOutboxStats},
 		{"OutboxClaimedOnceUnderConcurrency", testOutboxConcurrent},
 		{"DeliveryReceipts", testDeliveryReceipts},
-		{"Suppressions", testSuppressions},
+		{"MailNotificationDisabled", testMailNotificationDisabled},
 		{"Bounces", testBounces},
 		{"BounceRecordedOnceUnderConcurrency", testBounceConcurrent},
 		{"ProviderEvents", testProviderEvents},
@@ -994,16 +994,16 @@ func testDeliveryReceipts(t *testing.T, s anshin.Store) {
 	})
 }
 
-func testSuppressions(t *testing.T, s anshin.Store) {
+func testMailNotificationDisabled(t *testing.T, s anshin.Store) {
 	update(t, s, func(tx anshin.Tx) error {
-		return tx.PutSuppression(&anshin.Suppression{Address: "Taro@Example.JP", Reason: "550 5.1.1 user unknown", DeliveryID: "d1", At: t0})
+		return tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "Taro@Example.JP", Reason: "550 5.1.1 user unknown", DeliveryID: "d1", At: t0})
 	})
 	view(t, s, func(tx anshin.Tx) error {
-		got, err := tx.Suppressed([]string{"taro@example.jp", "hanako@example.jp"})
+		got, err := tx.MailNotificationDisabled([]string{"taro@example.jp", "hanako@example.jp"})
 		if err == nil && (!got["taro@example.jp"] || got["hanako@example.jp"]) {
 			t.Errorf("suppressed: %v", got)
 		}
-		got, err = tx.Suppressed(nil)
+		got, err = tx.MailNotificationDisabled(nil)
 		if err == nil && len(got) != 0 {
 			t.Errorf("suppressed of none: %v", got)
 		}
@@ -1011,13 +1011,13 @@ func testSuppressions(t *testing.T, s anshin.Store) {
 	})
 	update(t, s, func(tx anshin.Tx) error {
 		// Again, other case: replaced, not duplicated.
-		if err := tx.PutSuppression(&anshin.Suppression{Address: "TARO@example.jp", Reason: "again", At: t0.Add(time.Hour)}); err != nil {
+		if err := tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "TARO@example.jp", Reason: "again", At: t0.Add(time.Hour)}); err != nil {
 			return err
 		}
-		return tx.DeleteSuppression("taro@EXAMPLE.jp")
+		return tx.ClearMailNotificationDisabled("taro@EXAMPLE.jp")
 	})
 	view(t, s, func(tx anshin.Tx) error {
-		got, err := tx.Suppressed([]string{"taro@example.jp"})
+		got, err := tx.MailNotificationDisabled([]string{"taro@example.jp"})
 		if err == nil && got["taro@example.jp"] {
 			t.Error("deleted suppression still applies")
 		}
@@ -1078,14 +1078,14 @@ func testBounces(t *testing.T, s anshin.Store) {
 		return nil
 	})
 	update(t, s, func(tx anshin.Tx) error {
-		return tx.PutSuppression(&anshin.Suppression{Address: "D1@example.jp", Reason: "user_unknown", DeliveryID: "d1", Status: "5.1.1", Diagnostic: "no such user", At: t0})
+		return tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "D1@example.jp", Reason: "user_unknown", DeliveryID: "d1", Status: "5.1.1", Diagnostic: "no such user", At: t0})
 	})
 	view(t, s, func(tx anshin.Tx) error {
-		got, err := tx.SuppressionOf("d1@EXAMPLE.jp")
+		got, err := tx.MailNotificationDisabledOf("d1@EXAMPLE.jp")
 		if err == nil && (got.Reason != "user_unknown" || got.DeliveryID != "d1" || got.Status != "5.1.1" || got.Diagnostic != "no such user" || !got.At.Equal(t0)) {
 			t.Errorf("suppression: %+v", got)
 		}
-		_, err = tx.SuppressionOf("nobody@example.jp")
+		_, err = tx.MailNotificationDisabledOf("nobody@example.jp")
 		wantCode(t, err, anshin.ECodeNotFound)
 		return nil
 	})

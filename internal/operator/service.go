@@ -1,8 +1,8 @@
-// Package provision is the operator side of anshin (SPEC §5): how accounts,
+// Package operator is the operator side of anshin (SPEC §5): how accounts,
 // contract groups, their administrators and CLOMO environments arrive from
 // the carrier's systems. Every Put is an idempotent replace: the same body
 // twice leaves the same state, and each Put is one transaction.
-package provision
+package operator
 
 import (
 	"context"
@@ -247,9 +247,9 @@ func (s *Service) PutCLOMO(ctx context.Context, groupID string, in anshin.CLOMOE
 	return created && err == nil, err
 }
 
-// SetMailDisabled puts address into the mail notification disabled state
+// PutMailNotificationDisabled puts address into the mail notification disabled state
 // (メール通知不可), as a bounce would.
-func (s *Service) SetMailDisabled(ctx context.Context, address, reason string) error {
+func (s *Service) PutMailNotificationDisabled(ctx context.Context, address, reason string) error {
 	address, err := anshin.CheckEmail("address", address)
 	if err != nil {
 		return err
@@ -262,7 +262,7 @@ func (s *Service) SetMailDisabled(ctx context.Context, address, reason string) e
 	}
 	return s.store.Update(ctx, func(tx anshin.Tx) error {
 		now := s.now()
-		if err := tx.PutSuppression(&anshin.Suppression{Address: address, Reason: reason, At: now}); err != nil {
+		if err := tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: address, Reason: reason, At: now}); err != nil {
 			return err
 		}
 		return tx.AppendAudit(&anshin.AuditEvent{Kind: anshin.AuditOperatorMailNotificationDisabled, At: now,
