@@ -16,6 +16,8 @@ const (
 	ECodeInvalidRequest   = "invalid_request"
 	ECodeInvalidField     = "invalid_field"
 	ECodeBodyTooLarge     = "body_too_large"
+	ECodeUnsupportedMedia = "unsupported_media_type"
+	ECodeMethodNotAllowed = "method_not_allowed"
 	ECodeNotFound         = "not_found"
 	ECodeFlowNotFound     = "flow_not_found"
 	ECodeFlowExpired      = "flow_expired"

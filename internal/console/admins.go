@@ -9,24 +9,78 @@ import (
 	"github.com/anshin/anshin/internal/login"
 )
 
-// AdminEntry is one row of 管理者設定.
+// AdminEntry is one row of 管理者設定, with what the viewer may do to it
+// (the role rules, decided here once; pages offer only those actions).
 type AdminEntry struct {
 	LoginID                  string `json:"login_id"`
 	Name                     string `json:"name"`
 	Role                     string `json:"role"`
 	Email                    string `json:"email"`
 	MailNotificationDisabled bool   `json:"mail_notification_disabled"`
-	// MailNotificationDisabledAddresses are the addresses in that state: the administrator
-	// e-mail, or, without one, the account's contact e-mails it is mailed at.
+	// MailNotificationDisabledAddresses are the addresses in that state:
+	// the administrator e-mail, or, without one, the account's contact
+	// e-mails it is mailed at.
 	MailNotificationDisabledAddresses []string `json:"disabled_addresses"`
 	FirstLoginDone                    bool     `json:"first_login_done"`
 	Self                              bool     `json:"self"`
+
+	CanRename bool `json:"-"` // the viewer may change the name (anyone may change the e-mail)
+	CanReset  bool `json:"-"` // the viewer may reset the initial authentication password
+	CanDelete bool `json:"-"` // the viewer may delete the administrator
 }
 
-func entry(a *anshin.Administrator, disabled []string, self string) AdminEntry {
+func entry(a *anshin.Administrator, disabled []string, viewer *anshin.Administrator) AdminEntry {
 	return AdminEntry{LoginID: a.LoginID, Name: a.Name, Role: string(a.Role), Email: a.Email,
 		MailNotificationDisabled: len(disabled) > 0, MailNotificationDisabledAddresses: disabled,
-		FirstLoginDone: !a.NeedsInitialPassword(), Self: a.AccountID == self}
+		FirstLoginDone: !a.NeedsInitialPassword(), Self: a.AccountID == viewer.AccountID,
+		CanRename: mayRename(viewer, a) == nil, CanReset: mayReset(viewer, a) == nil, CanDelete: mayDelete(viewer, a) == nil}
+}
+
+// The role rules (SPEC §4): each says why the viewer may not, or nil.
+
+// MayAdd reports whether the viewer may add administrators to the group.
+func MayAdd(viewer *anshin.Administrator) bool {
+	return representativeOnly(viewer, "add administrators") == nil
+}
+
+func representativeOnly(viewer *anshin.Administrator, what string) error {
+	if viewer.Role != anshin.RoleRepresentative {
+		return forbidden("only the representative administrator may %s", what)
+	}
+	return nil
+}
+
+// mayRename: SPEC §3 lets any administrator of the group fix another's
+// e-mail (the remedy for メール通知不可); names stay with the
+// representative and the administrator themselves.
+func mayRename(viewer, target *anshin.Administrator) error {
+	if viewer.Role != anshin.RoleRepresentative && target.AccountID != viewer.AccountID {
+		return forbidden("an admin may change another administrator's e-mail, not their name")
+	}
+	return nil
+}
+
+func mayDelete(viewer, target *anshin.Administrator) error {
+	if err := representativeOnly(viewer, "delete administrators"); err != nil {
+		return err
+	}
+	switch {
+	case target.AccountID == viewer.AccountID:
+		return forbidden("you cannot delete yourself")
+	case target.Role == anshin.RoleRepresentative:
+		return forbidden("the representative administrator cannot be deleted")
+	}
+	return nil
+}
+
+func mayReset(viewer, target *anshin.Administrator) error {
+	if err := representativeOnly(viewer, "reset initial authentication passwords"); err != nil {
+		return err
+	}
+	if target.Role == anshin.RoleRepresentative {
+		return forbidden("the representative administrator has no initial authentication password")
+	}
+	return nil
 }
 
 // mailNotificationDisabledAddresses lists where the administrator is mailed (as keys and
@@ -58,7 +112,8 @@ func mailNotificationDisabledAddresses(tx anshin.Tx, adm *anshin.Administrator) 
 func (s *Service) Administrators(ctx context.Context, a Actor) ([]AdminEntry, error) {
 	out := []AdminEntry{}
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
-		if _, err := me(tx, a); err != nil {
+		viewer, err := me(tx, a)
+		if err != nil {
 			return err
 		}
 		list, err := tx.GroupAdministrators(a.GroupID)
@@ -70,7 +125,7 @@ func (s *Service) Administrators(ctx context.Context, a Actor) ([]AdminEntry, er
 			if err != nil {
 				return err
 			}
-			out = append(out, entry(adm, disabled, a.AccountID))
+			out = append(out, entry(adm, disabled, viewer))
 		}
 		return nil
 	})
@@ -81,7 +136,8 @@ func (s *Service) Administrators(ctx context.Context, a Actor) ([]AdminEntry, er
 func (s *Service) Administrator(ctx context.Context, a Actor, loginID string) (AdminEntry, error) {
 	var out AdminEntry
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
-		if _, err := me(tx, a); err != nil {
+		viewer, err := me(tx, a)
+		if err != nil {
 			return err
 		}
 		adm, _, err := target(tx, a.GroupID, loginID)
@@ -92,7 +148,7 @@ func (s *Service) Administrator(ctx context.Context, a Actor, loginID string) (A
 		if err != nil {
 			return err
 		}
-		out = entry(adm, disabled, a.AccountID)
+		out = entry(adm, disabled, viewer)
 		return nil
 	})
 	return out, err
@@ -139,13 +195,6 @@ func (in NewAdmin) validate() (NewAdmin, error) {
 		return out, err
 	}
 	return out, nil
-}
-
-func representativeOnly(me *anshin.Administrator, what string) error {
-	if me.Role != anshin.RoleRepresentative {
-		return forbidden("only the representative administrator may %s", what)
-	}
-	return nil
 }
 
 // AddAdministrator registers an existing account as an admin of the
@@ -285,11 +334,8 @@ func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID stri
 		}
 		var changed []string
 		if t.Name != name {
-			// SPEC §3 lets any administrator of the group fix another's
-			// e-mail (the remedy for メール通知不可); names stay with the
-			// representative and the administrator themselves.
-			if m.Role != anshin.RoleRepresentative && t.AccountID != m.AccountID {
-				return forbidden("an admin may change another administrator's e-mail, not their name")
+			if err := mayRename(m, t); err != nil {
+				return err
 			}
 			changed = append(changed, "name")
 		}
@@ -391,11 +437,8 @@ func (s *Service) DeleteAdministrator(ctx context.Context, a Actor, loginID stri
 		if err != nil {
 			return err
 		}
-		switch {
-		case t.AccountID == m.AccountID:
-			return forbidden("you cannot delete yourself")
-		case t.Role == anshin.RoleRepresentative:
-			return forbidden("the representative administrator cannot be deleted")
+		if err := mayDelete(m, t); err != nil {
+			return err
 		}
 		if err := tx.DeleteAdministrator(a.GroupID, t.AccountID); err != nil {
 			return err
@@ -449,8 +492,8 @@ func (s *Service) ResetInitialPassword(ctx context.Context, a Actor, loginID, pa
 		if err != nil {
 			return err
 		}
-		if t.Role == anshin.RoleRepresentative {
-			return forbidden("the representative administrator has no initial authentication password")
+		if err := mayReset(m, t); err != nil {
+			return err
 		}
 		t.ResetInitialPassword(hash, s.now())
 		if err := tx.PutAdministrator(t); err != nil {

@@ -13,7 +13,7 @@ import (
 // representative resets the password.
 func (s *Service) InitialPassword(ctx context.Context, flowToken, password, clientIP string) (_ *Result, err error) {
 	ev := Event{Kind: EventInitialPassword, ClientIP: clientIP}
-	defer func() { s.emit(ctx, &ev, err) }()
+	defer func() { s.emit(ctx, &ev, err); err = flowGone(err) }()
 	if password == "" {
 		return nil, anshin.FieldError("initial_password", "enter the initial authentication password")
 	}

@@ -31,7 +31,7 @@ type Issued struct {
 // same transaction, after checking every issuance rule of SPEC §2 step 3.
 func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.Method, lang, clientIP string) (_ *Issued, err error) {
 	ev := Event{Kind: EventKeyIssued, Method: method, ClientIP: clientIP}
-	defer func() { s.emit(ctx, &ev, err) }()
+	defer func() { s.emit(ctx, &ev, err); err = flowGone(err) }()
 	if method != anshin.MethodSMS && method != anshin.MethodEmail {
 		return nil, &anshin.Error{Code: anshin.ECodeMethodInvalid, Field: "method", Message: `method must be "sms" or "email"`}
 	}
@@ -308,5 +308,5 @@ func (s *Service) KeyState(ctx context.Context, flowToken string) (*KeyState, er
 		}
 		return nil
 	})
-	return st, err
+	return st, flowGone(err)
 }

@@ -20,7 +20,7 @@ type MethodOption struct {
 // wrong passwords cost one hash each and answer invalid_credentials alike.
 func (s *Service) Password(ctx context.Context, flowToken, password, clientIP string) (_ []MethodOption, err error) {
 	ev := Event{Kind: EventPassword, ClientIP: clientIP}
-	defer func() { s.emit(ctx, &ev, err) }()
+	defer func() { s.emit(ctx, &ev, err); err = flowGone(err) }()
 	if password == "" {
 		return nil, anshin.FieldError("password", "enter the password")
 	}
@@ -200,7 +200,7 @@ func (s *Service) Methods(ctx context.Context, flowToken string) ([]MethodOption
 		opts, err = s.methodOptions(tx, acct)
 		return err
 	})
-	return opts, err
+	return opts, flowGone(err)
 }
 
 func (s *Service) methodOptions(tx anshin.Tx, acct *anshin.Account) ([]MethodOption, error) {

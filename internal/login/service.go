@@ -126,6 +126,16 @@ func (s *Service) flow(tx anshin.Tx, flowToken string, step anshin.Step) (*anshi
 	return f, nil
 }
 
+// flowGone answers a row missing under a flow step (its account, key or
+// group removed meanwhile) as flow_not_found: to the client the login flow
+// is what is gone. Every other error passes unchanged.
+func flowGone(err error) error {
+	if anshin.ErrorCode(err) == anshin.ECodeNotFound {
+		return anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow (%v)", err)
+	}
+	return err
+}
+
 // LoginID opens the flow's sealed login ID, for the password page to show;
 // "" when it cannot (sealed under another secret key, or a flow that no
 // longer keeps it).

@@ -24,7 +24,7 @@ type Result struct {
 // remembers the groups the key opened (SPEC §4).
 func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP string) (_ *Result, err error) {
 	ev := Event{Kind: EventKeyVerified, GroupID: groupID, ClientIP: clientIP}
-	defer func() { s.emit(ctx, &ev, err) }()
+	defer func() { s.emit(ctx, &ev, err); err = flowGone(err) }()
 	key = NormalizeKey(key)
 	if key == "" {
 		return nil, anshin.FieldError("key", "enter the one-time key")

@@ -16,9 +16,9 @@ var statusOf = map[string]int{
 	anshin.ECodeInvalidRequest:           http.StatusBadRequest,
 	anshin.ECodeInvalidField:             http.StatusUnprocessableEntity,
 	anshin.ECodeBodyTooLarge:             http.StatusRequestEntityTooLarge,
-	"unsupported_media_type":             http.StatusUnsupportedMediaType,
+	anshin.ECodeUnsupportedMedia:         http.StatusUnsupportedMediaType,
 	anshin.ECodeNotFound:                 http.StatusNotFound,
-	"method_not_allowed":                 http.StatusMethodNotAllowed,
+	anshin.ECodeMethodNotAllowed:         http.StatusMethodNotAllowed,
 	anshin.ECodeFlowNotFound:             http.StatusNotFound,
 	anshin.ECodeFlowExpired:              http.StatusGone,
 	anshin.ECodeFlowStep:                 http.StatusConflict,
@@ -70,21 +70,20 @@ func (s *Server) domainError(r *http.Request, err error) *anshin.Error {
 		s.logOf(r).Error("request failed", "method", r.Method, "route", r.Pattern, "err", err)
 		return &anshin.Error{Code: anshin.ECodeInternal}
 	}
-	if e.Code == anshin.ECodeNotFound && isLoginAPI(r) {
-		// Inside the login flow, a missing row is a missing flow.
-		return &anshin.Error{Code: anshin.ECodeFlowNotFound}
-	}
 	return e
 }
 
-func isLoginAPI(r *http.Request) bool {
-	return strings.Contains(r.Pattern, "/api/v1/login")
+// errorText is the localized text of e for the request (Catalog.Error),
+// in the console's words on the console's pages and API.
+func (s *Server) errorText(r *http.Request, e *anshin.Error) string {
+	return s.i18n.Error(langOf(r), e, inConsole(r))
 }
 
-// writeError answers err as JSON with its status and localized message.
+// writeError is the one JSON error answer: err's status from statusOf and
+// its localized text.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.domainError(r, err)
-	body := apiErrorBody{Code: e.Code, Message: s.i18n.Error(langOf(r), e), Field: e.Field}
+	body := apiErrorBody{Code: e.Code, Message: s.errorText(r, e), Field: e.Field}
 	if e.Code == anshin.ECodeKeyNotForGroup {
 		body.KeySentTo = e.Masked
 	} else {
