@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/anshin/anshin/internal/anshintest"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anshin/anshin/internal/anshintest"
 )
 
 // syncBuffer is a bytes.Buffer that run's goroutines and the test share.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/app"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
@@ -42,11 +43,7 @@ func TestReadyzFollowsTheOutboxWorker(t *testing.T) {
 	var mu sync.Mutex
 	var routes []string
 	handler, err := web.NewServer(web.Deps{Log: log, Now: now,
-		ReadyChecks: map[string]func(context.Context) error{
-			"database":      db.Reachable,
-			"migrations":    db.MigrationsCurrent,
-			"outbox_worker": func(context.Context) error { return worker.Ready() },
-		},
+		ReadyChecks: app.ReadyChecks(db, worker),
 		ObserveRequest: func(route string, status int, _ time.Duration) {
 			mu.Lock()
 			defer mu.Unlock()
