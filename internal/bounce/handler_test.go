@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
@@ -30,20 +31,13 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "anshin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := anshintest.MustOpenDB(t)
 	ctx := context.Background()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	keys, _ := secret.NewKeyring([]byte("test-secret-key-0123456789abcdef0123"))
 	f := &fixture{db: db, keys: keys, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	f.handler = &Handler{Store: db, Now: func() time.Time { return f.now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Verify: VERPVerifier(keys, testDomain), TransientLimit: 3, TransientWindow: 72 * time.Hour}
-	err = db.Update(ctx, func(tx anshin.Tx) error {
+	err := db.Update(ctx, func(tx anshin.Tx) error {
 		for _, a := range []*anshin.Account{
 			{ID: "acct-taro", LoginID: "taro", Kind: anshin.KindDAccount, PasswordHash: "x", DocomoLine: "+819012345678", CreatedAt: f.now, UpdatedAt: f.now},
 			{ID: "acct-jiro", LoginID: "jiro", Kind: anshin.KindDAccount, PasswordHash: "x", ContactEmails: []string{"Taro@Example.jp", "jiro@example.jp"}, CreatedAt: f.now, UpdatedAt: f.now},

@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/operator"
@@ -30,19 +30,12 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "anshin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := anshintest.MustOpenDB(t)
 	keys, err := secret.NewKeyring(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher := secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})
+	hasher := anshintest.CheapHasher()
 	now := func() time.Time { return t0 }
 	if _, err := demo.Load(ctx, operator.New(db, hasher, now), db); err != nil {
 		t.Fatal(err)

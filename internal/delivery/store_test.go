@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/store/sqlstore"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/store/storetest"
 	"github.com/anshin/anshin/internal/testenv"
 )
@@ -21,14 +21,7 @@ func TestReceiptsAndSMSCountsOnEachStore(t *testing.T) {
 		if os.Getenv(testenv.PostgresURL) == "" && os.Getenv("CI") != "true" {
 			t.Skip(testenv.PostgresURL + " is not set")
 		}
-		db, err := sqlstore.Open(storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		db := anshintest.MustOpenURL(t, storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL)))
 		f := newFixture(t)
 		f.db = db
 		checkReceiptsAndSMSCounts(t, f)

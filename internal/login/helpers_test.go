@@ -76,14 +76,7 @@ func newFixture(t *testing.T, tweaks ...func(*login.Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "anshin.db")
-	db, err := sqlstore.Open("sqlite:" + path)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	db := anshintest.MustOpenDBAt(t, path)
 	keys, err := secret.NewKeyring(bytes.Repeat([]byte("k"), 32))
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +90,7 @@ func newFixture(t *testing.T, tweaks ...func(*login.Config)) *fixture {
 		ctx:    ctx,
 		path:   path,
 		db:     db,
-		hasher: secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}),
+		hasher: anshintest.CheapHasher(),
 		keys:   keys,
 		clock:  anshintest.NewClock(t0),
 		gen:    &keyRecorder{},

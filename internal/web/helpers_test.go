@@ -111,14 +111,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	}
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "anshin.db")
-	db, err := sqlstore.Open("sqlite:" + path)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	db := anshintest.MustOpenDBAt(t, path)
 	secretKey := make([]byte, 32)
 	rand.Read(secretKey)
 	env := map[string]string{

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -17,12 +16,12 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/secret"
-	"github.com/anshin/anshin/internal/store/sqlstore"
 	"github.com/anshin/anshin/internal/web"
 )
 
@@ -31,14 +30,7 @@ import (
 func benchServer(b *testing.B, argon secret.Argon2Params) http.Handler {
 	b.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := anshintest.MustOpenDB(b)
 	keys, _ := secret.NewKeyring(bytes.Repeat([]byte("k"), 32))
 	hasher := secret.NewHasher(argon)
 	now := func() time.Time { return time.Now().UTC() }
@@ -161,7 +153,7 @@ func BenchmarkFullLogin(b *testing.B) {
 func BenchmarkKeyVerify(b *testing.B) {
 	// The password hash is not part of this step: a cheap one keeps the
 	// setup of b.N flows short.
-	h := benchServer(b, secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})
+	h := benchServer(b, anshintest.CheapArgon2)
 	flows := make([]string, b.N)
 	for i := range flows {
 		flows[i] = benchLoginUntilKey(b, h)

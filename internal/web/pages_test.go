@@ -3,11 +3,11 @@ package web_test
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/demo"
 )
 
@@ -21,12 +21,7 @@ type browser struct {
 
 func newBrowser(t *testing.T, base string) *browser {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &browser{t: t, base: base, c: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: t, base: base, c: anshintest.NewBrowser(t)}
 }
 
 // page is one answer as the browser saw it.
