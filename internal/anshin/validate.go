@@ -17,23 +17,6 @@ const (
 	maxInitialPassword = 128
 )
 
-// CheckLoginID checks an already normalized login ID (see
-// login.NormalizeLoginID): 1 to 128 characters without spaces or control
-// characters.
-func CheckLoginID(id string) error {
-	switch {
-	case id == "":
-		return FieldError("login_id", "the login ID is required")
-	case !utf8.ValidString(id):
-		return FieldError("login_id", "the login ID is not valid UTF-8")
-	case utf8.RuneCountInString(id) > MaxLoginID:
-		return FieldError("login_id", "the login ID must be at most %d characters", MaxLoginID)
-	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		return FieldError("login_id", "the login ID must not contain spaces or control characters")
-	}
-	return nil
-}
-
 // CheckEmail returns the address trimmed if it is a bare, deliverable-looking
 // address (no display name, no comments, a dotted domain).
 func CheckEmail(field, s string) (string, error) {

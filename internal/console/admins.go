@@ -125,8 +125,7 @@ type AdminEdit struct {
 func (in NewAdmin) validate() (NewAdmin, error) {
 	out := in
 	var err error
-	out.LoginID = login.NormalizeLoginID(in.LoginID)
-	if err := anshin.CheckLoginID(out.LoginID); err != nil {
+	if out.LoginID, err = login.CheckLoginID(in.LoginID); err != nil {
 		return out, err
 	}
 	if out.Name, err = anshin.CheckText("name", "name", in.Name, true); err != nil {
@@ -158,14 +157,7 @@ func (s *Service) AddAdministrator(ctx context.Context, a Actor, in NewAdmin) er
 	if err != nil {
 		return err
 	}
-	// Check the role before spending a hash on a request that must fail.
-	if err := s.store.View(ctx, func(tx anshin.Tx) error {
-		m, err := me(tx, a)
-		if err != nil {
-			return err
-		}
-		return representativeOnly(m, "add administrators")
-	}); err != nil {
+	if err := s.checkRepresentative(ctx, a, "add administrators"); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, in.InitialPassword)

@@ -124,18 +124,8 @@ func (s *Service) ClearMailNotificationDisabled(ctx context.Context, a Actor, lo
 func (s *Service) DeleteAdministrator(ctx context.Context, a Actor, loginID string) error {
 	queued := 0
 	err := s.store.Update(ctx, func(tx anshin.Tx) error {
-		m, err := me(tx, a)
+		t, acct, err := representativeOver(tx, a, loginID, "delete administrators", mayDelete)
 		if err != nil {
-			return err
-		}
-		if err := representativeOnly(m, "delete administrators"); err != nil {
-			return err
-		}
-		t, acct, err := target(tx, a.GroupID, loginID)
-		if err != nil {
-			return err
-		}
-		if err := mayDelete(m, t); err != nil {
 			return err
 		}
 		if err := tx.DeleteAdministrator(a.GroupID, t.AccountID); err != nil {
@@ -164,13 +154,7 @@ func (s *Service) ResetInitialPassword(ctx context.Context, a Actor, loginID, pa
 	if err := anshin.CheckInitialPassword("initial_password", password); err != nil {
 		return err
 	}
-	if err := s.store.View(ctx, func(tx anshin.Tx) error {
-		m, err := me(tx, a)
-		if err != nil {
-			return err
-		}
-		return representativeOnly(m, "reset initial authentication passwords")
-	}); err != nil {
+	if err := s.checkRepresentative(ctx, a, "reset initial authentication passwords"); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, password)
@@ -179,18 +163,8 @@ func (s *Service) ResetInitialPassword(ctx context.Context, a Actor, loginID, pa
 	}
 	queued := 0
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
-		m, err := me(tx, a)
+		t, acct, err := representativeOver(tx, a, loginID, "reset initial authentication passwords", mayReset)
 		if err != nil {
-			return err
-		}
-		if err := representativeOnly(m, "reset initial authentication passwords"); err != nil {
-			return err
-		}
-		t, acct, err := target(tx, a.GroupID, loginID)
-		if err != nil {
-			return err
-		}
-		if err := mayReset(m, t); err != nil {
 			return err
 		}
 		t.ResetInitialPassword(hash, s.now())

@@ -1,6 +1,8 @@
 package console
 
 import (
+	"context"
+
 	"github.com/anshin/anshin/internal/anshin"
 )
 
@@ -49,4 +51,36 @@ func mayReset(viewer, target *anshin.Administrator) error {
 		return forbidden("the representative administrator has no initial authentication password")
 	}
 	return nil
+}
+
+// checkRepresentative checks the actor's role before a hash is spent on a
+// request that must fail (the transaction checks again).
+func (s *Service) checkRepresentative(ctx context.Context, a Actor, what string) error {
+	return s.store.View(ctx, func(tx anshin.Tx) error {
+		m, err := me(tx, a)
+		if err != nil {
+			return err
+		}
+		return representativeOnly(m, what)
+	})
+}
+
+// representativeOver loads the administrator loginID for a change only the
+// representative may make (what), and which may allows on them.
+func representativeOver(tx anshin.Tx, a Actor, loginID, what string, may func(viewer, target *anshin.Administrator) error) (*anshin.Administrator, *anshin.Account, error) {
+	m, err := me(tx, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := representativeOnly(m, what); err != nil {
+		return nil, nil, err
+	}
+	t, acct, err := target(tx, a.GroupID, loginID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := may(m, t); err != nil {
+		return nil, nil, err
+	}
+	return t, acct, nil
 }

@@ -73,8 +73,8 @@ func me(tx anshin.Tx, a Actor) (*anshin.Administrator, error) {
 
 // target loads the administrator of the actor's group with loginID.
 func target(tx anshin.Tx, groupID, loginID string) (*anshin.Administrator, *anshin.Account, error) {
-	id := login.NormalizeLoginID(loginID)
-	if anshin.CheckLoginID(id) != nil {
+	id, err := login.CheckLoginID(loginID)
+	if err != nil {
 		return nil, nil, anshin.Errorf(anshin.ECodeNotFound, "no such administrator")
 	}
 	acct, err := tx.AccountByLoginID(id)

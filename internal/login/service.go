@@ -7,6 +7,8 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/secret"
@@ -97,6 +99,24 @@ func (s *Service) Config() Config { return s.cfg }
 // ID typed with a Japanese input method still matches.
 func NormalizeLoginID(id string) string {
 	return strings.TrimSpace(width.Fold.String(strings.TrimSpace(id)))
+}
+
+// CheckLoginID is the login ID an account is registered under: normalized
+// as NormalizeLoginID does, then 1 to 128 characters without spaces or
+// control characters.
+func CheckLoginID(id string) (string, error) {
+	id = NormalizeLoginID(id)
+	switch {
+	case id == "":
+		return "", anshin.FieldError("login_id", "the login ID is required")
+	case !utf8.ValidString(id):
+		return "", anshin.FieldError("login_id", "the login ID is not valid UTF-8")
+	case utf8.RuneCountInString(id) > anshin.MaxLoginID:
+		return "", anshin.FieldError("login_id", "the login ID must be at most %d characters", anshin.MaxLoginID)
+	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		return "", anshin.FieldError("login_id", "the login ID must not contain spaces or control characters")
+	}
+	return id, nil
 }
 
 // NormalizeKey is the one normalization of key input (SPEC §2): surrounding

@@ -56,20 +56,15 @@ func New(store anshin.Store, hasher *secret.Hasher, now anshin.Clock) *Service {
 // PutAccount creates or replaces the account with loginID and reports
 // whether it was created.
 func (s *Service) PutAccount(ctx context.Context, loginID string, in AccountInput) (created bool, err error) {
-	loginID = login.NormalizeLoginID(loginID)
-	if err := anshin.CheckLoginID(loginID); err != nil {
+	if loginID, err = login.CheckLoginID(loginID); err != nil {
 		return false, err
 	}
 	if in, err = in.validate(); err != nil {
 		return false, err
 	}
-	// argon2 is slow on purpose: hash before the transaction so writers
-	// never wait on it.
-	hash := ""
-	if in.Password != "" {
-		if hash, err = s.hasher.Hash(ctx, in.Password); err != nil {
-			return false, err
-		}
+	hash, err := s.hashIfSet(ctx, in.Password)
+	if err != nil {
+		return false, err
 	}
 	err = s.update(ctx, func(tx anshin.Tx) error {
 		now := s.now()
@@ -145,18 +140,15 @@ func (s *Service) PutAdministrator(ctx context.Context, groupID, loginID string,
 	if err := CheckGroupID(groupID); err != nil {
 		return false, err
 	}
-	loginID = login.NormalizeLoginID(loginID)
-	if err := anshin.CheckLoginID(loginID); err != nil {
+	if loginID, err = login.CheckLoginID(loginID); err != nil {
 		return false, err
 	}
 	if in, err = in.validate(); err != nil {
 		return false, err
 	}
-	hash := ""
-	if in.InitialPassword != "" {
-		if hash, err = s.hasher.Hash(ctx, in.InitialPassword); err != nil {
-			return false, err
-		}
+	hash, err := s.hashIfSet(ctx, in.InitialPassword)
+	if err != nil {
+		return false, err
 	}
 	role := anshin.Role(in.Role)
 	err = s.update(ctx, func(tx anshin.Tx) error {
@@ -268,6 +260,16 @@ func (s *Service) PutMailNotificationDisabled(ctx context.Context, address, reas
 		return tx.AppendAudit(&anshin.AuditEvent{Kind: anshin.AuditOperatorMailNotificationDisabled, At: now,
 			Detail: detail(map[string]any{"address": address, "reason": reason})})
 	})
+}
+
+// hashIfSet hashes a password given in a body, "" when none is. argon2 is
+// slow on purpose: Puts hash before the transaction so writers never wait
+// on it.
+func (s *Service) hashIfSet(ctx context.Context, password string) (string, error) {
+	if password == "" {
+		return "", nil
+	}
+	return s.hasher.Hash(ctx, password)
 }
 
 // update runs fn once more when it lost a race to create the same row: the
