@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/login"
 )
 
@@ -205,7 +206,7 @@ func (s *Service) AddAdministrator(ctx context.Context, a Actor, in NewAdmin) er
 		if err != nil {
 			return err
 		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_added", to, orgName(g), g.ManagementNumber)...); err != nil {
+		if queued, err = s.send(tx, a.Lang, delivery.Notice{Kind: "admin_added", Organization: orgName(g), ManagementNumber: g.ManagementNumber}, to); err != nil {
 			return err
 		}
 		n, err := s.sendSMS(tx, a.Lang, "admin_added", acct, g.ManagementNumber)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/delivery"
 )
 
 // UpdateAdministrator changes an administrator's name and e-mail. A
@@ -61,7 +62,7 @@ func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID stri
 			}
 			to = append(to, routes...)
 		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_updated", to, g.ManagementNumber, what)...); err != nil {
+		if queued, err = s.send(tx, a.Lang, delivery.Notice{Kind: "admin_updated", ManagementNumber: g.ManagementNumber, Changed: what}, to); err != nil {
 			return err
 		}
 		if old != email {
@@ -105,7 +106,7 @@ func (s *Service) ClearMailNotificationDisabled(ctx context.Context, a Actor, lo
 		if err != nil {
 			return err
 		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "mail_state_cleared", disabled, g.ManagementNumber, strings.Join(disabled, ", "))...); err != nil {
+		if queued, err = s.send(tx, a.Lang, delivery.Notice{Kind: "mail_state_cleared", ManagementNumber: g.ManagementNumber, Addresses: strings.Join(disabled, ", ")}, disabled); err != nil {
 			return err
 		}
 		detail := map[string]any{"login_id": t.LoginID, "address": disabled[0]}
@@ -135,7 +136,7 @@ func (s *Service) DeleteAdministrator(ctx context.Context, a Actor, loginID stri
 		if err != nil {
 			return err
 		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_deleted", reach(t, acct), g.ManagementNumber)...); err != nil {
+		if queued, err = s.send(tx, a.Lang, delivery.Notice{Kind: "admin_deleted", ManagementNumber: g.ManagementNumber}, reach(t, acct)); err != nil {
 			return err
 		}
 		return s.audit(tx, a, anshin.AuditAdminDeleted, map[string]any{"login_id": t.LoginID, "name": t.Name})
@@ -175,7 +176,7 @@ func (s *Service) ResetInitialPassword(ctx context.Context, a Actor, loginID, pa
 		if err != nil {
 			return err
 		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "initial_password_reset", reach(t, acct), g.ManagementNumber)...); err != nil {
+		if queued, err = s.send(tx, a.Lang, delivery.Notice{Kind: "initial_password_reset", ManagementNumber: g.ManagementNumber}, reach(t, acct)); err != nil {
 			return err
 		}
 		return s.audit(tx, a, anshin.AuditInitialPasswordReset, map[string]any{"login_id": t.LoginID})

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/delivery"
 )
 
 // CLOMOInput is what CLOMO 情報設定 sets: the same fields and rules as the
@@ -45,7 +46,7 @@ func (s *Service) PutCLOMO(ctx context.Context, a Actor, in anshin.CLOMOEnvironm
 				if err != nil {
 					return err
 				}
-				if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "clomo_changed", reach(adm, acct), g.ManagementNumber, env.OrganizationName, m.Name)...); err != nil {
+				if queued, err = s.send(tx, a.Lang, delivery.Notice{Kind: "clomo_changed", ManagementNumber: g.ManagementNumber, Organization: env.OrganizationName, By: m.Name}, reach(adm, acct)); err != nil {
 					return err
 				}
 			}
