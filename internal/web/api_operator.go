@@ -18,14 +18,20 @@ func (s *Server) operator(next http.Handler) http.Handler {
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeOperatorDisabled, "the operator API is off"))
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.OperatorToken)) != 1 {
+		if !hasBearer(r, s.OperatorToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="anshin-operator"`)
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeUnauthorized, "a valid operator token is required"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// hasBearer reports whether r carries the bearer token want (compared in
+// constant time).
+func hasBearer(r *http.Request, want string) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(want)) == 1
 }
 
 // operatorPut decodes the body into In, runs put, and answers 201 when it
