@@ -225,6 +225,3 @@ func (s *smsSink) close() { s.srv.Close() }
 func (s *smsSink) env() []string {
 	return []string{"ANSHIN_SMS_DRIVER", "webhook", "ANSHIN_SMS_WEBHOOK_URL", s.URL, "ANSHIN_SMS_WEBHOOK_SECRET", "torture-webhook-secret-0123"}
 }
-
-// e164 is how the SMS driver writes a 090… line.
-func e164(line string) string { return "+81" + strings.TrimPrefix(line, "0") }

@@ -10,12 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/mail"
 	"strings"
 	"time"
 
-	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/app"
 	"github.com/anshin/anshin/internal/bounce"
 	"github.com/anshin/anshin/internal/config"
 	"github.com/anshin/anshin/internal/secret"
@@ -71,7 +70,7 @@ func bounceCommand(ctx context.Context, args []string, getenv func(string) strin
 		return exitError{exitTempFail, err.Error()}
 	}
 	defer db.Close()
-	h := bounceHandler(cfg, db, keys, func() time.Time { return time.Now().UTC() }, newLogger(stderr, cfg))
+	h := app.BounceHandler(cfg, db, keys, func() time.Time { return time.Now().UTC() }, newLogger(stderr, cfg))
 	return ingest(ctx, h, *rcpt, raw, stdout)
 }
 
@@ -122,27 +121,6 @@ func headerRecipients(raw []byte) []string {
 		}
 	}
 	return out
-}
-
-// bounceHandler is the one handler the SMTP receiver and the webhook share.
-func bounceHandler(cfg *config.Config, store anshin.Store, keys *secret.Keyring, now anshin.Clock, log *slog.Logger) *bounce.Handler {
-	return &bounce.Handler{Store: store, Now: now, Log: log, Verify: bounce.VERPVerifier(keys, cfg.BounceDomain),
-		TransientLimit: cfg.BounceTransientLimit, TransientWindow: cfg.BounceTransientWindow}
-}
-
-// providerChecks are the signature checks of the sending services'
-// notifications that the configuration turns on (nil: that endpoint off).
-func providerChecks(cfg *config.Config, now anshin.Clock) (*bounce.SNS, *bounce.SendGrid) {
-	p := cfg.Providers
-	var ses *bounce.SNS
-	if len(p.SESTopicARNs) > 0 {
-		ses = &bounce.SNS{Client: &http.Client{Timeout: 10 * time.Second}, CertHosts: p.SESCertHosts, TopicARNs: p.SESTopicARNs}
-	}
-	var sg *bounce.SendGrid
-	if p.SendGridKey != nil {
-		sg = &bounce.SendGrid{Key: p.SendGridKey, MaxAge: p.SendGridMaxAge, Now: now}
-	}
-	return ses, sg
 }
 
 // startBounceListener starts the bounce SMTP receiver when

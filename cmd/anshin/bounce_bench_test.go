@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/secret"
-	"github.com/anshin/anshin/internal/store/sqlstore"
 )
 
 // ingestBench prepares a database with n sent e-mail deliveries and the
@@ -24,20 +24,14 @@ func ingestBench(b *testing.B, n int) (env map[string]string, msgs [][]byte, rcp
 	dbPath := filepath.Join(b.TempDir(), "anshin.db")
 	env = map[string]string{"ANSHIN_DATABASE_URL": "sqlite:" + dbPath, "ANSHIN_SECRET_KEY": testSecretKey,
 		"ANSHIN_BOUNCE_DOMAIN": testBounceDomain, "ANSHIN_LOG_LEVEL": "error"}
-	db, err := sqlstore.Open(env["ANSHIN_DATABASE_URL"])
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := anshintest.MustOpenURL(b, env["ANSHIN_DATABASE_URL"])
 	ctx := context.Background()
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
 	keys, _ := secret.NewKeyring([]byte(testSecretKey))
 	now := time.Now().UTC()
-	err = db.Update(ctx, func(tx anshin.Tx) error {
+	err := db.Update(ctx, func(tx anshin.Tx) error {
 		for i := range n {
 			id := fmt.Sprintf("bench%d", i)
-			if err := tx.EnqueueDelivery(&anshin.Delivery{ID: id, Kind: "notification", Channel: anshin.MethodEmail,
+			if err := tx.EnqueueDelivery(&anshin.Delivery{ID: id, Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail,
 				Recipient: fmt.Sprintf("user%d@example.jp", i), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}); err != nil {
 				return err
 			}

@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout)
 	case "operator":
-		return operator(ctx, args[1:], getenv, stdin, stdout)
+		return runOperator(ctx, args[1:], getenv, stdin, stdout)
 	case "bounce":
 		return bounceCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "backup":

@@ -84,13 +84,13 @@ func mpBenchDeploy(b *testing.B, bin, store string, n, clients int, extra ...str
 // flow and the key, read from whichever instance sent it.
 func (s *mpBenchSetup) toKey(b *testing.B, c int, inst *mpInstance) (flow, key string) {
 	var start struct {
-		FlowID string `json:"flow_id"`
+		FlowToken string `json:"flow_id"`
 	}
 	mpCall(b, "POST", inst.URL+"/api/v1/login", map[string]string{"login_id": fmt.Sprintf("bench-%d", c)}, &start)
-	if st := mpCall(b, "POST", inst.URL+"/api/v1/login/"+start.FlowID+"/password", map[string]string{"password": "bench-pass-1234"}, nil); st != http.StatusOK {
+	if st := mpCall(b, "POST", inst.URL+"/api/v1/login/"+start.FlowToken+"/password", map[string]string{"password": "bench-pass-1234"}, nil); st != http.StatusOK {
 		b.Fatalf("password: %d", st)
 	}
-	if st := mpCall(b, "POST", inst.URL+"/api/v1/login/"+start.FlowID+"/one-time-key", map[string]string{"method": "email"}, nil); st != http.StatusOK {
+	if st := mpCall(b, "POST", inst.URL+"/api/v1/login/"+start.FlowToken+"/one-time-key", map[string]string{"method": "email"}, nil); st != http.StatusOK {
 		b.Fatalf("issue: %d", st)
 	}
 	to := fmt.Sprintf("bench-%d@example.jp", c)
@@ -102,7 +102,7 @@ func (s *mpBenchSetup) toKey(b *testing.B, c int, inst *mpInstance) (flow, key s
 				if m.To == to && !s.seen[c][m.ID] {
 					s.seen[c][m.ID] = true
 					if k := mpKeyInBody.FindStringSubmatch(m.Body); k != nil {
-						return start.FlowID, k[1]
+						return start.FlowToken, k[1]
 					}
 				}
 			}

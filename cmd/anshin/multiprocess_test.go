@@ -227,16 +227,16 @@ var mpClient = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transpor
 func mpToKeyStep(t testing.TB, inst *mpInstance) string {
 	t.Helper()
 	var start struct {
-		FlowID string `json:"flow_id"`
+		FlowToken string `json:"flow_id"`
 	}
 	if st := mpCall(t, "POST", inst.URL+"/api/v1/login", map[string]string{"login_id": demo.RepresentativeID}, &start); st != http.StatusOK && st != http.StatusCreated {
 		t.Fatalf("start login: %d", st)
 	}
 	var pw map[string]any
-	if st := mpCall(t, "POST", inst.URL+"/api/v1/login/"+start.FlowID+"/password", map[string]string{"password": demo.Password}, &pw); st != http.StatusOK {
+	if st := mpCall(t, "POST", inst.URL+"/api/v1/login/"+start.FlowToken+"/password", map[string]string{"password": demo.Password}, &pw); st != http.StatusOK {
 		t.Fatalf("password: %d %v", st, pw)
 	}
-	return start.FlowID
+	return start.FlowToken
 }
 
 type mpMessage struct {

@@ -10,13 +10,13 @@ import (
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/config"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/secret"
 )
 
-// operator runs the provisioning of SPEC §5 from the command line, with
+// runOperator runs the provisioning of SPEC §5 from the command line, with
 // the same JSON bodies as the operator API, read from standard input.
-func operator(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+func runOperator(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) < 2 || args[1] != "put" {
 		return usageError{"operator: expected account|group|admin|clomo put ..."}
 	}
@@ -34,7 +34,7 @@ func operator(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
-	p := provision.New(db, secret.NewHasher(cfg.Argon2), func() time.Time { return time.Now().UTC() })
+	p := operator.New(db, secret.NewHasher(cfg.Argon2), func() time.Time { return time.Now().UTC() })
 	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
 	if err != nil {
 		return fmt.Errorf("reading standard input: %w", err)
@@ -42,22 +42,22 @@ func operator(ctx context.Context, args []string, getenv func(string) string, st
 	var created bool
 	switch args[0] {
 	case "account":
-		var in provision.AccountInput
+		var in operator.AccountInput
 		if err = decodeStrict(body, &in); err == nil {
 			created, err = p.PutAccount(ctx, ids[0], in)
 		}
 	case "group":
-		var in provision.GroupInput
+		var in operator.GroupInput
 		if err = decodeStrict(body, &in); err == nil {
 			created, err = p.PutGroup(ctx, ids[0], in)
 		}
 	case "admin":
-		var in provision.AdminInput
+		var in operator.AdminInput
 		if err = decodeStrict(body, &in); err == nil {
 			created, err = p.PutAdministrator(ctx, ids[0], ids[1], in)
 		}
 	case "clomo":
-		var in provision.CLOMOInput
+		var in anshin.CLOMOEnvironment
 		if err = decodeStrict(body, &in); err == nil {
 			created, err = p.PutCLOMO(ctx, ids[0], in)
 		}

@@ -129,7 +129,7 @@ func configCommand(args []string, getenv func(string) string, stdout io.Writer) 
 	for _, v := range config.Variables {
 		value := strings.TrimSpace(getenv(v.Name))
 		if value == "" {
-			fmt.Fprintf(tw, "%s\t(default) %s\n", v.Name, v.Default)
+			fmt.Fprintf(tw, "%s\t(default) %s\n", v.Name, v.Shown())
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", v.Name, maskSetting(v.Name, value))

@@ -4,16 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/anshin/anshin/internal/anshintest"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anshin/anshin/internal/anshintest"
 )
 
 // syncBuffer is a bytes.Buffer that run's goroutines and the test share.
@@ -115,13 +115,7 @@ type browser struct {
 
 func newBrowser(t *testing.T, base string) *browser {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	t.Cleanup(c.CloseIdleConnections)
-	return &browser{t: t, base: base, c: c}
+	return &browser{t: t, base: base, c: anshintest.NewBrowser(t)}
 }
 
 type page struct {

@@ -13,15 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anshin/anshin/internal/app"
 	"github.com/anshin/anshin/internal/config"
-	"github.com/anshin/anshin/internal/console"
-	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
-	"github.com/anshin/anshin/internal/login"
-	"github.com/anshin/anshin/internal/provision"
-	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
-	"github.com/anshin/anshin/internal/web"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -46,38 +41,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.Close()
 
-	keys, err := secret.NewKeyring(cfg.SecretKey)
+	now := func() time.Time { return time.Now().UTC() }
+	a, err := app.New(cfg, db, now, log)
 	if err != nil {
 		return fmt.Errorf("ANSHIN_SECRET_KEY: %w", err)
 	}
-	now := func() time.Time { return time.Now().UTC() }
-	hasher := secret.NewHasher(cfg.Argon2)
-	outbox := delivery.NewDevOutbox(200)
-	worker := delivery.NewWorker(db, keys, now, deliverySenders(cfg, keys, outbox, now, log), log)
-	worker.Lease = cfg.OutboxLease
-	m := newMetrics(cfg, db, worker, now, log)
-	loginSvc := login.New(db, hasher, keys, now, cfg.Login, worker.Notify)
-	loginSvc.Observe(fanOut(authEventLog(log), m.Observe)) // one line per authentication event, and metrics
-	prov := provision.New(db, hasher, now)
-
 	var accounts []demo.Account
 	if *demoMode {
-		if accounts, err = demo.Load(ctx, prov, db); err != nil {
+		if accounts, err = demo.Load(ctx, a.Operator, db); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}
-	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, now, worker.Notify), Provision: prov, Log: log, Now: now, OperatorToken: cfg.OperatorToken, MailFrom: cfg.MailFrom,
-		TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL}
-	if cfg.Dev {
-		deps.Outbox = outbox
-	}
-	deps.TwilioReceipts = twilioReceipts(cfg, db, now)
-	bounces := bounceHandler(cfg, db, keys, now, log)
-	bounces.Observe = m.Bounce
-	deps.Bounces, deps.BounceWebhookToken = bounces, cfg.BounceWebhookToken
-	deps.SES, deps.SendGrid = providerChecks(cfg, now)
-	instrumentWeb(&deps, cfg, m, db, worker)
-	handler, err := web.NewServer(deps)
+	handler, err := a.NewHandler()
 	if err != nil {
 		return err
 	}
@@ -85,12 +60,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("ANSHIN_HTTP_ADDR: %w", err)
 	}
-	stopBounces, err := startBounceListener(cfg, bounces, log, stdout)
+	stopBounces, err := startBounceListener(cfg, a.Bounces, log, stdout)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	stopMetrics, err := startMetricsListener(cfg, m, log)
+	stopMetrics, err := startMetricsListener(cfg, a.Metrics, log)
 	if err != nil {
 		ln.Close()
 		stopBounces()
@@ -109,9 +84,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sendCtx, abandonSends := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandonSends()
 	for range cfg.Workers {
-		wg.Go(func() { worker.RunDraining(workCtx, sendCtx) })
+		wg.Go(func() { a.Worker.RunDraining(workCtx, sendCtx) })
 	}
-	stopUpkeep := startUpkeep(ctx, cfg, db, now, loginSvc, m, log)
+	stopUpkeep := startUpkeep(ctx, cfg, db, now, a.Login, a.Metrics, log)
 	defer stopUpkeep()
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
@@ -168,30 +143,6 @@ func openStore(ctx context.Context, url string) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("ANSHIN_DATABASE_URL: %w", err)
 	}
 	return db, nil
-}
-
-// delayedSender makes each send wait d first (ANSHIN_DEV_SEND_DELAY,
-// development mode only): tests kill an instance while it holds claimed
-// messages and watch another deliver them once the lease ends.
-func delayedSender(s delivery.Sender, d time.Duration) delivery.Sender {
-	if d <= 0 {
-		return s
-	}
-	return slowSender{s, d}
-}
-
-type slowSender struct {
-	delivery.Sender
-	delay time.Duration
-}
-
-func (s slowSender) Send(ctx context.Context, m *delivery.Message) error {
-	select {
-	case <-time.After(s.delay):
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return s.Sender.Send(ctx, m)
 }
 
 // redactURL drops credentials from a database URL before it is logged.

@@ -50,6 +50,25 @@ type ContractGroup struct {
 	UpdatedAt            time.Time
 }
 
+// GroupChoice is how a group is offered to choose (SPEC §2 step 5) or to
+// switch to: its representative number, and its organization name when the
+// group's CLOMO environment exists (nil when not).
+type GroupChoice struct {
+	GroupID              string  `json:"group_id"`
+	RepresentativeNumber string  `json:"representative_number"`
+	OrganizationName     *string `json:"organization_name"`
+}
+
+// Choice is the group as it is offered to choose.
+func (g *ContractGroup) Choice() GroupChoice {
+	c := GroupChoice{GroupID: g.ID, RepresentativeNumber: g.RepresentativeNumber}
+	if g.CLOMO != nil {
+		name := g.CLOMO.OrganizationName
+		c.OrganizationName = &name
+	}
+	return c
+}
+
 // CLOMOEnvironment is the MDM tenant behind a group.
 type CLOMOEnvironment struct {
 	OrganizationName string `json:"organization_name"`
@@ -136,6 +155,15 @@ func (a *Administrator) NeedsInitialPassword() bool {
 	return a.Role != RoleRepresentative && !a.FirstLoginDone
 }
 
+// ResetInitialPassword makes the next login to the group ask the initial
+// authentication password of hash again, with a clean failure count and no
+// lock: how a representative or the operator resets a first login.
+func (a *Administrator) ResetInitialPassword(hash string, at time.Time) {
+	a.InitialPasswordHash, a.FirstLoginDone = hash, false
+	a.InitialPasswordFails, a.InitialPasswordLocked = 0, time.Time{}
+	a.UpdatedAt = at
+}
+
 // Flow steps.
 type Step string
 
@@ -214,7 +242,7 @@ const (
 // erased once the message is sent or abandoned.
 type Delivery struct {
 	ID            string
-	Kind          string // one_time_key, notification
+	Kind          string // DeliveryKindKey or DeliveryKindNotification
 	Channel       Method // sms or email
 	Recipient     string // E.164 number or e-mail address
 	FlowID        string
@@ -234,6 +262,29 @@ type Delivery struct {
 	BounceStatus string
 }
 
+// Delivery kinds: what a delivery's sealed payload holds.
+const (
+	DeliveryKindKey          = "one_time_key" // a KeyPayload
+	DeliveryKindNotification = "notification" // a NotificationPayload
+)
+
+// KeyPayload is the sealed payload of a one-time key's delivery. Groups
+// names the groups an e-mail key opens (management number and
+// organization name), so its recipient knows what it is for.
+type KeyPayload struct {
+	Key       string    `json:"key"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Groups    []string  `json:"groups,omitempty"`
+}
+
+// NotificationPayload is the sealed payload of a notification: its text,
+// ready to send (an SMS has no subject). The fields have no JSON names on
+// purpose: payloads already queued were written with these.
+type NotificationPayload struct {
+	Subject string
+	Body    string
+}
+
 // Session is a signed-in administrator in one group.
 type Session struct {
 	ID        string // hash of the client's token
@@ -250,20 +301,8 @@ type Session struct {
 // Opens reports whether the session's second factor opened the group.
 func (s *Session) Opens(groupID string) bool { return slices.Contains(s.Scope, groupID) }
 
-// AuditEvent is an append-only record of something that happened in a group
-// or to an account.
-type AuditEvent struct {
-	ID        int64
-	GroupID   string
-	AccountID string
-	Kind      string
-	Detail    string // JSON
-	ClientIP  string
-	At        time.Time
-}
-
-// Suppression marks an e-mail address as メール通知不可.
-type Suppression struct {
+// MailNotificationDisabled marks an e-mail address as メール通知不可.
+type MailNotificationDisabled struct {
 	Address    string
 	Reason     string // no_such_user, mailbox_full, repeated_transient …
 	DeliveryID string

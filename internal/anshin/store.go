@@ -101,14 +101,14 @@ type Tx interface {
 	// them was created (zero when none is queued), for metrics.
 	OutboxStats() (queued int, oldest time.Time, err error)
 
-	// Suppressions (メール通知不可).
-	Suppressed(addresses []string) (map[string]bool, error)
-	PutSuppression(s *Suppression) error
-	// DeleteSuppression clears the state; transient bounces recorded before
+	// The mail notification disabled state (メール通知不可) of addresses.
+	MailNotificationDisabled(addresses []string) (map[string]bool, error)
+	PutMailNotificationDisabled(s *MailNotificationDisabled) error
+	// ClearMailNotificationDisabled clears the state; transient bounces recorded before
 	// no longer count towards disabling the address again.
-	DeleteSuppression(address string) error
-	// SuppressionOf returns why and since when an address is disabled.
-	SuppressionOf(address string) (*Suppression, error)
+	ClearMailNotificationDisabled(address string) error
+	// MailNotificationDisabledOf returns why and since when an address is disabled.
+	MailNotificationDisabledOf(address string) (*MailNotificationDisabled, error)
 
 	// Bounces.
 	// Delivery returns one delivery.

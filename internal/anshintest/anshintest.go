@@ -1,11 +1,14 @@
-// Package anshintest holds what many packages' tests need: a migrated
-// SQLite file, a cheap password hasher, and the outbox worker run until
-// idle with the key read back from its messages.
+// Package anshintest is the one home of what tests share: a migrated
+// database, a cheap password hasher, a cookie-keeping browser client, an
+// injected clock, and the outbox worker run until idle with the key read
+// back from its messages. Tests get these here, never by hand.
 package anshintest
 
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/cookiejar"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -27,15 +30,43 @@ func CheapHasher() *secret.Hasher { return secret.NewHasher(CheapArgon2) }
 // when the test ends.
 func MustOpenDB(t testing.TB) *sqlstore.DB {
 	t.Helper()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "anshin.db"))
+	return MustOpenDBAt(t, filepath.Join(t.TempDir(), "anshin.db"))
+}
+
+// MustOpenDBAt opens and migrates the SQLite file at path (a test that
+// reopens the file, or reads it, names it), closed when the test ends.
+func MustOpenDBAt(t testing.TB, path string) *sqlstore.DB {
+	t.Helper()
+	return MustOpenURL(t, "sqlite:"+path)
+}
+
+// MustOpenURL opens and migrates the database at url (sqlite:PATH or a
+// PostgreSQL URL), closed when the test ends.
+func MustOpenURL(t testing.TB, url string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(url)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
+		t.Fatalf("migrate: %v", err)
 	}
 	return db
+}
+
+// NewBrowser returns an HTTP client that keeps cookies, as a browser does,
+// and does not follow redirects, so that a test sees each 303 and its
+// Location.
+func NewBrowser(t testing.TB) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
 }
 
 // Deliver runs the worker until nothing is due and returns the messages it

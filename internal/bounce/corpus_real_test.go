@@ -215,7 +215,7 @@ func TestRealBounceCorpus(t *testing.T) {
 		mu.Unlock()
 		disabled, _, _ := f.state(t, rcpt, id)
 		if disabled {
-			if err := f.db.Update(context.Background(), func(tx anshin.Tx) error { return tx.DeleteSuppression(rcpt) }); err != nil {
+			if err := f.db.Update(context.Background(), func(tx anshin.Tx) error { return tx.ClearMailNotificationDisabled(rcpt) }); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -66,7 +66,7 @@ type Outcome struct {
 func (h *Handler) Message(ctx context.Context, rcpt string, raw []byte) (Outcome, error) {
 	id, err := h.Verify(rcpt)
 	if err != nil {
-		h.Log.Warn("bounce: refused, not a signed return path", "rcpt", delivery.MaskText(rcpt))
+		h.Log.Warn("bounce: refused, not a signed return path", "rcpt", anshin.MaskText(rcpt))
 		h.observe(Outcome{}, ErrForged)
 		return Outcome{}, ErrForged
 	}
@@ -147,7 +147,7 @@ func (h *Handler) apply(ctx context.Context, id string, admit func(tx anshin.Tx,
 		default:
 			return nil
 		}
-		out.Disabled, err = disable(tx, &anshin.Suppression{Address: d.Recipient, Reason: reason, DeliveryID: id,
+		out.Disabled, err = disable(tx, &anshin.MailNotificationDisabled{Address: d.Recipient, Reason: reason, DeliveryID: id,
 			Status: v.Status, Diagnostic: v.Diagnostic, At: now})
 		return err
 	})
@@ -179,7 +179,7 @@ func auditBounce(tx anshin.Tx, address string, v Verdict, deliveryID string, at 
 	detail, _ := json.Marshal(map[string]string{"address": address, "class": string(v.Class), "reason": v.Reason,
 		"status": v.Status, "diagnostic": v.Diagnostic, "delivery_id": deliveryID})
 	for _, a := range admins {
-		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: "mail_bounced",
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: anshin.AuditMailBounced,
 			Detail: string(detail), At: at}); err != nil {
 			return err
 		}
@@ -189,12 +189,12 @@ func auditBounce(tx anshin.Tx, address string, v Verdict, deliveryID string, at 
 
 // disable puts the address into メール通知不可, once, and audits it in
 // every group where an administrator receives mail at it.
-func disable(tx anshin.Tx, s *anshin.Suppression) (bool, error) {
-	already, err := tx.Suppressed([]string{s.Address})
+func disable(tx anshin.Tx, s *anshin.MailNotificationDisabled) (bool, error) {
+	already, err := tx.MailNotificationDisabled([]string{s.Address})
 	if err != nil || already[strings.ToLower(s.Address)] {
 		return false, err
 	}
-	if err := tx.PutSuppression(s); err != nil {
+	if err := tx.PutMailNotificationDisabled(s); err != nil {
 		return false, err
 	}
 	admins, err := tx.AdministratorsByAddress(s.Address)
@@ -204,7 +204,7 @@ func disable(tx anshin.Tx, s *anshin.Suppression) (bool, error) {
 	detail, _ := json.Marshal(map[string]string{"address": s.Address, "reason": s.Reason, "status": s.Status,
 		"diagnostic": s.Diagnostic, "delivery_id": s.DeliveryID})
 	for _, a := range admins {
-		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: "mail_disabled",
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: anshin.AuditMailNotificationDisabled,
 			Detail: string(detail), At: s.At}); err != nil {
 			return false, err
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
@@ -30,20 +31,13 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "anshin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := anshintest.MustOpenDB(t)
 	ctx := context.Background()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	keys, _ := secret.NewKeyring([]byte("test-secret-key-0123456789abcdef0123"))
 	f := &fixture{db: db, keys: keys, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	f.handler = &Handler{Store: db, Now: func() time.Time { return f.now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Verify: VERPVerifier(keys, testDomain), TransientLimit: 3, TransientWindow: 72 * time.Hour}
-	err = db.Update(ctx, func(tx anshin.Tx) error {
+	err := db.Update(ctx, func(tx anshin.Tx) error {
 		for _, a := range []*anshin.Account{
 			{ID: "acct-taro", LoginID: "taro", Kind: anshin.KindDAccount, PasswordHash: "x", DocomoLine: "+819012345678", CreatedAt: f.now, UpdatedAt: f.now},
 			{ID: "acct-jiro", LoginID: "jiro", Kind: anshin.KindDAccount, PasswordHash: "x", ContactEmails: []string{"Taro@Example.jp", "jiro@example.jp"}, CreatedAt: f.now, UpdatedAt: f.now},
@@ -80,7 +74,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) sent(t testing.TB, id, rcpt string) string {
 	t.Helper()
 	err := f.db.Update(context.Background(), func(tx anshin.Tx) error {
-		d := &anshin.Delivery{ID: id, Kind: "notification", Channel: anshin.MethodEmail, Recipient: rcpt, Lang: "ja",
+		d := &anshin.Delivery{ID: id, Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail, Recipient: rcpt, Lang: "ja",
 			NextAttemptAt: f.now, CreatedAt: f.now, UpdatedAt: f.now}
 		if err := tx.EnqueueDelivery(d); err != nil {
 			return err
@@ -96,7 +90,7 @@ func (f *fixture) sent(t testing.TB, id, rcpt string) string {
 func (f *fixture) state(t testing.TB, addr, deliveryID string) (disabled bool, status string, audits int) {
 	t.Helper()
 	err := f.db.View(context.Background(), func(tx anshin.Tx) error {
-		m, err := tx.Suppressed([]string{addr})
+		m, err := tx.MailNotificationDisabled([]string{addr})
 		if err != nil {
 			return err
 		}
@@ -150,8 +144,8 @@ func TestPermanentBounceDisablesEveryHolderOnce(t *testing.T) {
 	if !disabled || status != anshin.DeliveryBounced || audits != 3 {
 		t.Fatalf("disabled %v, delivery %s, %d audit events; want true, bounced, 3", disabled, status, audits)
 	}
-	var s *anshin.Suppression
-	f.db.View(ctx, func(tx anshin.Tx) error { s, err = tx.SuppressionOf("TARO@example.jp"); return err })
+	var s *anshin.MailNotificationDisabled
+	f.db.View(ctx, func(tx anshin.Tx) error { s, err = tx.MailNotificationDisabledOf("TARO@example.jp"); return err })
 	if err != nil || s.Reason != ReasonNoSuchUser || s.Status != "5.1.1" || s.DeliveryID != "d1" || !strings.Contains(s.Diagnostic, "User unknown") {
 		t.Fatalf("suppression %+v, %v", s, err)
 	}
@@ -236,14 +230,14 @@ func TestRepeatedTransientFailuresDisable(t *testing.T) {
 	if out := apply("d5"); !out.Disabled {
 		t.Fatalf("third transient failure in the window did not disable: %+v", out)
 	}
-	var s *anshin.Suppression
-	f.db.View(ctx, func(tx anshin.Tx) error { s, _ = tx.SuppressionOf("taro@example.jp"); return nil })
+	var s *anshin.MailNotificationDisabled
+	f.db.View(ctx, func(tx anshin.Tx) error { s, _ = tx.MailNotificationDisabledOf("taro@example.jp"); return nil })
 	if s == nil || s.Reason != ReasonRepeatedTransient {
 		t.Fatalf("suppression %+v", s)
 	}
 
 	// Clearing the state starts the count afresh.
-	if err := f.db.Update(ctx, func(tx anshin.Tx) error { return tx.DeleteSuppression("taro@example.jp") }); err != nil {
+	if err := f.db.Update(ctx, func(tx anshin.Tx) error { return tx.ClearMailNotificationDisabled("taro@example.jp") }); err != nil {
 		t.Fatal(err)
 	}
 	if out := apply("d6"); out.Disabled {

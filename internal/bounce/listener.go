@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/anshin/anshin/internal/delivery"
+	"github.com/anshin/anshin/internal/anshin"
 	"github.com/emersion/go-smtp"
 )
 
@@ -93,7 +93,7 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error { return nil }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if _, err := s.l.Handler.Verify(to); err != nil {
-		s.l.Log.Warn("bounce smtp: recipient refused", "rcpt", delivery.MaskText(to), "peer", s.peer)
+		s.l.Log.Warn("bounce smtp: recipient refused", "rcpt", anshin.MaskText(to), "peer", s.peer)
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such bounce address"}
 	}
 	s.rcpts = append(s.rcpts, to)

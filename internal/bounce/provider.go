@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/delivery"
 )
 
 // ReasonProviderSuppressed is recorded when the sending service refused to
@@ -68,7 +67,7 @@ func (h *Handler) Provider(ctx context.Context, e *ProviderEvent) (Outcome, erro
 	}
 	if id == "" {
 		h.Log.Warn("bounce: provider event names no delivery of this server", "provider", e.Provider, "event", e.ID,
-			"return_path", delivery.MaskText(e.ReturnPath))
+			"return_path", anshin.MaskText(e.ReturnPath))
 		h.observe(Outcome{}, ErrForged)
 		return Outcome{}, ErrForged
 	}

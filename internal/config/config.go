@@ -69,144 +69,79 @@ type Config struct {
 	Providers Providers
 }
 
-// DefaultRetention is 400 days.
-const DefaultRetention = 9600 * time.Hour
-
-// Variable documents one environment variable; Variables lists them all,
-// and the README's table is written from it.
-type Variable struct {
-	Name, Default, Meaning string
-}
-
-// Variables is every variable anshin reads.
-var Variables = []Variable{
-	{"ANSHIN_HTTP_ADDR", "127.0.0.1:8080", "listen address"},
-	{"ANSHIN_TRUSTED_PROXIES", "none: the socket's peer is the client", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For / Forwarded (and X-Forwarded-Proto) are believed, e.g. 10.0.0.0/8,192.0.2.7; see Running behind a proxy"},
-	{"ANSHIN_METRICS_ADDR", "none: /metrics on ANSHIN_HTTP_ADDR", "listen address of /metrics alone, e.g. a private 10.0.0.5:9090; then the main listener does not serve it"},
-	{"ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db", "sqlite:PATH, or postgres://user:password@host:port/database?sslmode=… for several instances on one PostgreSQL"},
-	{"ANSHIN_SECRET_KEY", "generated into the data folder in development", "key for hashes, signatures and sealed messages: 32+ random bytes as hex (64+ characters, openssl rand -hex 32) or base64"},
-	{"ANSHIN_OPERATOR_TOKEN", "none: operator API off", "bearer token of the operator API; at least 16 characters"},
-	{"ANSHIN_SMTP_URL", "none: outbox", "smtp://user:pass@host:port (STARTTLS required with credentials, else when offered), smtps://… for TLS; see Delivery"},
-	{"ANSHIN_MAIL_FROM", "anshin@localhost", "From address of key and notification mail"},
-	{"ANSHIN_BOUNCE_DOMAIN", "bounces.localhost", "domain of the VERP return path"},
-	{"ANSHIN_BOUNCE_SMTP_ADDR", "none: off", "listen address of the bounce SMTP receiver"},
-	{"ANSHIN_BOUNCE_TRANSIENT_LIMIT", "3", "transient failures (each of another message) that disable an address"},
-	{"ANSHIN_BOUNCE_TRANSIENT_WINDOW", "72h", "the window those transient failures are counted in"},
-	{"ANSHIN_BOUNCE_WEBHOOK_TOKEN", "none: bounce webhook off", "bearer token of POST /api/v1/bounces; at least 16 characters"},
-	{"ANSHIN_SES_SNS_TOPIC_ARN", "none: POST /api/v1/bounces/ses off", "ARNs of the SNS topics (comma-separated) whose Amazon SES bounce, complaint and delivery notifications are taken; see Bounces"},
-	{"ANSHIN_SES_SNS_CERT_HOST", "sns.*.amazonaws.com", "hosts (comma-separated; * is one label) that SNS signing certificates and subscription confirmations may come from, over https; add sns.*.amazonaws.com.cn for the China regions"},
-	{"ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY", "none: POST /api/v1/bounces/sendgrid off", "the verification key of SendGrid's signed Event Webhook (base64, as SendGrid shows it, or PEM); see Bounces"},
-	{"ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "10m", "how far a SendGrid post's signed timestamp may be from now before it is refused as a replay (1m to 72h)"},
-	{"ANSHIN_BOUNCE_MAX_BYTES", "1048576", "largest bounce message the SMTP receiver accepts"},
-	{"ANSHIN_BOUNCE_MAX_CONNECTIONS", "32", "SMTP connections the bounce receiver serves at once"},
-	{"ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT", "8", "SMTP connections one client address (IPv6: one /64) may hold at once; more are answered 421"},
-	{"ANSHIN_BOUNCE_SESSION_TIMEOUT", "5m", "longest SMTP session of the bounce receiver; the connection is closed then"},
-	{"ANSHIN_SMS_DRIVER", "outbox", "twilio, webhook, outbox"},
-	{"ANSHIN_TWILIO_ACCOUNT_SID", "", "twilio driver: account SID (required)"},
-	{"ANSHIN_TWILIO_AUTH_TOKEN", "", "twilio driver: auth token (required; also checks status callbacks)"},
-	{"ANSHIN_TWILIO_FROM", "", "twilio driver: sender number in E.164 or sender ID (required)"},
-	{"ANSHIN_TWILIO_BASE_URL", "https://api.twilio.com", "twilio driver: API base URL of Twilio or a compatible provider"},
-	{"ANSHIN_SMS_WEBHOOK_URL", "", "webhook driver: https:// URL the JSON is posted to (required)"},
-	{"ANSHIN_SMS_WEBHOOK_SECRET", "", "webhook driver: key of the X-Anshin-Signature HMAC, at least 16 characters (required)"},
-	{"ANSHIN_PUBLIC_URL", "none: no SMS receipts", "public base URL of this server, for the Twilio status callback; with https:// cookies are Secure with the __Host- prefix and HSTS is sent"},
-	{"ANSHIN_SMS_PER_ACCOUNT_HOUR", "10", "SMS keys one account may be sent per hour"},
-	{"ANSHIN_SMS_PER_NUMBER_HOUR", "10", "SMS keys one number may be sent per hour"},
-	{"ANSHIN_SMS_GLOBAL_HOUR", "1000", "SMS keys this service may send per hour in total"},
-	{"ANSHIN_OUTBOX_LEASE", "60s", "how long a worker holds a claimed message before another may retry it"},
-	{"ANSHIN_DEV", "off (on with --demo)", "development mode: /dev/outbox, generated secret key"},
-	{"ANSHIN_DEV_SEND_DELAY", "0s", "development mode only: each send waits this long first (to test a crash while messages are claimed)"},
-	{"ANSHIN_KEY_TTL", "10m", "validity of a one-time key"},
-	{"ANSHIN_KEY_DIGITS", "8", "digits of a one-time key (6 to 12)"},
-	{"ANSHIN_KEYS_PER_FLOW", "5", "keys one login may issue"},
-	{"ANSHIN_KEYS_PER_ACCOUNT_HOUR", "10", "keys one account may be issued per hour"},
-	{"ANSHIN_KEY_COOLDOWN", "60s", "wait between two keys of one account"},
-	{"ANSHIN_KEY_FAILURE_LIMIT", "100", "consecutive wrong keys before key entry waits (at most 100)"},
-	{"ANSHIN_FLOW_TTL", "30m", "lifetime of a login flow"},
-	{"ANSHIN_FLOWS_PER_CLIENT", "30", "login flows one client (an IPv4 address, an IPv6 /64) may start per 10 minutes; 0 is no limit"},
-	{"ANSHIN_SESSION_IDLE", "30m", "session idle timeout"},
-	{"ANSHIN_SESSION_MAX", "12h", "session absolute timeout"},
-	{"ANSHIN_ARGON2_MEMORY_KIB", "19456", "argon2id memory in KiB"},
-	{"ANSHIN_ARGON2_TIME", "2", "argon2id passes"},
-	{"ANSHIN_ARGON2_THREADS", "1", "argon2id lanes"},
-	{"ANSHIN_MEMORY_LIMIT", "24MiB + one argon2id memory per core (62MiB on 2 cores)", "soft limit of the Go runtime's memory (runtime/debug.SetMemoryLimit), like 256MiB, or off; GOMEMLIMIT, when set, is left to Go instead"},
-	{"ANSHIN_OUTBOX_WORKERS", "2", "outbox workers of this instance"},
-	{"ANSHIN_LOG_LEVEL", "info", "debug, info, warn, error"},
-	{"ANSHIN_LOG_FORMAT", "json (text in development mode)", "json or text: the format of the log on standard error"},
-	{"ANSHIN_SHUTDOWN_TIMEOUT", "20s", "how long SIGTERM waits for requests and sends in flight before giving up on them"},
-	{"ANSHIN_RETENTION", "9600h (400 days)", "how long finished deliveries, bounces and audit events are kept before the purge deletes them; at least 24h and ANSHIN_BOUNCE_TRANSIENT_WINDOW"},
-}
-
 // Load reads the configuration through getenv. dev forces development
 // mode (serve --demo). Every bad value is reported, each with its variable.
 func Load(getenv func(string) string, dev bool) (*Config, error) {
 	p := parser{getenv: getenv}
 	c := &Config{
-		HTTPAddr:       p.str("ANSHIN_HTTP_ADDR", "127.0.0.1:8080"),
-		MetricsAddr:    p.str("ANSHIN_METRICS_ADDR", ""),
-		DatabaseURL:    p.str("ANSHIN_DATABASE_URL", "sqlite:./data/anshin.db"),
-		OperatorToken:  p.str("ANSHIN_OPERATOR_TOKEN", ""),
-		SMTPURL:        p.str("ANSHIN_SMTP_URL", ""),
-		MailFrom:       p.str("ANSHIN_MAIL_FROM", "anshin@localhost"),
-		BounceDomain:   p.str("ANSHIN_BOUNCE_DOMAIN", "bounces.localhost"),
-		BounceSMTPAddr: p.str("ANSHIN_BOUNCE_SMTP_ADDR", ""),
-		SMSDriver:      p.str("ANSHIN_SMS_DRIVER", "outbox"),
+		HTTPAddr:       p.str("ANSHIN_HTTP_ADDR"),
+		MetricsAddr:    p.str("ANSHIN_METRICS_ADDR"),
+		DatabaseURL:    p.str("ANSHIN_DATABASE_URL"),
+		OperatorToken:  p.str("ANSHIN_OPERATOR_TOKEN"),
+		SMTPURL:        p.str("ANSHIN_SMTP_URL"),
+		MailFrom:       p.str("ANSHIN_MAIL_FROM"),
+		BounceDomain:   p.str("ANSHIN_BOUNCE_DOMAIN"),
+		BounceSMTPAddr: p.str("ANSHIN_BOUNCE_SMTP_ADDR"),
+		SMSDriver:      p.str("ANSHIN_SMS_DRIVER"),
 		Dev:            dev || p.boolean("ANSHIN_DEV"),
-		Workers:        p.integer("ANSHIN_OUTBOX_WORKERS", 2, 1, 64),
-		LogLevel:       p.str("ANSHIN_LOG_LEVEL", "info"),
+		Workers:        p.integer("ANSHIN_OUTBOX_WORKERS"),
+		LogLevel:       p.str("ANSHIN_LOG_LEVEL"),
 		Twilio: delivery.TwilioConfig{
-			AccountSID: p.str("ANSHIN_TWILIO_ACCOUNT_SID", ""),
-			AuthToken:  p.str("ANSHIN_TWILIO_AUTH_TOKEN", ""),
-			From:       p.str("ANSHIN_TWILIO_FROM", ""),
-			BaseURL:    p.str("ANSHIN_TWILIO_BASE_URL", delivery.TwilioDefaultBaseURL),
+			AccountSID: p.str("ANSHIN_TWILIO_ACCOUNT_SID"),
+			AuthToken:  p.str("ANSHIN_TWILIO_AUTH_TOKEN"),
+			From:       p.str("ANSHIN_TWILIO_FROM"),
+			BaseURL:    p.str("ANSHIN_TWILIO_BASE_URL"),
 		},
-		SMSWebhookURL:    p.str("ANSHIN_SMS_WEBHOOK_URL", ""),
-		SMSWebhookSecret: p.str("ANSHIN_SMS_WEBHOOK_SECRET", ""),
-		PublicURL:        strings.TrimRight(p.str("ANSHIN_PUBLIC_URL", ""), "/"),
-		OutboxLease:      p.duration("ANSHIN_OUTBOX_LEASE", 60*time.Second),
-		DevSendDelay:     p.duration("ANSHIN_DEV_SEND_DELAY", 0),
+		SMSWebhookURL:    p.str("ANSHIN_SMS_WEBHOOK_URL"),
+		SMSWebhookSecret: p.str("ANSHIN_SMS_WEBHOOK_SECRET"),
+		PublicURL:        strings.TrimRight(p.str("ANSHIN_PUBLIC_URL"), "/"),
+		OutboxLease:      p.duration("ANSHIN_OUTBOX_LEASE"),
+		DevSendDelay:     p.duration("ANSHIN_DEV_SEND_DELAY"),
 
-		BounceTransientLimit:  p.integer("ANSHIN_BOUNCE_TRANSIENT_LIMIT", 3, 1, 100),
-		BounceTransientWindow: p.duration("ANSHIN_BOUNCE_TRANSIENT_WINDOW", 72*time.Hour),
-		BounceWebhookToken:    p.str("ANSHIN_BOUNCE_WEBHOOK_TOKEN", ""),
-		BounceMaxBytes:        p.integer("ANSHIN_BOUNCE_MAX_BYTES", 1<<20, 4096, 10<<20),
-		BounceMaxConns:        p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS", 32, 1, 1024),
-		BounceMaxConnsClient:  p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT", 8, 1, 1024),
-		BounceSessionTimeout:  p.duration("ANSHIN_BOUNCE_SESSION_TIMEOUT", 5*time.Minute),
+		BounceTransientLimit:  p.integer("ANSHIN_BOUNCE_TRANSIENT_LIMIT"),
+		BounceTransientWindow: p.duration("ANSHIN_BOUNCE_TRANSIENT_WINDOW"),
+		BounceWebhookToken:    p.str("ANSHIN_BOUNCE_WEBHOOK_TOKEN"),
+		BounceMaxBytes:        p.integer("ANSHIN_BOUNCE_MAX_BYTES"),
+		BounceMaxConns:        p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS"),
+		BounceMaxConnsClient:  p.integer("ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT"),
+		BounceSessionTimeout:  p.duration("ANSHIN_BOUNCE_SESSION_TIMEOUT"),
 	}
 	c.TrustedProxies = p.prefixes("ANSHIN_TRUSTED_PROXIES")
 	c.Providers = p.providers()
-	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT", 20*time.Second)
-	c.Retention = p.duration("ANSHIN_RETENTION", DefaultRetention)
-	logFormat := "json" // for a log collector; text is for a person at a terminal
-	if c.Dev {
-		logFormat = "text"
+	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT")
+	c.Retention = p.duration("ANSHIN_RETENTION")
+	c.LogFormat = p.str("ANSHIN_LOG_FORMAT")
+	if c.LogFormat == "" {
+		c.LogFormat = "json" // for a log collector; text is for a person at a terminal
+		if c.Dev {
+			c.LogFormat = "text"
+		}
 	}
-	c.LogFormat = p.str("ANSHIN_LOG_FORMAT", logFormat)
 	d := login.Defaults()
 	c.Login = login.Config{
-		KeyDigits:                  p.integer("ANSHIN_KEY_DIGITS", d.KeyDigits, 6, 12),
-		KeyTTL:                     p.duration("ANSHIN_KEY_TTL", d.KeyTTL),
-		KeysPerFlow:                p.integer("ANSHIN_KEYS_PER_FLOW", d.KeysPerFlow, 1, 100),
-		KeysPerAccountHour:         p.integer("ANSHIN_KEYS_PER_ACCOUNT_HOUR", d.KeysPerAccountHour, 1, 1000),
-		KeyCooldown:                p.duration("ANSHIN_KEY_COOLDOWN", d.KeyCooldown),
-		KeyFailureLimit:            p.integer("ANSHIN_KEY_FAILURE_LIMIT", d.KeyFailureLimit, 1, 100),
-		FlowTTL:                    p.duration("ANSHIN_FLOW_TTL", d.FlowTTL),
-		FlowsPerClient:             p.integer("ANSHIN_FLOWS_PER_CLIENT", d.FlowsPerClient, 0, 1000000),
+		KeyDigits:                  p.integer("ANSHIN_KEY_DIGITS"),
+		KeyTTL:                     p.duration("ANSHIN_KEY_TTL"),
+		KeysPerFlow:                p.integer("ANSHIN_KEYS_PER_FLOW"),
+		KeysPerAccountHour:         p.integer("ANSHIN_KEYS_PER_ACCOUNT_HOUR"),
+		KeyCooldown:                p.duration("ANSHIN_KEY_COOLDOWN"),
+		KeyFailureLimit:            p.integer("ANSHIN_KEY_FAILURE_LIMIT"),
+		FlowTTL:                    p.duration("ANSHIN_FLOW_TTL"),
+		FlowsPerClient:             p.integer("ANSHIN_FLOWS_PER_CLIENT"),
 		FlowsPerClientWindow:       d.FlowsPerClientWindow,
-		SessionIdle:                p.duration("ANSHIN_SESSION_IDLE", d.SessionIdle),
-		SessionMax:                 p.duration("ANSHIN_SESSION_MAX", d.SessionMax),
+		SessionIdle:                p.duration("ANSHIN_SESSION_IDLE"),
+		SessionMax:                 p.duration("ANSHIN_SESSION_MAX"),
 		PasswordFailuresPerAccount: d.PasswordFailuresPerAccount,
 		PasswordFailuresPerClient:  d.PasswordFailuresPerClient,
 		InitialPasswordThrottle:    d.InitialPasswordThrottle,
 		InitialPasswordLock:        d.InitialPasswordLock,
-		SMSPerAccountHour:          p.integer("ANSHIN_SMS_PER_ACCOUNT_HOUR", 10, 1, 1000),
-		SMSPerNumberHour:           p.integer("ANSHIN_SMS_PER_NUMBER_HOUR", 10, 1, 1000),
-		SMSGlobalHour:              p.integer("ANSHIN_SMS_GLOBAL_HOUR", 1000, 1, 1000000),
+		SMSPerAccountHour:          p.integer("ANSHIN_SMS_PER_ACCOUNT_HOUR"),
+		SMSPerNumberHour:           p.integer("ANSHIN_SMS_PER_NUMBER_HOUR"),
+		SMSGlobalHour:              p.integer("ANSHIN_SMS_GLOBAL_HOUR"),
 	}
 	c.Argon2 = secret.Argon2Params{
-		MemoryKiB: uint32(p.integer("ANSHIN_ARGON2_MEMORY_KIB", int(secret.DefaultArgon2.MemoryKiB), 1024, 1<<21)),
-		Time:      uint32(p.integer("ANSHIN_ARGON2_TIME", int(secret.DefaultArgon2.Time), 1, 64)),
-		Threads:   uint8(p.integer("ANSHIN_ARGON2_THREADS", int(secret.DefaultArgon2.Threads), 1, 64)),
+		MemoryKiB: uint32(p.integer("ANSHIN_ARGON2_MEMORY_KIB")),
+		Time:      uint32(p.integer("ANSHIN_ARGON2_TIME")),
+		Threads:   uint8(p.integer("ANSHIN_ARGON2_THREADS")),
 	}
 	c.MemoryLimit = p.memoryLimit(c.Argon2)
 	p.check(c)
@@ -361,11 +296,11 @@ func (p *parser) fail(name, msg string) {
 	p.errs = append(p.errs, fmt.Errorf("%s: %s", name, msg))
 }
 
-func (p *parser) str(name, def string) string {
+func (p *parser) str(name string) string {
 	if v := strings.TrimSpace(p.getenv(name)); v != "" {
 		return v
 	}
-	return def
+	return variable(name).Default
 }
 
 func (p *parser) boolean(name string) bool {
@@ -380,14 +315,16 @@ func (p *parser) boolean(name string) bool {
 	return b
 }
 
-func (p *parser) integer(name string, def, lo, hi int) int {
+func (p *parser) integer(name string) int {
+	decl := variable(name)
+	def, _ := strconv.Atoi(decl.Default)
 	v := p.getenv(name)
 	if v == "" {
 		return def
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < lo || n > hi {
-		p.fail(name, fmt.Sprintf("must be a whole number from %d to %d", lo, hi))
+	if err != nil || n < decl.Min || n > decl.Max {
+		p.fail(name, fmt.Sprintf("must be a whole number from %d to %d", decl.Min, decl.Max))
 		return def
 	}
 	return n
@@ -419,7 +356,8 @@ func (p *parser) prefixes(name string) []netip.Prefix {
 	return out
 }
 
-func (p *parser) duration(name string, def time.Duration) time.Duration {
+func (p *parser) duration(name string) time.Duration {
+	def, _ := time.ParseDuration(variable(name).Default)
 	v := p.getenv(name)
 	if v == "" {
 		return def

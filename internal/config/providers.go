@@ -41,7 +41,7 @@ func (p *parser) providers() Providers {
 	}
 	v.SESCertHosts = p.list("ANSHIN_SES_SNS_CERT_HOST")
 	if len(v.SESCertHosts) == 0 {
-		v.SESCertHosts = []string{bounce.DefaultSNSCertHost}
+		v.SESCertHosts = strings.Split(variable("ANSHIN_SES_SNS_CERT_HOST").Default, ",")
 	}
 	for _, h := range v.SESCertHosts {
 		// The last two labels are literal: a * there would take any domain.
@@ -58,7 +58,7 @@ func (p *parser) providers() Providers {
 		}
 		v.SendGridKey = k
 	}
-	v.SendGridMaxAge = p.duration("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", 10*time.Minute)
+	v.SendGridMaxAge = p.duration("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE")
 	if v.SendGridMaxAge < time.Minute || v.SendGridMaxAge > 72*time.Hour {
 		p.fail("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "must be a duration from 1m to 72h")
 	}

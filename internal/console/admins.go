@@ -4,39 +4,43 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/delivery"
+	"github.com/anshin/anshin/internal/login"
 )
 
-const maxName = 100
-
-// AdminEntry is one row of 管理者設定.
+// AdminEntry is one row of 管理者設定, with what the viewer may do to it
+// (the role rules, decided here once; pages offer only those actions).
 type AdminEntry struct {
-	LoginID      string `json:"login_id"`
-	Name         string `json:"name"`
-	Role         string `json:"role"`
-	Email        string `json:"email"`
-	MailDisabled bool   `json:"mail_notification_disabled"`
-	// DisabledAddresses are the addresses in that state: the administrator
-	// e-mail, or, without one, the account's contact e-mails it is mailed at.
-	DisabledAddresses []string `json:"disabled_addresses"`
-	FirstLoginDone    bool     `json:"first_login_done"`
-	Self              bool     `json:"self"`
+	LoginID                  string `json:"login_id"`
+	Name                     string `json:"name"`
+	Role                     string `json:"role"`
+	Email                    string `json:"email"`
+	MailNotificationDisabled bool   `json:"mail_notification_disabled"`
+	// MailNotificationDisabledAddresses are the addresses in that state:
+	// the administrator e-mail, or, without one, the account's contact
+	// e-mails it is mailed at.
+	MailNotificationDisabledAddresses []string `json:"disabled_addresses"`
+	FirstLoginDone                    bool     `json:"first_login_done"`
+	Self                              bool     `json:"self"`
+
+	CanRename bool `json:"-"` // the viewer may change the name (anyone may change the e-mail)
+	CanReset  bool `json:"-"` // the viewer may reset the initial authentication password
+	CanDelete bool `json:"-"` // the viewer may delete the administrator
 }
 
-func entry(a *anshin.Administrator, disabled []string, self string) AdminEntry {
+func entry(a *anshin.Administrator, disabled []string, viewer *anshin.Administrator) AdminEntry {
 	return AdminEntry{LoginID: a.LoginID, Name: a.Name, Role: string(a.Role), Email: a.Email,
-		MailDisabled: len(disabled) > 0, DisabledAddresses: disabled,
-		FirstLoginDone: !a.NeedsInitialPassword(), Self: a.AccountID == self}
+		MailNotificationDisabled: len(disabled) > 0, MailNotificationDisabledAddresses: disabled,
+		FirstLoginDone: !a.NeedsInitialPassword(), Self: a.AccountID == viewer.AccountID,
+		CanRename: mayRename(viewer, a) == nil, CanReset: mayReset(viewer, a) == nil, CanDelete: mayDelete(viewer, a) == nil}
 }
 
-// disabledAddresses lists where the administrator is mailed (as keys and
+// mailNotificationDisabledAddresses lists where the administrator is mailed (as keys and
 // notices go: the administrator e-mail, else the contact e-mails) that is
 // in the mail notification disabled state.
-func disabledAddresses(tx anshin.Tx, adm *anshin.Administrator) ([]string, error) {
+func mailNotificationDisabledAddresses(tx anshin.Tx, adm *anshin.Administrator) ([]string, error) {
 	var acct *anshin.Account
 	if adm.Email == "" {
 		var err error
@@ -45,7 +49,7 @@ func disabledAddresses(tx anshin.Tx, adm *anshin.Administrator) ([]string, error
 		}
 	}
 	addrs := reach(adm, acct)
-	off, err := tx.Suppressed(addrs)
+	off, err := tx.MailNotificationDisabled(addrs)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +66,8 @@ func disabledAddresses(tx anshin.Tx, adm *anshin.Administrator) ([]string, error
 func (s *Service) Administrators(ctx context.Context, a Actor) ([]AdminEntry, error) {
 	out := []AdminEntry{}
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
-		if _, err := me(tx, a); err != nil {
+		viewer, err := me(tx, a)
+		if err != nil {
 			return err
 		}
 		list, err := tx.GroupAdministrators(a.GroupID)
@@ -70,11 +75,11 @@ func (s *Service) Administrators(ctx context.Context, a Actor) ([]AdminEntry, er
 			return err
 		}
 		for _, adm := range list {
-			disabled, err := disabledAddresses(tx, adm)
+			disabled, err := mailNotificationDisabledAddresses(tx, adm)
 			if err != nil {
 				return err
 			}
-			out = append(out, entry(adm, disabled, a.AccountID))
+			out = append(out, entry(adm, disabled, viewer))
 		}
 		return nil
 	})
@@ -85,18 +90,19 @@ func (s *Service) Administrators(ctx context.Context, a Actor) ([]AdminEntry, er
 func (s *Service) Administrator(ctx context.Context, a Actor, loginID string) (AdminEntry, error) {
 	var out AdminEntry
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
-		if _, err := me(tx, a); err != nil {
+		viewer, err := me(tx, a)
+		if err != nil {
 			return err
 		}
 		adm, _, err := target(tx, a.GroupID, loginID)
 		if err != nil {
 			return err
 		}
-		disabled, err := disabledAddresses(tx, adm)
+		disabled, err := mailNotificationDisabledAddresses(tx, adm)
 		if err != nil {
 			return err
 		}
-		out = entry(adm, disabled, a.AccountID)
+		out = entry(adm, disabled, viewer)
 		return nil
 	})
 	return out, err
@@ -117,36 +123,16 @@ type AdminEdit struct {
 	Email string `json:"email"` // empty: no administrator e-mail
 }
 
-func checkName(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return "", anshin.FieldError("name", "the name is required")
-	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", anshin.FieldError("name", "the name must not contain control characters")
-	case utf8.RuneCountInString(s) > maxName:
-		return "", anshin.FieldError("name", "the name must be at most %d characters", maxName)
-	}
-	return s, nil
-}
-
-func checkOptionalEmail(field, s string) (string, error) {
-	if strings.TrimSpace(s) == "" {
-		return "", nil
-	}
-	return provision.CheckEmail(field, s)
-}
-
 func (in NewAdmin) validate() (NewAdmin, error) {
 	out := in
 	var err error
-	if out.LoginID, err = provision.NormalizeLoginID(in.LoginID); err != nil {
+	if out.LoginID, err = login.CheckLoginID(in.LoginID); err != nil {
 		return out, err
 	}
-	if out.Name, err = checkName(in.Name); err != nil {
+	if out.Name, err = anshin.CheckText("name", "name", in.Name, true); err != nil {
 		return out, err
 	}
-	if out.Email, err = checkOptionalEmail("email", in.Email); err != nil {
+	if out.Email, err = anshin.CheckOptionalEmail("email", in.Email); err != nil {
 		return out, err
 	}
 	switch in.Role {
@@ -158,17 +144,10 @@ func (in NewAdmin) validate() (NewAdmin, error) {
 	if in.InitialPassword == "" {
 		return out, anshin.FieldError("initial_password", "the initial authentication password is required")
 	}
-	if err := provision.CheckInitialPassword("initial_password", in.InitialPassword); err != nil {
+	if err := anshin.CheckInitialPassword("initial_password", in.InitialPassword); err != nil {
 		return out, err
 	}
 	return out, nil
-}
-
-func representativeOnly(me *anshin.Administrator, what string) error {
-	if me.Role != anshin.RoleRepresentative {
-		return forbidden("only the representative administrator may %s", what)
-	}
-	return nil
 }
 
 // AddAdministrator registers an existing account as an admin of the
@@ -179,14 +158,7 @@ func (s *Service) AddAdministrator(ctx context.Context, a Actor, in NewAdmin) er
 	if err != nil {
 		return err
 	}
-	// Check the role before spending a hash on a request that must fail.
-	if err := s.store.View(ctx, func(tx anshin.Tx) error {
-		m, err := me(tx, a)
-		if err != nil {
-			return err
-		}
-		return representativeOnly(m, "add administrators")
-	}); err != nil {
+	if err := s.checkRepresentative(ctx, a, "add administrators"); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, in.InitialPassword)
@@ -234,7 +206,7 @@ func (s *Service) AddAdministrator(ctx context.Context, a Actor, in NewAdmin) er
 		if err != nil {
 			return err
 		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_added", to, orgName(g), g.ManagementNumber)...); err != nil {
+		if queued, err = s.send(tx, a.Lang, delivery.Notice{Kind: "admin_added", Organization: orgName(g), ManagementNumber: g.ManagementNumber}, to); err != nil {
 			return err
 		}
 		n, err := s.sendSMS(tx, a.Lang, "admin_added", acct, g.ManagementNumber)
@@ -242,7 +214,7 @@ func (s *Service) AddAdministrator(ctx context.Context, a Actor, in NewAdmin) er
 			return err
 		}
 		queued += n
-		return s.audit(tx, a, "admin_added", map[string]any{"login_id": in.LoginID, "name": in.Name, "email": in.Email, "role": adm.Role})
+		return s.audit(tx, a, anshin.AuditAdminAdded, map[string]any{"login_id": in.LoginID, "name": in.Name, "email": in.Email, "role": adm.Role})
 	})
 	s.wake(err, queued)
 	return err
@@ -281,215 +253,4 @@ func orgName(g *anshin.ContractGroup) string {
 		return g.CLOMO.OrganizationName
 	}
 	return g.ManagementNumber
-}
-
-// UpdateAdministrator changes an administrator's name and e-mail. A
-// changed e-mail is told at the old address, the new one, every other
-// address on the account's routes and by SMS (SPEC §4), so a redirected
-// key address cannot go unnoticed.
-func (s *Service) UpdateAdministrator(ctx context.Context, a Actor, loginID string, in AdminEdit) error {
-	name, err := checkName(in.Name)
-	if err != nil {
-		return err
-	}
-	email, err := checkOptionalEmail("email", in.Email)
-	if err != nil {
-		return err
-	}
-	queued := 0
-	err = s.store.Update(ctx, func(tx anshin.Tx) error {
-		m, err := me(tx, a)
-		if err != nil {
-			return err
-		}
-		t, acct, err := target(tx, a.GroupID, loginID)
-		if err != nil {
-			return err
-		}
-		var changed []string
-		if t.Name != name {
-			// SPEC §3 lets any administrator of the group fix another's
-			// e-mail (the remedy for メール通知不可); names stay with the
-			// representative and the administrator themselves.
-			if m.Role != anshin.RoleRepresentative && t.AccountID != m.AccountID {
-				return forbidden("an admin may change another administrator's e-mail, not their name")
-			}
-			changed = append(changed, "name")
-		}
-		if t.Email != email {
-			changed = append(changed, "email")
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		g, err := tx.Group(a.GroupID)
-		if err != nil {
-			return err
-		}
-		old := t.Email
-		t.Name, t.Email, t.UpdatedAt = name, email, s.now()
-		if err := tx.PutAdministrator(t); err != nil {
-			return err
-		}
-		what := strings.Join(changed, ", ")
-		to := reach(t, acct, old)
-		if old != email {
-			routes, err := everyRoute(tx, acct)
-			if err != nil {
-				return err
-			}
-			to = append(to, routes...)
-		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_updated", to, g.ManagementNumber, what)...); err != nil {
-			return err
-		}
-		if old != email {
-			n, err := s.sendSMS(tx, a.Lang, "email_changed", acct, g.ManagementNumber)
-			if err != nil {
-				return err
-			}
-			queued += n
-		}
-		return s.audit(tx, a, "admin_updated", map[string]any{"login_id": t.LoginID, "changed": changed, "name": name, "email": email, "old_email": old})
-	})
-	s.wake(err, queued)
-	return err
-}
-
-// ClearMailState clears メール通知不可 of the addresses an administrator is
-// mailed at: the administrator e-mail, or, without one, the contact e-mails.
-func (s *Service) ClearMailState(ctx context.Context, a Actor, loginID string) error {
-	queued := 0
-	err := s.store.Update(ctx, func(tx anshin.Tx) error {
-		if _, err := me(tx, a); err != nil {
-			return err
-		}
-		t, _, err := target(tx, a.GroupID, loginID)
-		if err != nil {
-			return err
-		}
-		disabled, err := disabledAddresses(tx, t)
-		if err != nil {
-			return err
-		}
-		if len(disabled) == 0 {
-			return &anshin.Error{Code: anshin.ECodeConflict, Field: "email", Message: "no address of the administrator is in the mail notification disabled state"}
-		}
-		for _, addr := range disabled {
-			if err := tx.DeleteSuppression(addr); err != nil {
-				return err
-			}
-		}
-		g, err := tx.Group(a.GroupID)
-		if err != nil {
-			return err
-		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "mail_state_cleared", disabled, g.ManagementNumber, strings.Join(disabled, ", "))...); err != nil {
-			return err
-		}
-		detail := map[string]any{"login_id": t.LoginID, "address": disabled[0]}
-		if len(disabled) > 1 {
-			detail["addresses"] = disabled
-		}
-		return s.audit(tx, a, "mail_state_cleared", detail)
-	})
-	s.wake(err, queued)
-	return err
-}
-
-// DeleteAdministrator removes an admin from the actor's group. Their
-// sessions in the group end at their next request, when the membership
-// check fails.
-func (s *Service) DeleteAdministrator(ctx context.Context, a Actor, loginID string) error {
-	queued := 0
-	err := s.store.Update(ctx, func(tx anshin.Tx) error {
-		m, err := me(tx, a)
-		if err != nil {
-			return err
-		}
-		if err := representativeOnly(m, "delete administrators"); err != nil {
-			return err
-		}
-		t, acct, err := target(tx, a.GroupID, loginID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case t.AccountID == m.AccountID:
-			return forbidden("you cannot delete yourself")
-		case t.Role == anshin.RoleRepresentative:
-			return forbidden("the representative administrator cannot be deleted")
-		}
-		if err := tx.DeleteAdministrator(a.GroupID, t.AccountID); err != nil {
-			return err
-		}
-		g, err := tx.Group(a.GroupID)
-		if err != nil {
-			return err
-		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "admin_deleted", reach(t, acct), g.ManagementNumber)...); err != nil {
-			return err
-		}
-		return s.audit(tx, a, "admin_deleted", map[string]any{"login_id": t.LoginID, "name": t.Name})
-	})
-	s.wake(err, queued)
-	return err
-}
-
-// ResetInitialPassword gives an admin a new initial authentication
-// password: their first login to the group is pending again and the
-// failure count and lock are cleared.
-func (s *Service) ResetInitialPassword(ctx context.Context, a Actor, loginID, password string) error {
-	if password == "" {
-		return anshin.FieldError("initial_password", "the initial authentication password is required")
-	}
-	if err := provision.CheckInitialPassword("initial_password", password); err != nil {
-		return err
-	}
-	if err := s.store.View(ctx, func(tx anshin.Tx) error {
-		m, err := me(tx, a)
-		if err != nil {
-			return err
-		}
-		return representativeOnly(m, "reset initial authentication passwords")
-	}); err != nil {
-		return err
-	}
-	hash, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return err
-	}
-	queued := 0
-	err = s.store.Update(ctx, func(tx anshin.Tx) error {
-		m, err := me(tx, a)
-		if err != nil {
-			return err
-		}
-		if err := representativeOnly(m, "reset initial authentication passwords"); err != nil {
-			return err
-		}
-		t, acct, err := target(tx, a.GroupID, loginID)
-		if err != nil {
-			return err
-		}
-		if t.Role == anshin.RoleRepresentative {
-			return forbidden("the representative administrator has no initial authentication password")
-		}
-		t.InitialPasswordHash, t.FirstLoginDone, t.InitialPasswordFails = hash, false, 0
-		t.InitialPasswordLocked = time.Time{}
-		t.UpdatedAt = s.now()
-		if err := tx.PutAdministrator(t); err != nil {
-			return err
-		}
-		g, err := tx.Group(a.GroupID)
-		if err != nil {
-			return err
-		}
-		if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "initial_password_reset", reach(t, acct), g.ManagementNumber)...); err != nil {
-			return err
-		}
-		return s.audit(tx, a, "initial_password_reset", map[string]any{"login_id": t.LoginID})
-	})
-	s.wake(err, queued)
-	return err
 }

@@ -7,16 +7,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/login"
 )
-
-// AuditKinds are the kinds of event the log can be filtered by.
-var AuditKinds = []string{
-	"sign_in", "password_failed", "key_issued", "key_failed", "initial_password_failed", "group_switched",
-	"admin_added", "admin_updated", "admin_deleted", "initial_password_reset",
-	"mail_state_cleared", "mail_bounced", "mail_disabled", "clomo_created", "clomo_updated",
-	"operator_put_group", "operator_put_admin", "operator_put_clomo",
-}
 
 const (
 	defaultAuditPage = 50
@@ -51,8 +42,6 @@ type AuditPage struct {
 	NextBefore int64        `json:"next_before,omitempty"`
 }
 
-var jst = time.FixedZone("JST", 9*60*60)
-
 func (f AuditFilter) query(groupID string) (anshin.AuditQuery, error) {
 	q := anshin.AuditQuery{GroupID: groupID, Kind: f.Kind, BeforeID: f.Before, Limit: f.Limit}
 	if f.Kind != "" && !kindPattern.MatchString(f.Kind) {
@@ -68,14 +57,14 @@ func (f AuditFilter) query(groupID string) (anshin.AuditQuery, error) {
 		return q, anshin.FieldError("limit", "limit must be 1 to %d", maxAuditPage)
 	}
 	if f.From != "" {
-		d, err := time.ParseInLocation(time.DateOnly, f.From, jst)
+		d, err := time.ParseInLocation(time.DateOnly, f.From, anshin.JapanTime)
 		if err != nil {
 			return q, anshin.FieldError("from", "from must be a date written YYYY-MM-DD")
 		}
 		q.Since = d
 	}
 	if f.To != "" {
-		d, err := time.ParseInLocation(time.DateOnly, f.To, jst)
+		d, err := time.ParseInLocation(time.DateOnly, f.To, anshin.JapanTime)
 		if err != nil {
 			return q, anshin.FieldError("to", "to must be a date written YYYY-MM-DD")
 		}
@@ -167,11 +156,7 @@ func keyDeliveries(tx anshin.Tx, detail map[string]any) error {
 			if d.KeyID != id {
 				continue
 			}
-			to := login.MaskEmail(d.Recipient)
-			if d.Channel == anshin.MethodSMS {
-				to = login.MaskPhone(d.Recipient)
-			}
-			out = append(out, map[string]string{"to": to, "status": d.Status})
+			out = append(out, map[string]string{"to": anshin.MaskDestination(d.Channel, d.Recipient), "status": d.Status})
 		}
 	}
 	detail["deliveries"] = out

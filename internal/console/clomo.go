@@ -4,18 +4,18 @@ import (
 	"context"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/delivery"
 )
 
 // CLOMOInput is what CLOMO 情報設定 sets: the same fields and rules as the
 // operator API's.
-type CLOMOInput = provision.CLOMOInput
+type CLOMOInput = anshin.CLOMOEnvironment
 
 // PutCLOMO creates or edits the CLOMO environment of the actor's group and
 // reports whether it created it. Any administrator of the group may; the
 // representative is told by e-mail.
-func (s *Service) PutCLOMO(ctx context.Context, a Actor, in CLOMOInput) (created bool, err error) {
-	env, err := in.Validate()
+func (s *Service) PutCLOMO(ctx context.Context, a Actor, in anshin.CLOMOEnvironment) (created bool, err error) {
+	env, err := in.Normalize()
 	if err != nil {
 		return false, err
 	}
@@ -46,14 +46,14 @@ func (s *Service) PutCLOMO(ctx context.Context, a Actor, in CLOMOInput) (created
 				if err != nil {
 					return err
 				}
-				if queued, err = s.send(tx, a.Lang, newNotices(a.Lang, "clomo_changed", reach(adm, acct), g.ManagementNumber, env.OrganizationName, m.Name)...); err != nil {
+				if queued, err = s.send(tx, a.Lang, delivery.Notice{Kind: "clomo_changed", ManagementNumber: g.ManagementNumber, Organization: env.OrganizationName, By: m.Name}, reach(adm, acct)); err != nil {
 					return err
 				}
 			}
 		}
-		kind := "clomo_updated"
+		kind := anshin.AuditCLOMOUpdated
 		if created {
-			kind = "clomo_created"
+			kind = anshin.AuditCLOMOCreated
 		}
 		return s.audit(tx, a, kind, map[string]any{"organization_name": env.OrganizationName, "contact_name": env.ContactName,
 			"contact_email": env.ContactEmail, "time_zone": env.TimeZone})

@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,9 +10,10 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/demo"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
 )
@@ -30,21 +30,14 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "anshin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := anshintest.MustOpenDB(t)
 	keys, err := secret.NewKeyring(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher := secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})
+	hasher := anshintest.CheapHasher()
 	now := func() time.Time { return t0 }
-	if _, err := demo.Load(ctx, provision.New(db, hasher, now), db); err != nil {
+	if _, err := demo.Load(ctx, operator.New(db, hasher, now), db); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{db: db, svc: console.New(db, hasher, keys, now, nil), keys: keys}
@@ -74,7 +67,7 @@ func (f *fixture) queued(t *testing.T) []string {
 	err := f.db.Update(context.Background(), func(tx anshin.Tx) error {
 		ds, err := tx.ClaimDeliveries(t0.Add(time.Hour), t0.Add(2*time.Hour), 100)
 		for _, d := range ds {
-			if d.Kind != "notification" {
+			if d.Kind != anshin.DeliveryKindNotification {
 				continue
 			}
 			p, err := f.keys.Open(d.Payload)
@@ -140,11 +133,11 @@ func TestRemovedActorChangesNothing(t *testing.T) {
 	}
 	for name, err := range map[string]error{
 		"clomo": func() error {
-			_, err := f.svc.PutCLOMO(ctx, admin, console.CLOMOInput{OrganizationName: "x"})
+			_, err := f.svc.PutCLOMO(ctx, admin, anshin.CLOMOEnvironment{OrganizationName: "x"})
 			return err
 		}(),
 		"edit":   f.svc.UpdateAdministrator(ctx, admin, demo.CarrierFreeID, console.AdminEdit{Name: "x"}),
-		"clear":  f.svc.ClearMailState(ctx, admin, demo.MultiGroupID),
+		"clear":  f.svc.ClearMailNotificationDisabled(ctx, admin, demo.MultiGroupID),
 		"list":   func() error { _, err := f.svc.Administrators(ctx, admin); return err }(),
 		"audit":  func() error { _, err := f.svc.Audit(ctx, admin, console.AuditFilter{}); return err }(),
 		"groups": func() error { _, err := f.svc.Groups(ctx, admin); return err }(),
@@ -194,7 +187,7 @@ func TestClearMailStateOfContactEmails(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	err := f.db.Update(ctx, func(tx anshin.Tx) error {
-		return tx.PutSuppression(&anshin.Suppression{Address: "k.watanabe@example.jp", Reason: "5.1.1 user unknown", At: t0})
+		return tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "k.watanabe@example.jp", Reason: "5.1.1 user unknown", At: t0})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -204,24 +197,24 @@ func TestClearMailStateOfContactEmails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if row.Email != "" || !row.MailDisabled || len(row.DisabledAddresses) != 1 || row.DisabledAddresses[0] != "k.watanabe@example.jp" {
+	if row.Email != "" || !row.MailNotificationDisabled || len(row.MailNotificationDisabledAddresses) != 1 || row.MailNotificationDisabledAddresses[0] != "k.watanabe@example.jp" {
 		t.Fatalf("row %+v: want the bounced contact e-mail in the disabled state", row)
 	}
-	if err := f.svc.ClearMailState(ctx, rep, demo.MultiGroupID); err != nil {
+	if err := f.svc.ClearMailNotificationDisabled(ctx, rep, demo.MultiGroupID); err != nil {
 		t.Fatal(err)
 	}
 	var still map[string]bool
 	f.db.View(ctx, func(tx anshin.Tx) (err error) {
-		still, err = tx.Suppressed([]string{"k.watanabe@example.jp"})
+		still, err = tx.MailNotificationDisabled([]string{"k.watanabe@example.jp"})
 		return err
 	})
 	if still["k.watanabe@example.jp"] {
 		t.Fatal("the contact e-mail is still in the disabled state")
 	}
-	if row, _ = f.svc.Administrator(ctx, rep, demo.MultiGroupID); row.MailDisabled {
+	if row, _ = f.svc.Administrator(ctx, rep, demo.MultiGroupID); row.MailNotificationDisabled {
 		t.Fatalf("after clearing: %+v", row)
 	}
-	if err := f.svc.ClearMailState(ctx, rep, demo.MultiGroupID); anshin.ErrorCode(err) != anshin.ECodeConflict {
+	if err := f.svc.ClearMailNotificationDisabled(ctx, rep, demo.MultiGroupID); anshin.ErrorCode(err) != anshin.ECodeConflict {
 		t.Fatalf("clearing again: %v, want conflict", err)
 	}
 }

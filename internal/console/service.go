@@ -26,7 +26,7 @@ import (
 	"slices"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/secret"
 )
 
@@ -73,7 +73,7 @@ func me(tx anshin.Tx, a Actor) (*anshin.Administrator, error) {
 
 // target loads the administrator of the actor's group with loginID.
 func target(tx anshin.Tx, groupID, loginID string) (*anshin.Administrator, *anshin.Account, error) {
-	id, err := provision.NormalizeLoginID(loginID)
+	id, err := login.CheckLoginID(loginID)
 	if err != nil {
 		return nil, nil, anshin.Errorf(anshin.ECodeNotFound, "no such administrator")
 	}
@@ -107,23 +107,22 @@ func (s *Service) Group(ctx context.Context, a Actor) (*anshin.ContractGroup, er
 	return g, err
 }
 
-// GroupChoice is a group the actor's account administers.
-type GroupChoice struct {
-	GroupID              string  `json:"group_id"`
-	ManagementNumber     string  `json:"management_number"`
-	RepresentativeNumber string  `json:"representative_number"`
-	OrganizationName     *string `json:"organization_name"`
-	Role                 string  `json:"role"`
-	Current              bool    `json:"current"`
-	InitialPasswordDue   bool    `json:"initial_password_required"`
+// AdministeredGroup is a group the actor's account administers, as the
+// group switch offers it.
+type AdministeredGroup struct {
+	anshin.GroupChoice
+	ManagementNumber   string `json:"management_number"`
+	Role               string `json:"role"`
+	Current            bool   `json:"current"`
+	InitialPasswordDue bool   `json:"initial_password_required"`
 	// NewLoginRequired: the session's key does not open the group, so
 	// switching there needs a new login.
 	NewLoginRequired bool `json:"new_login_required"`
 }
 
 // Groups lists every group the actor's account administers, for the switch.
-func (s *Service) Groups(ctx context.Context, a Actor) ([]GroupChoice, error) {
-	out := []GroupChoice{}
+func (s *Service) Groups(ctx context.Context, a Actor) ([]AdministeredGroup, error) {
+	out := []AdministeredGroup{}
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
 		if _, err := me(tx, a); err != nil {
 			return err
@@ -137,13 +136,9 @@ func (s *Service) Groups(ctx context.Context, a Actor) ([]GroupChoice, error) {
 			if err != nil {
 				return err
 			}
-			c := GroupChoice{GroupID: g.ID, ManagementNumber: g.ManagementNumber, RepresentativeNumber: g.RepresentativeNumber,
+			out = append(out, AdministeredGroup{GroupChoice: g.Choice(), ManagementNumber: g.ManagementNumber,
 				Role: string(adm.Role), Current: g.ID == a.GroupID, InitialPasswordDue: adm.NeedsInitialPassword(),
-				NewLoginRequired: !slices.Contains(a.Scope, g.ID)}
-			if g.CLOMO != nil {
-				c.OrganizationName = &g.CLOMO.OrganizationName
-			}
-			out = append(out, c)
+				NewLoginRequired: !slices.Contains(a.Scope, g.ID)})
 		}
 		return nil
 	})

@@ -21,15 +21,6 @@ var (
 	htmlTemplates = htmltemplate.Must(htmltemplate.ParseFS(templateFiles, "templates/*.html"))
 )
 
-// keyPayload mirrors login.KeyMessage; delivery does not import login.
-type keyPayload struct {
-	Key       string    `json:"key"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Groups    []string  `json:"groups"`
-}
-
-var jst = time.FixedZone("JST", 9*60*60)
-
 // SMSMaxUCS2 is what one SMS holds in UCS-2, the encoding Japanese text
 // needs: a longer text is split and billed as several messages.
 const SMSMaxUCS2 = 70
@@ -44,8 +35,8 @@ func Render(d *anshin.Delivery, payload []byte) (*Message, error) {
 	}
 	m := &Message{ID: d.ID, Channel: string(d.Channel), To: d.Recipient, Lang: lang, CreatedAt: d.CreatedAt}
 	switch d.Kind {
-	case "one_time_key":
-		var p keyPayload
+	case anshin.DeliveryKindKey:
+		var p anshin.KeyPayload
 		if err := json.Unmarshal(payload, &p); err != nil || p.Key == "" {
 			return nil, fmt.Errorf("delivery %s: bad key payload", d.ID)
 		}
@@ -53,7 +44,7 @@ func Render(d *anshin.Delivery, payload []byte) (*Message, error) {
 			Key, Until string
 			Minutes    int
 			Groups     []string
-		}{p.Key, p.ExpiresAt.In(jst).Format("15:04"), int(p.ExpiresAt.Sub(d.CreatedAt).Round(time.Minute) / time.Minute), p.Groups}
+		}{p.Key, p.ExpiresAt.In(anshin.JapanTime).Format("15:04"), int(p.ExpiresAt.Sub(d.CreatedAt).Round(time.Minute) / time.Minute), p.Groups}
 		if d.Channel == anshin.MethodSMS {
 			if lang == "en" {
 				m.Body = fmt.Sprintf("anshin one-time key: %s (valid %d min, until %s JST). Never share it.", v.Key, v.Minutes, v.Until)
@@ -70,8 +61,8 @@ func Render(d *anshin.Delivery, payload []byte) (*Message, error) {
 		if m.Body, m.HTML, err = execute("key."+lang, v); err != nil {
 			return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
 		}
-	case "notification":
-		var p struct{ Subject, Body string }
+	case anshin.DeliveryKindNotification:
+		var p anshin.NotificationPayload
 		if err := json.Unmarshal(payload, &p); err != nil {
 			return nil, fmt.Errorf("delivery %s: bad notification payload", d.ID)
 		}

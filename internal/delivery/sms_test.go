@@ -246,7 +246,7 @@ func TestWebhookPostsSignedJSON(t *testing.T) {
 func TestJapaneseSMSFitsOneMessage(t *testing.T) {
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	for _, lang := range []string{"ja", "en"} {
-		d := &anshin.Delivery{ID: "d1", Kind: "one_time_key", Channel: anshin.MethodSMS, Recipient: "+819012345678", Lang: lang, CreatedAt: now}
+		d := &anshin.Delivery{ID: "d1", Kind: anshin.DeliveryKindKey, Channel: anshin.MethodSMS, Recipient: "+819012345678", Lang: lang, CreatedAt: now}
 		payload, _ := json.Marshal(map[string]any{"key": "123456789012", "expires_at": now.Add(30 * time.Minute)})
 		m, err := delivery.Render(d, payload)
 		if err != nil {

@@ -37,7 +37,7 @@ func (f *fixture) enqueueKey(t *testing.T, method anshin.Method, key, lang strin
 		}
 		payload, _ := json.Marshal(map[string]any{"key": key, "expires_at": k.ExpiresAt})
 		for i, r := range to {
-			d := &anshin.Delivery{ID: "d" + key + string(rune('a'+i)), Kind: "one_time_key", Channel: method, Recipient: r,
+			d := &anshin.Delivery{ID: "d" + key + string(rune('a'+i)), Kind: anshin.DeliveryKindKey, Channel: method, Recipient: r,
 				FlowID: k.FlowID, KeyID: k.ID, Lang: lang, Payload: f.keys.Seal(payload), NextAttemptAt: f.now, CreatedAt: f.now, UpdatedAt: f.now}
 			if err := tx.EnqueueDelivery(d); err != nil {
 				return err

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/store/sqlstore"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/store/storetest"
 	"github.com/anshin/anshin/internal/testenv"
 )
@@ -21,14 +21,7 @@ func TestReceiptsAndSMSCountsOnEachStore(t *testing.T) {
 		if os.Getenv(testenv.PostgresURL) == "" && os.Getenv("CI") != "true" {
 			t.Skip(testenv.PostgresURL + " is not set")
 		}
-		db, err := sqlstore.Open(storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		db := anshintest.MustOpenURL(t, storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL)))
 		f := newFixture(t)
 		f.db = db
 		checkReceiptsAndSMSCounts(t, f)
@@ -50,13 +43,13 @@ func checkReceiptsAndSMSCounts(t *testing.T, f *fixture) {
 			if err := tx.CreateKey(k); err != nil {
 				return err
 			}
-			d := &anshin.Delivery{ID: fmt.Sprintf("d%d", i), Kind: "one_time_key", Channel: anshin.MethodSMS, Recipient: to[i], FlowID: "f",
+			d := &anshin.Delivery{ID: fmt.Sprintf("d%d", i), Kind: anshin.DeliveryKindKey, Channel: anshin.MethodSMS, Recipient: to[i], FlowID: "f",
 				KeyID: k.ID, Lang: "ja", Payload: []byte("x"), NextAttemptAt: created, CreatedAt: created, UpdatedAt: created}
 			if err := tx.EnqueueDelivery(d); err != nil {
 				return err
 			}
 		}
-		return tx.EnqueueDelivery(&anshin.Delivery{ID: "mail", Kind: "notification", Channel: anshin.MethodEmail, Recipient: "a@example.jp",
+		return tx.EnqueueDelivery(&anshin.Delivery{ID: "mail", Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail, Recipient: "a@example.jp",
 			Lang: "ja", Payload: []byte("x"), NextAttemptAt: f.now, CreatedAt: f.now, UpdatedAt: f.now})
 	})
 	if err != nil {

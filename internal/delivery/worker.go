@@ -150,7 +150,7 @@ func (w *Worker) release(ctx context.Context, batch []*anshin.Delivery) {
 		return nil
 	})
 	if err != nil {
-		w.log.Error("outbox: handing back a batch failed; its lease will end", "err", MaskText(err.Error()))
+		w.log.Error("outbox: handing back a batch failed; its lease will end", "err", anshin.MaskText(err.Error()))
 	}
 }
 
@@ -191,17 +191,17 @@ func (w *Worker) deliver(ctx context.Context, d *anshin.Delivery) {
 	if err != nil {
 		// The lease runs out and another attempt follows; for a sent message
 		// that is the rare duplicate a crash can cause.
-		w.log.Error("outbox: recording the outcome failed", "delivery", d.ID, "err", MaskText(err.Error()))
+		w.log.Error("outbox: recording the outcome failed", "delivery", d.ID, "err", anshin.MaskText(err.Error()))
 		return
 	}
-	w.log.Info("outbox: delivery", "delivery", d.ID, "kind", d.Kind, "channel", d.Channel, "to", MaskRecipient(d.Channel, d.Recipient),
-		"status", status, "retry", retry, "reason", MaskText(reason))
+	w.log.Info("outbox: delivery", "delivery", d.ID, "kind", d.Kind, "channel", d.Channel, "to", anshin.MaskDestination(d.Channel, d.Recipient),
+		"status", status, "retry", retry, "reason", anshin.MaskText(reason))
 }
 
 // attempt sends d and says what became of it. A key's message is never sent
 // after its key expired, was used or was replaced.
 func (w *Worker) attempt(ctx context.Context, d *anshin.Delivery) (status, reason, providerID string, retry bool) {
-	if d.Kind == "one_time_key" {
+	if d.Kind == anshin.DeliveryKindKey {
 		if why := w.keyGone(ctx, d.KeyID); why != "" {
 			return anshin.DeliveryFailed, why, "", false
 		}

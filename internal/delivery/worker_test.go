@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
@@ -26,14 +27,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "outbox.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := anshintest.MustOpenDB(t)
 	keys, _ := secret.NewKeyring(bytes.Repeat([]byte("s"), 32))
 	return &fixture{db: db, keys: keys, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 }
@@ -46,7 +40,7 @@ func (f *fixture) enqueue(t testing.TB, n int) {
 	err := f.db.Update(context.Background(), func(tx anshin.Tx) error {
 		for i := range n {
 			payload := fmt.Sprintf(`{"Subject":"お知らせ %d","Body":"本文 %d"}`, i, i)
-			d := &anshin.Delivery{ID: fmt.Sprintf("d%04d", i), Kind: "notification", Channel: anshin.MethodEmail,
+			d := &anshin.Delivery{ID: fmt.Sprintf("d%04d", i), Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail,
 				Recipient: fmt.Sprintf("user%d@example.jp", i), Lang: "ja", Payload: f.keys.Seal([]byte(payload)),
 				NextAttemptAt: f.now, CreatedAt: f.now, UpdatedAt: f.now}
 			if err := tx.EnqueueDelivery(d); err != nil {
@@ -202,22 +196,12 @@ func TestAnExpiredLeaseIsClaimedAgain(t *testing.T) {
 func TestQueuedMessagesSurviveARestart(t *testing.T) {
 	f := newFixture(t)
 	path := filepath.Join(t.TempDir(), "restart.db")
-	db, err := sqlstore.Open("sqlite:" + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := anshintest.MustOpenDBAt(t, path)
 	f.db = db
 	f.enqueue(t, 3)
 	db.Close() // the process stops before any worker ran
 
-	db, err = sqlstore.Open("sqlite:" + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = anshintest.MustOpenDBAt(t, path) // as serve does at start
 	sender := &countingSender{}
 	w := delivery.NewWorker(db, f.keys, f.clock, map[anshin.Method]delivery.Sender{anshin.MethodEmail: sender}, quiet())
 	if n, err := w.RunOnce(context.Background()); err != nil || n != 3 || len(sender.sent) != 3 {

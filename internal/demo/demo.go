@@ -13,7 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 )
 
 // Password is the password of every demo account.
@@ -33,13 +33,13 @@ type Account struct {
 
 // Login IDs of the demo accounts, one per case.
 const (
-	RepresentativeID = "demo-rep"
-	PendingAdminID   = "demo-admin"
-	CarrierFreeID    = "demo-carrierfree"
-	NoGroupID        = "demo-nogroup"
-	NoEmailID        = "demo-noemail"
-	MailDisabledID   = "demo-maildisabled"
-	MultiGroupID     = "demo-multi"
+	RepresentativeID           = "demo-rep"
+	PendingAdminID             = "demo-admin"
+	CarrierFreeID              = "demo-carrierfree"
+	NoGroupID                  = "demo-nogroup"
+	NoEmailID                  = "demo-noemail"
+	MailNotificationDisabledID = "demo-maildisabled"
+	MultiGroupID               = "demo-multi"
 )
 
 // Contract groups of the demo.
@@ -50,37 +50,37 @@ const (
 	GroupHikari = "hikari-kensetsu" // CLOMO environment
 )
 
-// DisabledAddress is the bounced address of demo-maildisabled.
-const DisabledAddress = "ito.misaki@example.co.jp"
+// MailNotificationDisabledAddress is the bounced address of demo-maildisabled.
+const MailNotificationDisabledAddress = "ito.misaki@example.co.jp"
 
 type group struct {
 	id    string
-	input provision.GroupInput
-	clomo *provision.CLOMOInput
+	input operator.GroupInput
+	clomo *anshin.CLOMOEnvironment
 }
 
 var groups = []group{
-	{GroupAnshin, provision.GroupInput{ManagementNumber: "N0000001", RepresentativeNumber: "03-1234-5678",
+	{GroupAnshin, operator.GroupInput{ManagementNumber: "N0000001", RepresentativeNumber: "03-1234-5678",
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT ベーシック", Licenses: 100, StartDate: "2024-04-01", Status: "active"}}, nil},
-	{GroupSakura, provision.GroupInput{ManagementNumber: "N0000002", RepresentativeNumber: "06-6123-4567",
+	{GroupSakura, operator.GroupInput{ManagementNumber: "N0000002", RepresentativeNumber: "06-6123-4567",
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT スタンダード", Licenses: 250, StartDate: "2023-10-01", Status: "active"}},
-		&provision.CLOMOInput{OrganizationName: "さくら物流株式会社", ContactName: "渡辺 健一", ContactEmail: "it-support@example.co.jp", TimeZone: "Asia/Tokyo"}},
-	{GroupMidori, provision.GroupInput{ManagementNumber: "N0000003", RepresentativeNumber: "052-123-4567",
+		&anshin.CLOMOEnvironment{OrganizationName: "さくら物流株式会社", ContactName: "渡辺 健一", ContactEmail: "it-support@example.co.jp", TimeZone: "Asia/Tokyo"}},
+	{GroupMidori, operator.GroupInput{ManagementNumber: "N0000003", RepresentativeNumber: "052-123-4567",
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT ベーシック", Licenses: 30, StartDate: "2025-01-06", Status: "active"}}, nil},
-	{GroupHikari, provision.GroupInput{ManagementNumber: "N0000004", RepresentativeNumber: "092-123-4567",
+	{GroupHikari, operator.GroupInput{ManagementNumber: "N0000004", RepresentativeNumber: "092-123-4567",
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT プレミアム", Licenses: 1200, StartDate: "2022-07-01", Status: "active"}},
-		&provision.CLOMOInput{OrganizationName: "ひかり建設株式会社", ContactName: "伊藤 美咲", TimeZone: "Asia/Tokyo"}},
+		&anshin.CLOMOEnvironment{OrganizationName: "ひかり建設株式会社", ContactName: "伊藤 美咲", TimeZone: "Asia/Tokyo"}},
 }
 
 type account struct {
 	Account
-	input provision.AccountInput
+	input operator.AccountInput
 }
 
 func acct(loginID, kind, line string, contacts []string, c string) account {
 	return account{
 		Account: Account{LoginID: loginID, Password: Password, Case: c},
-		input:   provision.AccountInput{Kind: kind, Password: Password, DocomoLine: line, ContactEmails: contacts},
+		input:   operator.AccountInput{Kind: kind, Password: Password, DocomoLine: line, ContactEmails: contacts},
 	}
 }
 
@@ -95,7 +95,7 @@ var accounts = []account{
 		"administers no group: not_registered"),
 	acct(NoEmailID, "business_d_account", "070-4567-8901", nil,
 		"no e-mail set: email_not_set, SMS works"),
-	acct(MailDisabledID, "business_d_account", "090-5678-9012", nil,
+	acct(MailNotificationDisabledID, "business_d_account", "090-5678-9012", nil,
 		"only address is メール通知不可: mail_notification_disabled, log in by SMS"),
 	acct(MultiGroupID, "business_d_account", "080-6789-0123", []string{"watanabe.kenichi@example.jp", "k.watanabe@example.jp"},
 		"three groups: organization name + number, or number alone"),
@@ -103,25 +103,25 @@ var accounts = []account{
 
 type admin struct {
 	group, loginID string
-	input          provision.AdminInput
+	input          operator.AdminInput
 	firstLoginDone bool
 }
 
 var admins = []admin{
-	{GroupAnshin, RepresentativeID, provision.AdminInput{Role: "representative", Name: "山田 太郎", Email: "yamada.taro@example.co.jp"}, false},
-	{GroupAnshin, PendingAdminID, provision.AdminInput{Role: "admin", Name: "佐藤 花子", Email: "sato.hanako@example.co.jp", InitialPassword: InitialPassword}, false},
-	{GroupSakura, MultiGroupID, provision.AdminInput{Role: "representative", Name: "渡辺 健一", Email: "watanabe@example.co.jp"}, false},
-	{GroupSakura, CarrierFreeID, provision.AdminInput{Role: "admin", Name: "鈴木 一郎", Email: "suzuki@example.co.jp", InitialPassword: InitialPassword}, true},
-	{GroupMidori, NoEmailID, provision.AdminInput{Role: "representative", Name: "高橋 健太"}, false},
-	{GroupMidori, MultiGroupID, provision.AdminInput{Role: "admin", Name: "渡辺 健一", InitialPassword: InitialPassword}, true},
-	{GroupHikari, MailDisabledID, provision.AdminInput{Role: "representative", Name: "伊藤 美咲", Email: DisabledAddress}, false},
-	{GroupHikari, MultiGroupID, provision.AdminInput{Role: "admin", Name: "渡辺 健一", Email: "k.watanabe@example.co.jp", InitialPassword: InitialPassword}, true},
+	{GroupAnshin, RepresentativeID, operator.AdminInput{Role: "representative", Name: "山田 太郎", Email: "yamada.taro@example.co.jp"}, false},
+	{GroupAnshin, PendingAdminID, operator.AdminInput{Role: "admin", Name: "佐藤 花子", Email: "sato.hanako@example.co.jp", InitialPassword: InitialPassword}, false},
+	{GroupSakura, MultiGroupID, operator.AdminInput{Role: "representative", Name: "渡辺 健一", Email: "watanabe@example.co.jp"}, false},
+	{GroupSakura, CarrierFreeID, operator.AdminInput{Role: "admin", Name: "鈴木 一郎", Email: "suzuki@example.co.jp", InitialPassword: InitialPassword}, true},
+	{GroupMidori, NoEmailID, operator.AdminInput{Role: "representative", Name: "高橋 健太"}, false},
+	{GroupMidori, MultiGroupID, operator.AdminInput{Role: "admin", Name: "渡辺 健一", InitialPassword: InitialPassword}, true},
+	{GroupHikari, MailNotificationDisabledID, operator.AdminInput{Role: "representative", Name: "伊藤 美咲", Email: MailNotificationDisabledAddress}, false},
+	{GroupHikari, MultiGroupID, operator.AdminInput{Role: "admin", Name: "渡辺 健一", Email: "k.watanabe@example.co.jp", InitialPassword: InitialPassword}, true},
 }
 
 // Load provisions the demo data and returns the table of demo accounts.
 // store is needed only to mark some first logins as done, which no
 // operator request can do.
-func Load(ctx context.Context, p *provision.Service, store anshin.Store) ([]Account, error) {
+func Load(ctx context.Context, p *operator.Service, store anshin.Store) ([]Account, error) {
 	for _, g := range groups {
 		if _, err := p.PutGroup(ctx, g.id, g.input); err != nil {
 			return nil, fmt.Errorf("demo group %s: %w", g.id, err)
@@ -149,7 +149,7 @@ func Load(ctx context.Context, p *provision.Service, store anshin.Store) ([]Acco
 			}
 		}
 	}
-	if err := p.SetMailDisabled(ctx, DisabledAddress, "550 5.1.1 user unknown (demo)"); err != nil {
+	if err := p.PutMailNotificationDisabled(ctx, MailNotificationDisabledAddress, "550 5.1.1 user unknown (demo)"); err != nil {
 		return nil, fmt.Errorf("demo mail notification disabled: %w", err)
 	}
 	out := make([]Account, len(accounts))

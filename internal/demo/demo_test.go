@@ -11,7 +11,7 @@ import (
 	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
 )
@@ -34,7 +34,7 @@ func loadTwice(t *testing.T) (*sqlstore.DB, *clock, []demo.Account) {
 	t.Helper()
 	db := MustOpenDB(t)
 	c := &clock{t: time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC)}
-	p := provision.New(db, cheap, c.now)
+	p := operator.New(db, cheap, c.now)
 	var accounts []demo.Account
 	for i := range 2 {
 		var err error
@@ -107,7 +107,7 @@ func TestLoad(t *testing.T) {
 		{demo.CarrierFreeID, anshin.ECodeCarrierFree, ""},
 		{demo.NoGroupID, anshin.ECodeNotRegistered, anshin.ECodeNotRegistered},
 		{demo.NoEmailID, "", anshin.ECodeEmailNotSet},
-		{demo.MailDisabledID, "", anshin.ECodeMailDisabled},
+		{demo.MailNotificationDisabledID, "", anshin.ECodeMailNotificationDisabled},
 		{demo.MultiGroupID, "", ""},
 	}
 	for _, tc := range cases {
@@ -150,10 +150,10 @@ func TestLoad(t *testing.T) {
 		var got map[string]bool
 		db.View(ctx, func(tx anshin.Tx) error {
 			var err error
-			got, err = tx.Suppressed([]string{demo.DisabledAddress})
+			got, err = tx.MailNotificationDisabled([]string{demo.MailNotificationDisabledAddress})
 			return err
 		})
-		if !got[demo.DisabledAddress] {
+		if !got[demo.MailNotificationDisabledAddress] {
 			t.Error("not suppressed")
 		}
 	})

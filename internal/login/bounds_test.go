@@ -24,28 +24,6 @@ func TestDefaultsAreTheSPECs(t *testing.T) {
 	}
 }
 
-func TestMasking(t *testing.T) {
-	for in, want := range map[string]string{
-		"taro.yamada@example.jp": "ta*********@example.jp",
-		"ab@example.jp":          "a***@example.jp",
-		"a@example.jp":           "***@example.jp",
-		"no-at-sign":             "**********",
-	} {
-		if got := login.MaskEmail(in); got != want {
-			t.Errorf("MaskEmail(%q) = %q, want %q", in, got, want)
-		}
-	}
-	for in, want := range map[string]string{
-		"+819012345678": "090-****-5678",
-		"+819012345":    "090-****-2345", // 8 digits nationally: the shortest shown
-		"+81901234":     "*******",
-	} {
-		if got := login.MaskPhone(in); got != want {
-			t.Errorf("MaskPhone(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // A password (or initial password) of 1024 characters is checked; longer
 // ones are refused without hashing.
 func TestLongestPasswordIsChecked(t *testing.T) {

@@ -76,14 +76,7 @@ func newFixture(t *testing.T, tweaks ...func(*login.Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "anshin.db")
-	db, err := sqlstore.Open("sqlite:" + path)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	db := anshintest.MustOpenDBAt(t, path)
 	keys, err := secret.NewKeyring(bytes.Repeat([]byte("k"), 32))
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +90,7 @@ func newFixture(t *testing.T, tweaks ...func(*login.Config)) *fixture {
 		ctx:    ctx,
 		path:   path,
 		db:     db,
-		hasher: secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}),
+		hasher: anshintest.CheapHasher(),
 		keys:   keys,
 		clock:  anshintest.NewClock(t0),
 		gen:    &keyRecorder{},
@@ -176,11 +169,11 @@ func (f *fixture) addNewAdmin(groupID string, a *anshin.Account, role anshin.Rol
 	f.update(func(tx anshin.Tx) error { return tx.PutAdministrator(ad) })
 }
 
-func (f *fixture) suppress(addresses ...string) {
+func (f *fixture) disableMail(addresses ...string) {
 	f.t.Helper()
 	f.update(func(tx anshin.Tx) error {
 		for _, a := range addresses {
-			if err := tx.PutSuppression(&anshin.Suppression{Address: a, Reason: "5.1.1 no such user", At: t0}); err != nil {
+			if err := tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: a, Reason: "5.1.1 no such user", At: t0}); err != nil {
 				return err
 			}
 		}
@@ -326,7 +319,7 @@ func fullWidth(s string) string {
 func masked(addrs ...string) []string {
 	out := make([]string, len(addrs))
 	for i, a := range addrs {
-		out[i] = login.MaskEmail(a)
+		out[i] = anshin.MaskEmail(a)
 	}
 	return out
 }

@@ -11,9 +11,9 @@ import (
 // non-representative's first login to the chosen group (SPEC §2 step 7).
 // Failures are throttled and, past the lock limit, refused until the
 // representative resets the password.
-func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP string) (_ *Result, err error) {
+func (s *Service) InitialPassword(ctx context.Context, flowToken, password, clientIP string) (_ *Result, err error) {
 	ev := Event{Kind: EventInitialPassword, ClientIP: clientIP}
-	defer func() { s.emit(ctx, &ev, err) }()
+	defer func() { s.emit(ctx, &ev, err); err = flowGone(err) }()
 	if password == "" {
 		return nil, anshin.FieldError("initial_password", "enter the initial authentication password")
 	}
@@ -21,7 +21,7 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 	var admin *anshin.Administrator
 	err = s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
-		if f, err = s.flow(tx, token, anshin.StepInitialPassword); err != nil {
+		if f, err = s.flow(tx, flowToken, anshin.StepInitialPassword); err != nil {
 			return err
 		}
 		ev.AccountID, ev.GroupID = f.AccountID, f.GroupID
@@ -76,7 +76,7 @@ func (s *Service) InitialPassword(ctx context.Context, token, password, clientIP
 					return err
 				}
 			}
-			return tx.AppendAudit(&anshin.AuditEvent{GroupID: f.GroupID, AccountID: f.AccountID, Kind: "initial_password_failed", ClientIP: clientIP, At: now})
+			return tx.AppendAudit(&anshin.AuditEvent{GroupID: f.GroupID, AccountID: f.AccountID, Kind: anshin.AuditInitialPasswordFailed, ClientIP: clientIP, At: now})
 		}
 		if err := tx.CompleteFirstLogin(f.GroupID, f.AccountID, now); err != nil {
 			return err

@@ -10,14 +10,12 @@ import (
 	"github.com/anshin/anshin/internal/secret"
 )
 
-// GroupChoice is one group offered at the group choice (SPEC §2 step 5),
+// GroupOption is one group offered at the group choice (SPEC §2 step 5),
 // with the masked destinations whose key opens it (step 4): empty when no
 // key of the current issuance does.
-type GroupChoice struct {
-	GroupID              string   `json:"group_id"`
-	RepresentativeNumber string   `json:"representative_number"`
-	OrganizationName     *string  `json:"organization_name"`
-	KeySentTo            []string `json:"key_sent_to"`
+type GroupOption struct {
+	anshin.GroupChoice
+	KeySentTo []string `json:"key_sent_to"`
 }
 
 // Issued is the answer to a key issuance.
@@ -26,29 +24,20 @@ type Issued struct {
 	ExpiresAt time.Time     `json:"expires_at"`
 	SentTo    []string      `json:"sent_to"` // masked
 	Skipped   []string      `json:"skipped"` // masked
-	Groups    []GroupChoice `json:"groups"`
-}
-
-// KeyMessage is the sealed payload of a one-time key's delivery. Groups
-// names the groups an e-mail key opens (management number and
-// organization name), so its recipient knows what it is for.
-type KeyMessage struct {
-	Key       string    `json:"key"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Groups    []string  `json:"groups,omitempty"`
+	Groups    []GroupOption `json:"groups"`
 }
 
 // IssueKey issues a one-time key by method and queues its messages in the
 // same transaction, after checking every issuance rule of SPEC §2 step 3.
-func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Method, lang, clientIP string) (_ *Issued, err error) {
+func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.Method, lang, clientIP string) (_ *Issued, err error) {
 	ev := Event{Kind: EventKeyIssued, Method: method, ClientIP: clientIP}
-	defer func() { s.emit(ctx, &ev, err) }()
+	defer func() { s.emit(ctx, &ev, err); err = flowGone(err) }()
 	if method != anshin.MethodSMS && method != anshin.MethodEmail {
 		return nil, &anshin.Error{Code: anshin.ECodeMethodInvalid, Field: "method", Message: `method must be "sms" or "email"`}
 	}
 	var out *Issued
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
-		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}
@@ -79,7 +68,7 @@ func (s *Service) IssueKey(ctx context.Context, token string, method anshin.Meth
 			if e := r.problem(admins); e != nil {
 				return e
 			}
-			to, out.Skipped = r.To, maskAll(r.Skipped)
+			to, out.Skipped = r.To, anshin.MaskEmails(r.Skipped)
 		}
 		if err := s.checkIssueLimits(tx, f, acct.ID); err != nil {
 			return err
@@ -175,12 +164,12 @@ func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, met
 		}
 		taken[key] = true
 		k := &anshin.OneTimeKey{ID: secret.NewID(), IssueID: issue, FlowID: f.ID, AccountID: accountID, Method: method,
-			Hash: s.keyHash(f.ID, key), SentTo: mask(method, dest.Address), Scope: dest.Groups, CreatedAt: now, ExpiresAt: now.Add(s.cfg.KeyTTL)}
+			Hash: s.keyHash(f.ID, key), SentTo: anshin.MaskDestination(method, dest.Address), Scope: dest.Groups, CreatedAt: now, ExpiresAt: now.Add(s.cfg.KeyTTL)}
 		err := tx.CreateKey(k)
 		if err != nil {
 			return nil, err
 		}
-		msg := KeyMessage{Key: key, ExpiresAt: k.ExpiresAt}
+		msg := anshin.KeyPayload{Key: key, ExpiresAt: k.ExpiresAt}
 		if method == anshin.MethodEmail {
 			if msg.Groups, err = groupNames(tx, dest.Groups); err != nil {
 				return nil, err
@@ -190,7 +179,7 @@ func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, met
 		if err != nil {
 			return nil, err
 		}
-		d := &anshin.Delivery{ID: secret.NewID(), Kind: "one_time_key", Channel: method, Recipient: dest.Address, FlowID: f.ID, KeyID: k.ID,
+		d := &anshin.Delivery{ID: secret.NewID(), Kind: anshin.DeliveryKindKey, Channel: method, Recipient: dest.Address, FlowID: f.ID, KeyID: k.ID,
 			Lang: lang, Payload: s.keys.Seal(payload), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 		if err := tx.EnqueueDelivery(d); err != nil {
 			return nil, err
@@ -234,7 +223,7 @@ func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, k
 			}
 		}
 		detail, _ := json.Marshal(map[string]any{"method": method, "sent_to": sentTo, "key_ids": ids})
-		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: "key_issued", Detail: string(detail), ClientIP: clientIP, At: s.now()}); err != nil {
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: a.AccountID, Kind: anshin.AuditKeyIssued, Detail: string(detail), ClientIP: clientIP, At: s.now()}); err != nil {
 			return err
 		}
 	}
@@ -243,23 +232,20 @@ func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, k
 
 // groupChoices lists the account's groups with the destinations of the
 // keys that open each.
-func groupChoices(tx anshin.Tx, admins []*anshin.Administrator, keys []*anshin.OneTimeKey) ([]GroupChoice, error) {
-	out := make([]GroupChoice, 0, len(admins))
+func groupChoices(tx anshin.Tx, admins []*anshin.Administrator, keys []*anshin.OneTimeKey) ([]GroupOption, error) {
+	out := make([]GroupOption, 0, len(admins))
 	for _, a := range admins {
 		g, err := tx.Group(a.GroupID)
 		if err != nil {
 			return nil, err
 		}
-		c := GroupChoice{GroupID: g.ID, RepresentativeNumber: g.RepresentativeNumber, KeySentTo: []string{}}
+		c := GroupOption{GroupChoice: g.Choice(), KeySentTo: []string{}}
 		for _, k := range keys {
 			if k.Opens(g.ID) {
 				c.KeySentTo = append(c.KeySentTo, k.SentTo)
 			}
 		}
 		slices.Sort(c.KeySentTo) // the same order on every page
-		if g.CLOMO != nil {
-			c.OrganizationName = &g.CLOMO.OrganizationName
-		}
 		out = append(out, c)
 	}
 	return out, nil
@@ -271,7 +257,7 @@ type KeyState struct {
 	Issued     bool
 	Method     anshin.Method
 	ExpiresAt  time.Time
-	Groups     []GroupChoice
+	Groups     []GroupOption
 	Deliveries []DeliveryStatus
 }
 
@@ -285,10 +271,10 @@ type DeliveryStatus struct {
 }
 
 // KeyState returns the state of the flow's current key.
-func (s *Service) KeyState(ctx context.Context, token string) (*KeyState, error) {
+func (s *Service) KeyState(ctx context.Context, flowToken string) (*KeyState, error) {
 	st := &KeyState{}
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
-		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}
@@ -316,11 +302,11 @@ func (s *Service) KeyState(ctx context.Context, token string) (*KeyState, error)
 		}
 		for _, d := range ds {
 			if current[d.KeyID] {
-				st.Deliveries = append(st.Deliveries, DeliveryStatus{To: mask(d.Channel, d.Recipient), Status: d.Status,
+				st.Deliveries = append(st.Deliveries, DeliveryStatus{To: anshin.MaskDestination(d.Channel, d.Recipient), Status: d.Status,
 					BounceReason: d.BounceReason, BounceStatus: d.BounceStatus})
 			}
 		}
 		return nil
 	})
-	return st, err
+	return st, flowGone(err)
 }

@@ -63,9 +63,9 @@ func TestIssueKeyRefusals(t *testing.T) {
 				f.addGroup("g2", "+81311113333")
 				f.addAdmin("g1", a, anshin.RoleRepresentative, "first.admin@example.jp")
 				f.addAdmin("g2", a, anshin.RoleAdmin, "Second.Admin@example.jp")
-				f.suppress("first.admin@example.jp", "second.admin@EXAMPLE.jp")
+				f.disableMail("first.admin@example.jp", "second.admin@EXAMPLE.jp")
 			},
-			method: anshin.MethodEmail, want: anshin.ECodeMailDisabled,
+			method: anshin.MethodEmail, want: anshin.ECodeMailNotificationDisabled,
 			masked: masked("first.admin@example.jp", "Second.Admin@example.jp"),
 			works:  anshin.MethodSMS,
 		},
@@ -75,9 +75,9 @@ func TestIssueKeyRefusals(t *testing.T) {
 				a := f.addAccount("user", "pw", "+819011112222", "one@example.jp", "two@example.jp")
 				f.addGroup("g1", "+81311112222")
 				f.addAdmin("g1", a, anshin.RoleRepresentative, "")
-				f.suppress("one@example.jp", "two@example.jp")
+				f.disableMail("one@example.jp", "two@example.jp")
 			},
-			method: anshin.MethodEmail, want: anshin.ECodeMailDisabled,
+			method: anshin.MethodEmail, want: anshin.ECodeMailNotificationDisabled,
 			masked: masked("one@example.jp", "two@example.jp"),
 			works:  anshin.MethodSMS,
 		},
@@ -270,7 +270,7 @@ func TestIssueKeyOffersOnlyTheAccountsGroups(t *testing.T) {
 	if !iss.ExpiresAt.Equal(t0.Add(f.cfg.KeyTTL)) {
 		t.Errorf("ExpiresAt = %v, want now + KeyTTL", iss.ExpiresAt)
 	}
-	if len(iss.SentTo) != 1 || iss.SentTo[0] != login.MaskPhone(taroLine) {
+	if len(iss.SentTo) != 1 || iss.SentTo[0] != anshin.MaskPhone(taroLine) {
 		t.Errorf("SentTo = %q, want the masked docomo line", iss.SentTo)
 	}
 

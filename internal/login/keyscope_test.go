@@ -149,7 +149,7 @@ func TestKeyScopeSurvivesSwitch(t *testing.T) {
 func TestGroupWithEveryRouteAddressDisabled(t *testing.T) {
 	f := newFixture(t)
 	f.twoRoutes("", "bounced@example.jp", "c@example.jp")
-	f.suppress("bounced@example.jp")
+	f.disableMail("bounced@example.jp")
 	token := f.toKeyStep("user", "pw")
 	iss, _ := f.issue(token, anshin.MethodEmail)
 	if !slices.Equal(iss.SentTo, masked("c@example.jp")) || !slices.Equal(iss.Skipped, masked("bounced@example.jp")) {
@@ -170,11 +170,11 @@ func TestGroupWithEveryRouteAddressDisabled(t *testing.T) {
 	}
 
 	// Every address of every route disabled: no e-mail key at all.
-	f.suppress("c@example.jp")
+	f.disableMail("c@example.jp")
 	f.clock.Advance(f.cfg.KeyCooldown)
 	token = f.toKeyStep("user", "pw")
 	_, err = f.svc.IssueKey(f.ctx, token, anshin.MethodEmail, "ja", clientIP)
-	wantCode(t, err, anshin.ECodeMailDisabled)
+	wantCode(t, err, anshin.ECodeMailNotificationDisabled)
 }
 
 // A wrong key invalidates every key of the issuance and counts once.

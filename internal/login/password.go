@@ -18,9 +18,9 @@ type MethodOption struct {
 
 // Password checks the password of the flow's login ID. Unknown IDs and
 // wrong passwords cost one hash each and answer invalid_credentials alike.
-func (s *Service) Password(ctx context.Context, token, password, clientIP string) (_ []MethodOption, err error) {
+func (s *Service) Password(ctx context.Context, flowToken, password, clientIP string) (_ []MethodOption, err error) {
 	ev := Event{Kind: EventPassword, ClientIP: clientIP}
-	defer func() { s.emit(ctx, &ev, err) }()
+	defer func() { s.emit(ctx, &ev, err); err = flowGone(err) }()
 	if password == "" {
 		return nil, anshin.FieldError("password", "enter the password")
 	}
@@ -32,7 +32,7 @@ func (s *Service) Password(ctx context.Context, token, password, clientIP string
 	acctThrottle, clientThrottle := "pw:account:", "pw:client:"+ClientKey(clientIP)
 	err = s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
-		if f, err = s.flow(tx, token, anshin.StepPassword); err != nil {
+		if f, err = s.flow(tx, flowToken, anshin.StepPassword); err != nil {
 			return err
 		}
 		loginID, err := s.keys.Open(f.SealedLoginID)
@@ -139,7 +139,7 @@ func (s *Service) auditPasswordFailure(tx anshin.Tx, acct *anshin.Account, clien
 		return err
 	}
 	for _, a := range admins {
-		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: id, Kind: "password_failed", ClientIP: clientIP, At: s.now()}); err != nil {
+		if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: a.GroupID, AccountID: id, Kind: anshin.AuditPasswordFailed, ClientIP: clientIP, At: s.now()}); err != nil {
 			return err
 		}
 	}
@@ -186,10 +186,10 @@ func backoff(n int, base, max time.Duration) time.Duration {
 }
 
 // Methods returns the key methods for the flow's account (key-method step).
-func (s *Service) Methods(ctx context.Context, token string) ([]MethodOption, error) {
+func (s *Service) Methods(ctx context.Context, flowToken string) ([]MethodOption, error) {
 	var opts []MethodOption
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
-		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}
@@ -200,7 +200,7 @@ func (s *Service) Methods(ctx context.Context, token string) ([]MethodOption, er
 		opts, err = s.methodOptions(tx, acct)
 		return err
 	})
-	return opts, err
+	return opts, flowGone(err)
 }
 
 func (s *Service) methodOptions(tx anshin.Tx, acct *anshin.Account) ([]MethodOption, error) {
@@ -212,7 +212,7 @@ func (s *Service) methodOptions(tx anshin.Tx, acct *anshin.Account) ([]MethodOpt
 	if err := smsProblem(acct, admins); err != nil {
 		sms.Available, sms.Reason = false, err.Code
 	} else {
-		sms.Destination = []string{MaskPhone(acct.DocomoLine)}
+		sms.Destination = []string{anshin.MaskPhone(acct.DocomoLine)}
 	}
 	email := MethodOption{Method: anshin.MethodEmail, Available: true, Destination: []string{}}
 	r, err := emailRecipients(tx, acct, admins)
@@ -223,7 +223,7 @@ func (s *Service) methodOptions(tx anshin.Tx, acct *anshin.Account) ([]MethodOpt
 		email.Available, email.Reason = false, e.Code
 	} else {
 		for _, a := range r.To {
-			email.Destination = append(email.Destination, MaskEmail(a.Address))
+			email.Destination = append(email.Destination, anshin.MaskEmail(a.Address))
 		}
 	}
 	return []MethodOption{sms, email}, nil

@@ -22,7 +22,7 @@ func emailRecipients(tx anshin.Tx, acct *anshin.Account, admins []*anshin.Admini
 	for i, a := range all {
 		addrs[i] = a.Address
 	}
-	disabled, err := tx.Suppressed(addrs)
+	disabled, err := tx.MailNotificationDisabled(addrs)
 	if err != nil {
 		return Recipients{}, err
 	}
@@ -45,7 +45,7 @@ func (r Recipients) problem(admins []*anshin.Administrator) *anshin.Error {
 	case len(r.To) == 0 && len(r.Skipped) == 0:
 		return anshin.Errorf(anshin.ECodeEmailNotSet, "no e-mail address is set for the account")
 	case len(r.To) == 0:
-		return &anshin.Error{Code: anshin.ECodeMailDisabled, Message: "every address is in the mail notification disabled state", Masked: maskAll(r.Skipped)}
+		return &anshin.Error{Code: anshin.ECodeMailNotificationDisabled, Message: "every address is in the mail notification disabled state", Masked: anshin.MaskEmails(r.Skipped)}
 	}
 	return nil
 }

@@ -94,7 +94,7 @@ func TestIssueKeyEmailRecipients(t *testing.T) {
 				f.addGroup(g, "+8131111"+g)
 				f.addAdmin(g, a, anshin.RoleAdmin, tt.adminEmails[g])
 			}
-			f.suppress(tt.suppressed...)
+			f.disableMail(tt.suppressed...)
 
 			token := f.toKeyStep("user", "pw")
 			iss, key := f.issue(token, anshin.MethodEmail)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/secret"
@@ -99,18 +101,36 @@ func NormalizeLoginID(id string) string {
 	return strings.TrimSpace(width.Fold.String(strings.TrimSpace(id)))
 }
 
+// CheckLoginID is the login ID an account is registered under: normalized
+// as NormalizeLoginID does, then 1 to 128 characters without spaces or
+// control characters.
+func CheckLoginID(id string) (string, error) {
+	id = NormalizeLoginID(id)
+	switch {
+	case id == "":
+		return "", anshin.FieldError("login_id", "the login ID is required")
+	case !utf8.ValidString(id):
+		return "", anshin.FieldError("login_id", "the login ID is not valid UTF-8")
+	case utf8.RuneCountInString(id) > anshin.MaxLoginID:
+		return "", anshin.FieldError("login_id", "the login ID must be at most %d characters", anshin.MaxLoginID)
+	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		return "", anshin.FieldError("login_id", "the login ID must not contain spaces or control characters")
+	}
+	return id, nil
+}
+
 // NormalizeKey is the one normalization of key input (SPEC §2): surrounding
 // spaces, full-width digits.
 func NormalizeKey(key string) string {
 	return strings.TrimSpace(width.Narrow.String(strings.TrimSpace(key)))
 }
 
-// flow loads the flow behind token and checks it is alive and at step.
-func (s *Service) flow(tx anshin.Tx, token string, step anshin.Step) (*anshin.Flow, error) {
-	if token == "" || len(token) > 128 {
+// flow loads the flow behind flowToken and checks it is alive and at step.
+func (s *Service) flow(tx anshin.Tx, flowToken string, step anshin.Step) (*anshin.Flow, error) {
+	if flowToken == "" || len(flowToken) > 128 {
 		return nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
 	}
-	f, err := tx.Flow(secret.TokenID(token))
+	f, err := tx.Flow(secret.TokenID(flowToken))
 	if anshin.ErrorCode(err) == anshin.ECodeNotFound {
 		return nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
 	}
@@ -126,6 +146,16 @@ func (s *Service) flow(tx anshin.Tx, token string, step anshin.Step) (*anshin.Fl
 	return f, nil
 }
 
+// flowGone answers a row missing under a flow step (its account, key or
+// group removed meanwhile) as flow_not_found: to the client the login flow
+// is what is gone. Every other error passes unchanged.
+func flowGone(err error) error {
+	if anshin.ErrorCode(err) == anshin.ECodeNotFound {
+		return anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow (%v)", err)
+	}
+	return err
+}
+
 // LoginID opens the flow's sealed login ID, for the password page to show;
 // "" when it cannot (sealed under another secret key, or a flow that no
 // longer keeps it).
@@ -137,21 +167,21 @@ func (s *Service) LoginID(f *anshin.Flow) string {
 	return string(id)
 }
 
-// Flow returns the flow behind token, alive, at any step.
-func (s *Service) Flow(ctx context.Context, token string) (*anshin.Flow, error) {
+// Flow returns the flow behind flowToken, alive, at any step.
+func (s *Service) Flow(ctx context.Context, flowToken string) (*anshin.Flow, error) {
 	var f *anshin.Flow
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
-		f, err = s.flow(tx, token, "")
+		f, err = s.flow(tx, flowToken, "")
 		if e := anshin.AsError(err); e != nil && e.Code == anshin.ECodeFlowStep {
-			f, err = tx.Flow(secret.TokenID(token))
+			f, err = tx.Flow(secret.TokenID(flowToken))
 		}
 		return err
 	})
 	return f, err
 }
 
-// Start begins a login flow for loginID and returns the flow's token. It
+// Start begins a login flow for loginID and returns the flow's flowToken. It
 // neither looks the account up nor answers differently for unknown IDs.
 func (s *Service) Start(ctx context.Context, loginID, clientIP string) (_ string, err error) {
 	ev := Event{Kind: EventLoginStarted, ClientIP: clientIP}
@@ -163,16 +193,16 @@ func (s *Service) Start(ctx context.Context, loginID, clientIP string) (_ string
 	if len(loginID) > 256 || strings.ContainsAny(loginID, "\x00\r\n") {
 		return "", anshin.FieldError("login_id", "the login ID is not valid")
 	}
-	token := secret.NewToken()
+	flowToken := secret.NewToken()
 	now := s.now()
-	f := &anshin.Flow{ID: secret.TokenID(token), SealedLoginID: s.keys.Seal([]byte(loginID)), Step: anshin.StepPassword, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
+	f := &anshin.Flow{ID: secret.TokenID(flowToken), SealedLoginID: s.keys.Seal([]byte(loginID)), Step: anshin.StepPassword, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
 		if err := s.countFlow(tx, clientIP); err != nil {
 			return err
 		}
 		return tx.CreateFlow(f)
 	})
-	return token, err
+	return flowToken, err
 }
 
 // stepGone is returned when a concurrent request advanced the flow first.

@@ -16,19 +16,19 @@ type SignedIn struct {
 	Group   *anshin.ContractGroup
 }
 
-// Session returns the live session behind token. Membership is checked on
+// Session returns the live session behind sessionToken. Membership is checked on
 // every call, so an administrator removed from the group loses access at
 // once; idle and absolute timeouts end the session.
-func (s *Service) Session(ctx context.Context, token string) (*SignedIn, error) {
+func (s *Service) Session(ctx context.Context, sessionToken string) (*SignedIn, error) {
 	unauthorized := anshin.Errorf(anshin.ECodeUnauthorized, "sign in first")
-	if token == "" || len(token) > 128 {
+	if sessionToken == "" || len(sessionToken) > 128 {
 		return nil, unauthorized
 	}
 	now := s.now()
 	var out SignedIn
 	err := s.store.View(ctx, func(tx anshin.Tx) error {
 		var err error
-		if out.Session, err = tx.Session(secret.TokenID(token)); err != nil {
+		if out.Session, err = tx.Session(secret.TokenID(sessionToken)); err != nil {
 			return err
 		}
 		if !now.Before(out.Session.ExpiresAt) || !now.Before(out.Session.LastSeenAt.Add(s.cfg.SessionIdle)) {
@@ -57,12 +57,12 @@ func (s *Service) Session(ctx context.Context, token string) (*SignedIn, error) 
 	return &out, err
 }
 
-// SignOut ends the session behind token.
-func (s *Service) SignOut(ctx context.Context, token string) (err error) {
+// SignOut ends the session behind sessionToken.
+func (s *Service) SignOut(ctx context.Context, sessionToken string) (err error) {
 	ev := Event{Kind: EventSignOut}
 	defer func() { s.emit(ctx, &ev, err) }()
 	return s.store.Update(ctx, func(tx anshin.Tx) error {
-		id := secret.TokenID(token)
+		id := secret.TokenID(sessionToken)
 		sess, err := tx.Session(id)
 		if anshin.ErrorCode(err) == anshin.ECodeNotFound {
 			return nil // already gone: signing out twice is not an error

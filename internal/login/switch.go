@@ -14,18 +14,18 @@ import (
 type SwitchResult struct {
 	Next         anshin.Step `json:"next"`
 	SessionToken string      `json:"session_token,omitempty"`
-	FlowID       string      `json:"flow_id,omitempty"`
+	FlowToken    string      `json:"flow_id,omitempty"` // the new flow's secret, when step 7 follows
 }
 
-// SwitchGroup moves the signed-in account behind token to another group it
+// SwitchGroup moves the signed-in account behind sessionToken to another group it
 // administers and the sign-in's second factor opened, without a new key. The current session always ends: the
 // account gets a fresh session identifier (no fixation) that keeps the old
 // absolute end, or, when its first login to the group is pending, a flow
 // at the initial password step whose success signs it in there.
-func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP string) (_ *SwitchResult, err error) {
+func (s *Service) SwitchGroup(ctx context.Context, sessionToken, groupID, clientIP string) (_ *SwitchResult, err error) {
 	ev := Event{Kind: EventGroupSwitch, GroupID: groupID, ClientIP: clientIP}
 	defer func() { s.emit(ctx, &ev, err) }()
-	si, err := s.Session(ctx, token)
+	si, err := s.Session(ctx, sessionToken)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP stri
 		}
 		detail, _ := json.Marshal(map[string]any{"from": old.GroupID, "to": groupID, "initial_password_required": pending})
 		for _, g := range []string{old.GroupID, groupID} {
-			if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: g, AccountID: old.AccountID, Kind: "group_switched", Detail: string(detail), ClientIP: clientIP, At: now}); err != nil {
+			if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: g, AccountID: old.AccountID, Kind: anshin.AuditGroupSwitched, Detail: string(detail), ClientIP: clientIP, At: now}); err != nil {
 				return err
 			}
 		}
@@ -82,7 +82,7 @@ func (s *Service) SwitchGroup(ctx context.Context, token, groupID, clientIP stri
 			ft := secret.NewToken()
 			f := &anshin.Flow{ID: secret.TokenID(ft), AccountID: old.AccountID, Step: anshin.StepInitialPassword,
 				GroupID: groupID, Scope: old.Scope, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
-			res = &SwitchResult{Next: anshin.StepInitialPassword, FlowID: ft}
+			res = &SwitchResult{Next: anshin.StepInitialPassword, FlowToken: ft}
 			return tx.CreateFlow(f)
 		}
 		nt := secret.NewToken()

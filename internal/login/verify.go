@@ -22,9 +22,9 @@ type Result struct {
 // stays usable; a right key is used at most once, which the store's
 // conditional update guarantees however many requests race. The session
 // remembers the groups the key opened (SPEC §4).
-func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP string) (_ *Result, err error) {
+func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP string) (_ *Result, err error) {
 	ev := Event{Kind: EventKeyVerified, GroupID: groupID, ClientIP: clientIP}
-	defer func() { s.emit(ctx, &ev, err) }()
+	defer func() { s.emit(ctx, &ev, err); err = flowGone(err) }()
 	key = NormalizeKey(key)
 	if key == "" {
 		return nil, anshin.FieldError("key", "enter the one-time key")
@@ -37,7 +37,7 @@ func (s *Service) Verify(ctx context.Context, token, key, groupID, clientIP stri
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
 		res, refused, ev.lockout = nil, nil, "" // the store may run this again (SERIALIZABLE retry)
 		now := s.now()
-		f, err := s.flow(tx, token, anshin.StepOneTimeKey)
+		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (s *Service) recordKeyFailure(tx anshin.Tx, flowID, accountID, groupID, cli
 			return false, err
 		}
 	}
-	return locked, tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: accountID, Kind: "key_failed", ClientIP: clientIP, At: now})
+	return locked, tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: accountID, Kind: anshin.AuditKeyFailed, ClientIP: clientIP, At: now})
 }
 
 // signIn ends the flow with a new session in groupID.
@@ -180,7 +180,7 @@ func (s *Service) signIn(tx anshin.Tx, f *anshin.Flow, from anshin.Step, groupID
 	if err := tx.CreateSession(sess); err != nil {
 		return nil, err
 	}
-	if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: f.AccountID, Kind: "sign_in", ClientIP: clientIP, At: now}); err != nil {
+	if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: f.AccountID, Kind: anshin.AuditSignIn, ClientIP: clientIP, At: now}); err != nil {
 		return nil, err
 	}
 	return &Result{Next: anshin.StepDone, SessionToken: token, GroupID: groupID}, nil

@@ -21,7 +21,7 @@ func BenchmarkScrape(b *testing.B) {
 				err := db.Update(context.Background(), func(tx anshin.Tx) error {
 					for j := i; j < min(i+1000, n); j++ {
 						at := t0.Add(time.Duration(j) * time.Millisecond)
-						if err := tx.EnqueueDelivery(&anshin.Delivery{ID: fmt.Sprintf("d%07d", j), Kind: "notification", Channel: anshin.MethodEmail,
+						if err := tx.EnqueueDelivery(&anshin.Delivery{ID: fmt.Sprintf("d%07d", j), Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail,
 							Recipient: "x@example.jp", Lang: "ja", Payload: []byte("x"), NextAttemptAt: at, CreatedAt: at, UpdatedAt: at}); err != nil {
 							return err
 						}

@@ -5,12 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/bounce"
 	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/metrics"
@@ -19,15 +19,7 @@ import (
 
 func openStore(t testing.TB) *sqlstore.DB {
 	t.Helper()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "anshin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return anshintest.MustOpenDB(t)
 }
 
 func exposition(t testing.TB, m *metrics.Metrics) (int, string) {
@@ -55,7 +47,7 @@ func TestOutboxDepthAndAge(t *testing.T) {
 	err := db.Update(context.Background(), func(tx anshin.Tx) error {
 		for i, id := range []string{"a", "b"} {
 			at := t0.Add(time.Duration(i) * time.Minute)
-			if err := tx.EnqueueDelivery(&anshin.Delivery{ID: id, Kind: "notification", Channel: anshin.MethodEmail, Recipient: id + "@example.jp",
+			if err := tx.EnqueueDelivery(&anshin.Delivery{ID: id, Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail, Recipient: id + "@example.jp",
 				Lang: "ja", Payload: []byte("x"), NextAttemptAt: at, CreatedAt: at, UpdatedAt: at}); err != nil {
 				return err
 			}

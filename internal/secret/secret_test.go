@@ -3,10 +3,11 @@ package secret
 import (
 	"bytes"
 	"context"
-	"golang.org/x/crypto/argon2"
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/crypto/argon2"
 )
 
 var cheap = Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}

@@ -1,10 +1,8 @@
 package web
 
 import (
-	"crypto/subtle"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/bounce"
@@ -32,8 +30,7 @@ func (s *Server) apiBounces() http.Handler {
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeNotFound, "the bounce webhook is off"))
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.BounceWebhookToken)) != 1 {
+		if !hasBearer(r, s.BounceWebhookToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="anshin-bounces"`)
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeUnauthorized, "a valid bounce webhook token is required"))
 			return

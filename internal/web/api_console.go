@@ -10,38 +10,6 @@ import (
 	"github.com/anshin/anshin/internal/login"
 )
 
-// actorOf is the console's view of a signed-in request.
-func actorOf(r *http.Request, si *login.SignedIn) console.Actor {
-	return console.Actor{AccountID: si.Account.ID, GroupID: si.Group.ID, ClientIP: clientIP(r), Lang: langOf(r), Scope: si.Session.Scope}
-}
-
-// consoleAPI runs h for a live session (bearer or cookie); membership is
-// re-checked by the session read and again inside every console change.
-func (s *Server) consoleAPI(h func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		si, err := s.Login.Session(r.Context(), sessionToken(r))
-		if err == nil {
-			err = h(w, r, si, actorOf(r, si))
-		}
-		if err != nil {
-			s.writeConsoleError(w, r, err)
-		}
-	})
-}
-
-// writeConsoleError is writeError with the console's own texts for field
-// errors (console.err.<code>.<field>), which the login's texts would
-// misdescribe.
-func (s *Server) writeConsoleError(w http.ResponseWriter, r *http.Request, err error) {
-	e := s.domainError(r, err)
-	key := "console.err." + e.Code + "." + e.Field
-	if e.Field == "" || !s.i18n.Has(key) {
-		s.writeError(w, r, e)
-		return
-	}
-	writeJSON(w, statusOf[e.Code], apiError{Error: apiErrorBody{Code: e.Code, Field: e.Field, Message: s.i18n.T(langOf(r), key)}})
-}
-
 func contractJSON(g *anshin.ContractGroup) map[string]any {
 	var clomo any
 	if g.CLOMO != nil {
@@ -56,66 +24,56 @@ func contractJSON(g *anshin.ContractGroup) map[string]any {
 	}
 }
 
-func (s *Server) apiContract() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		writeJSON(w, http.StatusOK, contractJSON(si.Group))
-		return nil
-	})
+func (s *Server) apiContract(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	writeJSON(w, http.StatusOK, contractJSON(si.Group))
+	return nil
 }
 
-func (s *Server) apiCLOMO() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		if si.Group.CLOMO == nil {
-			return anshin.Errorf(anshin.ECodeNotFound, "the group has no CLOMO environment yet")
-		}
-		writeJSON(w, http.StatusOK, si.Group.CLOMO)
-		return nil
-	})
+func (s *Server) apiCLOMO(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	if si.Group.CLOMO == nil {
+		return anshin.Errorf(anshin.ECodeNotFound, "the group has no CLOMO environment yet")
+	}
+	writeJSON(w, http.StatusOK, si.Group.CLOMO)
+	return nil
 }
 
-func (s *Server) apiPutCLOMO() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		var in console.CLOMOInput
-		if err := decode(w, r, &in); err != nil {
-			return err
-		}
-		created, err := s.Console.PutCLOMO(r.Context(), a, in)
-		if err != nil {
-			return err
-		}
-		g, err := s.Console.Group(r.Context(), a)
-		if err != nil {
-			return err
-		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		writeJSON(w, status, g.CLOMO)
-		return nil
-	})
+func (s *Server) apiPutCLOMO(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	var in anshin.CLOMOEnvironment
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	created, err := s.Console.PutCLOMO(r.Context(), a, in)
+	if err != nil {
+		return err
+	}
+	g, err := s.Console.Group(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, g.CLOMO)
+	return nil
 }
 
-func (s *Server) apiAdmins() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		list, err := s.Console.Administrators(r.Context(), a)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"administrators": list})
-		return nil
-	})
+func (s *Server) apiAdmins(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	list, err := s.Console.Administrators(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"administrators": list})
+	return nil
 }
 
-func (s *Server) apiAdmin() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		e, err := s.Console.Administrator(r.Context(), a, r.PathValue("login_id"))
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, e)
-		return nil
-	})
+func (s *Server) apiAdmin(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	e, err := s.Console.Administrator(r.Context(), a, r.PathValue("login_id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
 }
 
 // adminAnswer answers with the administrator's row after a change.
@@ -128,75 +86,63 @@ func (s *Server) adminAnswer(ctx context.Context, w http.ResponseWriter, a conso
 	return nil
 }
 
-func (s *Server) apiAddAdmin() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		var in console.NewAdmin
-		if err := decode(w, r, &in); err != nil {
-			return err
-		}
-		if err := s.Console.AddAdministrator(r.Context(), a, in); err != nil {
-			return err
-		}
-		return s.adminAnswer(r.Context(), w, a, in.LoginID, http.StatusCreated)
-	})
+func (s *Server) apiAddAdmin(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	var in console.NewAdmin
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.Console.AddAdministrator(r.Context(), a, in); err != nil {
+		return err
+	}
+	return s.adminAnswer(r.Context(), w, a, in.LoginID, http.StatusCreated)
 }
 
-func (s *Server) apiUpdateAdmin() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		var in console.AdminEdit
-		if err := decode(w, r, &in); err != nil {
-			return err
-		}
-		if err := s.Console.UpdateAdministrator(r.Context(), a, r.PathValue("login_id"), in); err != nil {
-			return err
-		}
-		return s.adminAnswer(r.Context(), w, a, r.PathValue("login_id"), http.StatusOK)
-	})
+func (s *Server) apiUpdateAdmin(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	var in console.AdminEdit
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.Console.UpdateAdministrator(r.Context(), a, r.PathValue("login_id"), in); err != nil {
+		return err
+	}
+	return s.adminAnswer(r.Context(), w, a, r.PathValue("login_id"), http.StatusOK)
 }
 
-func (s *Server) apiDeleteAdmin() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		if err := s.Console.DeleteAdministrator(r.Context(), a, r.PathValue("login_id")); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
+func (s *Server) apiDeleteAdmin(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	if err := s.Console.DeleteAdministrator(r.Context(), a, r.PathValue("login_id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) apiClearMailState() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		if err := s.Console.ClearMailState(r.Context(), a, r.PathValue("login_id")); err != nil {
-			return err
-		}
-		return s.adminAnswer(r.Context(), w, a, r.PathValue("login_id"), http.StatusOK)
-	})
+func (s *Server) apiClearMailNotificationDisabled(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	if err := s.Console.ClearMailNotificationDisabled(r.Context(), a, r.PathValue("login_id")); err != nil {
+		return err
+	}
+	return s.adminAnswer(r.Context(), w, a, r.PathValue("login_id"), http.StatusOK)
 }
 
-func (s *Server) apiResetInitialPassword() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		var in struct {
-			InitialPassword string `json:"initial_password"`
-		}
-		if err := decode(w, r, &in); err != nil {
-			return err
-		}
-		if err := s.Console.ResetInitialPassword(r.Context(), a, r.PathValue("login_id"), in.InitialPassword); err != nil {
-			return err
-		}
-		return s.adminAnswer(r.Context(), w, a, r.PathValue("login_id"), http.StatusOK)
-	})
+func (s *Server) apiResetInitialPassword(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	var in struct {
+		InitialPassword string `json:"initial_password"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.Console.ResetInitialPassword(r.Context(), a, r.PathValue("login_id"), in.InitialPassword); err != nil {
+		return err
+	}
+	return s.adminAnswer(r.Context(), w, a, r.PathValue("login_id"), http.StatusOK)
 }
 
-func (s *Server) apiGroups() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		list, err := s.Console.Groups(r.Context(), a)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"groups": list})
-		return nil
-	})
+func (s *Server) apiGroups(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	list, err := s.Console.Groups(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": list})
+	return nil
 }
 
 // apiSwitchGroup moves the session to another group. The old token stops
@@ -213,7 +159,7 @@ func (s *Server) apiSwitchGroup() http.Handler {
 		}
 		res, err := s.Login.SwitchGroup(r.Context(), sessionToken(r), in.GroupID, clientIP(r))
 		if err != nil {
-			s.writeConsoleError(w, r, err)
+			s.writeError(w, r, err)
 			return
 		}
 		if res.SessionToken != "" {
@@ -225,19 +171,17 @@ func (s *Server) apiSwitchGroup() http.Handler {
 	})
 }
 
-func (s *Server) apiAudit() http.Handler {
-	return s.consoleAPI(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
-		f, err := auditFilter(r)
-		if err != nil {
-			return err
-		}
-		page, err := s.Console.Audit(r.Context(), a, f)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, page)
-		return nil
-	})
+func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error {
+	f, err := auditFilter(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.Console.Audit(r.Context(), a, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
 }
 
 // auditFilter reads the audit log's query parameters.

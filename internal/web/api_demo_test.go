@@ -196,20 +196,20 @@ func TestDemoNoEmail(t *testing.T) {
 
 func TestDemoMailNotificationDisabled(t *testing.T) {
 	ts := newTestServer(t)
-	flow := ts.toKeyStep(demo.MailDisabledID)
+	flow := ts.toKeyStep(demo.MailNotificationDisabledID)
 	r := ts.issue(flow, "email")
 	wantError(t, r, http.StatusUnprocessableEntity, "mail_notification_disabled")
 	if got := strs(r.ErrorField("skipped")); !slices.Equal(got, []string{"it********@example.co.jp"}) {
 		t.Errorf("skipped = %q, want the masked bounced address", got)
 	}
-	if strings.Contains(string(r.Raw), demo.DisabledAddress) {
+	if strings.Contains(string(r.Raw), demo.MailNotificationDisabledAddress) {
 		t.Errorf("the error shows the address in clear: %s", r.Raw)
 	}
 
 	r, key, _ := ts.issueKey(flow, "sms")
 	wantIssued(t, r, []string{"090-****-9012"}, []string{})
 	token := wantDone(t, ts.verify(flow, key, demo.GroupHikari))
-	wantSession(t, ts, token, demo.MailDisabledID, demo.GroupHikari, "representative")
+	wantSession(t, ts, token, demo.MailNotificationDisabledID, demo.GroupHikari, "representative")
 }
 
 func TestDemoMultiGroup(t *testing.T) {

@@ -190,7 +190,7 @@ func (s *Server) apiNotFound(mux *http.ServeMux) http.Handler {
 		}
 		if len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			s.writeError(w, r, anshin.Errorf("method_not_allowed", "use %s", strings.Join(allow, ", ")))
+			s.writeError(w, r, anshin.Errorf(anshin.ECodeMethodNotAllowed, "use %s", strings.Join(allow, ", ")))
 			return
 		}
 		s.writeError(w, r, anshin.Errorf(anshin.ECodeNotFound, "no such endpoint"))

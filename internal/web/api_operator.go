@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 )
 
 // operator guards the provisioning API with ANSHIN_OPERATOR_TOKEN; with no
@@ -18,14 +18,20 @@ func (s *Server) operator(next http.Handler) http.Handler {
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeOperatorDisabled, "the operator API is off"))
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.OperatorToken)) != 1 {
+		if !hasBearer(r, s.OperatorToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="anshin-operator"`)
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeUnauthorized, "a valid operator token is required"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// hasBearer reports whether r carries the bearer token want (compared in
+// constant time).
+func hasBearer(r *http.Request, want string) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(want)) == 1
 }
 
 // operatorPut decodes the body into In, runs put, and answers 201 when it
@@ -51,25 +57,25 @@ func operatorPut[In any](s *Server, put func(ctx context.Context, r *http.Reques
 }
 
 func (s *Server) apiOperatorAccount() http.Handler {
-	return operatorPut(s, func(ctx context.Context, r *http.Request, in provision.AccountInput) (bool, error) {
-		return s.Provision.PutAccount(ctx, r.PathValue("login_id"), in)
+	return operatorPut(s, func(ctx context.Context, r *http.Request, in operator.AccountInput) (bool, error) {
+		return s.Operator.PutAccount(ctx, r.PathValue("login_id"), in)
 	})
 }
 
 func (s *Server) apiOperatorGroup() http.Handler {
-	return operatorPut(s, func(ctx context.Context, r *http.Request, in provision.GroupInput) (bool, error) {
-		return s.Provision.PutGroup(ctx, r.PathValue("group_id"), in)
+	return operatorPut(s, func(ctx context.Context, r *http.Request, in operator.GroupInput) (bool, error) {
+		return s.Operator.PutGroup(ctx, r.PathValue("group_id"), in)
 	})
 }
 
 func (s *Server) apiOperatorAdmin() http.Handler {
-	return operatorPut(s, func(ctx context.Context, r *http.Request, in provision.AdminInput) (bool, error) {
-		return s.Provision.PutAdministrator(ctx, r.PathValue("group_id"), r.PathValue("login_id"), in)
+	return operatorPut(s, func(ctx context.Context, r *http.Request, in operator.AdminInput) (bool, error) {
+		return s.Operator.PutAdministrator(ctx, r.PathValue("group_id"), r.PathValue("login_id"), in)
 	})
 }
 
 func (s *Server) apiOperatorCLOMO() http.Handler {
-	return operatorPut(s, func(ctx context.Context, r *http.Request, in provision.CLOMOInput) (bool, error) {
-		return s.Provision.PutCLOMO(ctx, r.PathValue("group_id"), in)
+	return operatorPut(s, func(ctx context.Context, r *http.Request, in anshin.CLOMOEnvironment) (bool, error) {
+		return s.Operator.PutCLOMO(ctx, r.PathValue("group_id"), in)
 	})
 }

@@ -57,7 +57,7 @@ func (ts *testServer) mailState(addr, deliveryID string) mailState {
 	ts.t.Helper()
 	var st mailState
 	err := ts.DB.View(context.Background(), func(tx anshin.Tx) error {
-		s, err := tx.SuppressionOf(addr)
+		s, err := tx.MailNotificationDisabledOf(addr)
 		switch {
 		case err == nil:
 			st.Disabled, st.Reason = true, s.Reason
@@ -83,10 +83,10 @@ func (ts *testServer) mailState(addr, deliveryID string) mailState {
 	return st
 }
 
-// clearMailState is an administrator clearing メール通知不可.
-func (ts *testServer) clearMailState(addr string) {
+// clearMailNotificationDisabled is an administrator clearing メール通知不可.
+func (ts *testServer) clearMailNotificationDisabled(addr string) {
 	ts.t.Helper()
-	if err := ts.DB.Update(context.Background(), func(tx anshin.Tx) error { return tx.DeleteSuppression(addr) }); err != nil {
+	if err := ts.DB.Update(context.Background(), func(tx anshin.Tx) error { return tx.ClearMailNotificationDisabled(addr) }); err != nil {
 		ts.t.Fatal(err)
 	}
 }

@@ -95,7 +95,7 @@ func TestSendGridBounceDisablesOnceAndRepeatsChangeNothing(t *testing.T) {
 	}
 	// SendGrid posts again when it hears no 2xx: the same events, signed
 	// anew, change nothing even after the state was cleared.
-	f.ts.clearMailState(m.To)
+	f.ts.clearMailNotificationDisabled(m.To)
 	f.ts.Clock.Advance(time.Minute)
 	res = result(f.ts, f.post(events, f.key))
 	if res["duplicate"] != true || res["disabled"] == true {

@@ -172,7 +172,7 @@ func TestSESPermanentBounceDisablesOnceAndRepeatsChangeNothing(t *testing.T) {
 	}
 	// SNS delivers at least once: the same message again, even after the
 	// state was cleared, changes nothing.
-	f.ts.clearMailState(m.To)
+	f.ts.clearMailNotificationDisabled(m.To)
 	for range 2 {
 		res = result(f.ts, f.post(msg))
 		if res["duplicate"] != true || res["disabled"] == true {
@@ -332,7 +332,7 @@ func TestSESNotificationKinds(t *testing.T) {
 	if st := f.ts.mailState(m.To, m.ID); !st.Disabled || st.Reason != "repeated_transient" {
 		t.Fatalf("after three transient failures: %+v", st)
 	}
-	f.ts.clearMailState(m.To)
+	f.ts.clearMailNotificationDisabled(m.To)
 
 	// SES's full mailbox disables at once (SPEC §3), though SES calls it
 	// transient.

@@ -220,31 +220,31 @@ func TestConsoleAPIMailState(t *testing.T) {
 	// hikari-kensetsu: demo-maildisabled (representative, address bounced)
 	// and demo-multi (admin).
 	admin := ts.signIn(demo.MultiGroupID, "sms", demo.GroupHikari)
-	rep := ts.signIn(demo.MailDisabledID, "sms", demo.GroupHikari)
+	rep := ts.signIn(demo.MailNotificationDisabledID, "sms", demo.GroupHikari)
 
 	r := ts.as(admin, http.MethodGet, "/api/v1/admins", nil)
-	if a := adminOf(t, r, demo.MailDisabledID); a == nil || a["mail_notification_disabled"] != true {
+	if a := adminOf(t, r, demo.MailNotificationDisabledID); a == nil || a["mail_notification_disabled"] != true {
 		t.Fatalf("the bounced address is not shown disabled: %s", r.Raw)
 	}
 	// A change to an administrator whose address is disabled sends nothing.
-	wantStatus(t, ts.as(rep, http.MethodPut, "/api/v1/admins/"+demo.MailDisabledID,
-		map[string]string{"name": "伊藤 美咲（情報システム）", "email": demo.DisabledAddress}), http.StatusOK)
+	wantStatus(t, ts.as(rep, http.MethodPut, "/api/v1/admins/"+demo.MailNotificationDisabledID,
+		map[string]string{"name": "伊藤 美咲（情報システム）", "email": demo.MailNotificationDisabledAddress}), http.StatusOK)
 	wantMail(t, ts.notifications())
 
 	// Any administrator of the group may clear it (SPEC §3).
-	r = ts.as(admin, http.MethodDelete, "/api/v1/admins/"+demo.MailDisabledID+"/mail-state", nil)
+	r = ts.as(admin, http.MethodDelete, "/api/v1/admins/"+demo.MailNotificationDisabledID+"/mail-state", nil)
 	wantStatus(t, r, http.StatusOK)
 	if r.JSON["mail_notification_disabled"] != false {
 		t.Fatalf("still disabled: %s", r.Raw)
 	}
-	wantMail(t, ts.notifications(), demo.DisabledAddress)
+	wantMail(t, ts.notifications(), demo.MailNotificationDisabledAddress)
 	ev := ts.lastAudit(rep, "mail_state_cleared")
-	if ev["login_id"] != demo.MultiGroupID || ev["detail"].(map[string]any)["address"] != demo.DisabledAddress || ev["at"] == "" {
+	if ev["login_id"] != demo.MultiGroupID || ev["detail"].(map[string]any)["address"] != demo.MailNotificationDisabledAddress || ev["at"] == "" {
 		t.Errorf("mail_state_cleared event %v, want who, when and which address", ev)
 	}
-	wantError(t, ts.as(admin, http.MethodDelete, "/api/v1/admins/"+demo.MailDisabledID+"/mail-state", nil), http.StatusConflict, "conflict")
+	wantError(t, ts.as(admin, http.MethodDelete, "/api/v1/admins/"+demo.MailNotificationDisabledID+"/mail-state", nil), http.StatusConflict, "conflict")
 	// Key e-mails reach the address again.
-	flow := ts.toKeyStep(demo.MailDisabledID)
+	flow := ts.toKeyStep(demo.MailNotificationDisabledID)
 	wantStatus(t, ts.issue(flow, "email"), http.StatusOK)
 }
 

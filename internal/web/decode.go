@@ -22,7 +22,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return anshin.Errorf("unsupported_media_type", "send application/json")
+			return anshin.Errorf(anshin.ECodeUnsupportedMedia, "send application/json")
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))

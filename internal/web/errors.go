@@ -13,36 +13,36 @@ import (
 
 // statusOf is the one table from error codes to HTTP statuses.
 var statusOf = map[string]int{
-	anshin.ECodeInvalidRequest:         http.StatusBadRequest,
-	anshin.ECodeInvalidField:           http.StatusUnprocessableEntity,
-	anshin.ECodeBodyTooLarge:           http.StatusRequestEntityTooLarge,
-	"unsupported_media_type":           http.StatusUnsupportedMediaType,
-	anshin.ECodeNotFound:               http.StatusNotFound,
-	"method_not_allowed":               http.StatusMethodNotAllowed,
-	anshin.ECodeFlowNotFound:           http.StatusNotFound,
-	anshin.ECodeFlowExpired:            http.StatusGone,
-	anshin.ECodeFlowStep:               http.StatusConflict,
-	anshin.ECodeUnauthorized:           http.StatusUnauthorized,
-	anshin.ECodeForbidden:              http.StatusForbidden,
-	anshin.ECodeCrossOriginRefused:     http.StatusForbidden,
-	anshin.ECodeOperatorDisabled:       http.StatusNotFound,
-	anshin.ECodeConflict:               http.StatusConflict,
-	anshin.ECodeInternal:               http.StatusInternalServerError,
-	anshin.ECodeUnavailable:            http.StatusServiceUnavailable,
-	anshin.ECodeInvalidCredentials:     http.StatusUnauthorized,
-	anshin.ECodeNotRegistered:          http.StatusForbidden,
-	anshin.ECodeCarrierFree:            http.StatusUnprocessableEntity,
-	anshin.ECodeEmailNotSet:            http.StatusUnprocessableEntity,
-	anshin.ECodeMailDisabled:           http.StatusUnprocessableEntity,
-	anshin.ECodeMethodInvalid:          http.StatusUnprocessableEntity,
-	anshin.ECodeRateLimited:            http.StatusTooManyRequests,
-	anshin.ECodeGroupNotAllowed:        http.StatusForbidden,
-	anshin.ECodeKeyInvalid:             http.StatusUnauthorized,
-	anshin.ECodeKeyExpired:             http.StatusUnauthorized,
-	anshin.ECodeKeyNotForGroup:         http.StatusForbidden,
-	anshin.ECodeNewLoginRequired:       http.StatusForbidden,
-	anshin.ECodeInitialPasswordInvalid: http.StatusUnauthorized,
-	anshin.ECodeInitialPasswordLocked:  http.StatusLocked,
+	anshin.ECodeInvalidRequest:           http.StatusBadRequest,
+	anshin.ECodeInvalidField:             http.StatusUnprocessableEntity,
+	anshin.ECodeBodyTooLarge:             http.StatusRequestEntityTooLarge,
+	anshin.ECodeUnsupportedMedia:         http.StatusUnsupportedMediaType,
+	anshin.ECodeNotFound:                 http.StatusNotFound,
+	anshin.ECodeMethodNotAllowed:         http.StatusMethodNotAllowed,
+	anshin.ECodeFlowNotFound:             http.StatusNotFound,
+	anshin.ECodeFlowExpired:              http.StatusGone,
+	anshin.ECodeFlowStep:                 http.StatusConflict,
+	anshin.ECodeUnauthorized:             http.StatusUnauthorized,
+	anshin.ECodeForbidden:                http.StatusForbidden,
+	anshin.ECodeCrossOriginRefused:       http.StatusForbidden,
+	anshin.ECodeOperatorDisabled:         http.StatusNotFound,
+	anshin.ECodeConflict:                 http.StatusConflict,
+	anshin.ECodeInternal:                 http.StatusInternalServerError,
+	anshin.ECodeUnavailable:              http.StatusServiceUnavailable,
+	anshin.ECodeInvalidCredentials:       http.StatusUnauthorized,
+	anshin.ECodeNotRegistered:            http.StatusForbidden,
+	anshin.ECodeCarrierFree:              http.StatusUnprocessableEntity,
+	anshin.ECodeEmailNotSet:              http.StatusUnprocessableEntity,
+	anshin.ECodeMailNotificationDisabled: http.StatusUnprocessableEntity,
+	anshin.ECodeMethodInvalid:            http.StatusUnprocessableEntity,
+	anshin.ECodeRateLimited:              http.StatusTooManyRequests,
+	anshin.ECodeGroupNotAllowed:          http.StatusForbidden,
+	anshin.ECodeKeyInvalid:               http.StatusUnauthorized,
+	anshin.ECodeKeyExpired:               http.StatusUnauthorized,
+	anshin.ECodeKeyNotForGroup:           http.StatusForbidden,
+	anshin.ECodeNewLoginRequired:         http.StatusForbidden,
+	anshin.ECodeInitialPasswordInvalid:   http.StatusUnauthorized,
+	anshin.ECodeInitialPasswordLocked:    http.StatusLocked,
 }
 
 // apiError is the JSON body of every error (SPEC §5).
@@ -70,21 +70,20 @@ func (s *Server) domainError(r *http.Request, err error) *anshin.Error {
 		s.logOf(r).Error("request failed", "method", r.Method, "route", r.Pattern, "err", err)
 		return &anshin.Error{Code: anshin.ECodeInternal}
 	}
-	if e.Code == anshin.ECodeNotFound && isLoginAPI(r) {
-		// Inside the login flow, a missing row is a missing flow.
-		return &anshin.Error{Code: anshin.ECodeFlowNotFound}
-	}
 	return e
 }
 
-func isLoginAPI(r *http.Request) bool {
-	return strings.Contains(r.Pattern, "/api/v1/login")
+// errorText is the localized text of e for the request (Catalog.Error),
+// in the console's words on the console's pages and API.
+func (s *Server) errorText(r *http.Request, e *anshin.Error) string {
+	return s.i18n.Error(langOf(r), e, inConsole(r))
 }
 
-// writeError answers err as JSON with its status and localized message.
+// writeError is the one JSON error answer: err's status from statusOf and
+// its localized text.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.domainError(r, err)
-	body := apiErrorBody{Code: e.Code, Message: s.i18n.Error(langOf(r), e), Field: e.Field}
+	body := apiErrorBody{Code: e.Code, Message: s.errorText(r, e), Field: e.Field}
 	if e.Code == anshin.ECodeKeyNotForGroup {
 		body.KeySentTo = e.Masked
 	} else {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,17 +18,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/anshintest"
+	"github.com/anshin/anshin/internal/app"
 	"github.com/anshin/anshin/internal/bounce"
-	"github.com/anshin/anshin/internal/console"
+	"github.com/anshin/anshin/internal/config"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
-	"github.com/anshin/anshin/internal/provision"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
-	"github.com/anshin/anshin/internal/web"
 )
 
 // t0 is where the injected clock starts: a whole second, because the store
@@ -112,49 +111,43 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	}
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "anshin.db")
-	db, err := sqlstore.Open("sqlite:" + path)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
+	db := anshintest.MustOpenDBAt(t, path)
 	secretKey := make([]byte, 32)
 	rand.Read(secretKey)
-	keys, err := secret.NewKeyring(secretKey)
+	env := map[string]string{
+		"ANSHIN_SECRET_KEY":     hex.EncodeToString(secretKey),
+		"ANSHIN_MAIL_FROM":      "anshin@example.jp",
+		"ANSHIN_BOUNCE_DOMAIN":  testBounceDomain,
+		"ANSHIN_OPERATOR_TOKEN": o.operatorToken,
+		"ANSHIN_PUBLIC_URL":     o.publicURL,
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] }, true)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("config: %v", err)
+	}
+	cfg.TrustedProxies = o.trustedProxies
+	cfg.Argon2 = anshintest.CheapArgon2
+	if o.login != nil {
+		o.login(&cfg.Login)
 	}
 	clock := anshintest.NewClock(t0)
 	logBuf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hasher := secret.NewHasher(secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})
-	outbox := delivery.NewDevOutbox(1000)
-	worker := delivery.NewWorker(db, keys, clock.Now, map[anshin.Method]delivery.Sender{
-		anshin.MethodSMS:   outbox,
-		anshin.MethodEmail: outbox,
-	}, log)
-	cfg := login.Defaults()
-	if o.login != nil {
-		o.login(&cfg)
+	a, err := app.New(cfg, db, clock.Now, log)
+	if err != nil {
+		t.Fatal(err)
 	}
-	loginSvc := login.New(db, hasher, keys, clock.Now, cfg, worker.Notify)
-	prov := provision.New(db, hasher, clock.Now)
-	if _, err := demo.Load(ctx, prov, db); err != nil {
+	if _, err := demo.Load(ctx, a.Operator, db); err != nil {
 		t.Fatalf("demo data: %v", err)
 	}
-	deps := web.Deps{Login: loginSvc, Console: console.New(db, hasher, keys, clock.Now, worker.Notify), Provision: prov, Outbox: outbox, Log: log, Now: clock.Now,
-		OperatorToken: o.operatorToken, MailFrom: "anshin@example.jp", TrustedProxies: o.trustedProxies, PublicURL: o.publicURL}
-	if o.ses != nil || o.sendGrid != nil {
-		deps.Bounces = &bounce.Handler{Store: db, Now: clock.Now, Log: log, Verify: bounce.VERPVerifier(keys, testBounceDomain),
-			TransientLimit: 3, TransientWindow: 72 * time.Hour}
-		deps.SES, deps.SendGrid = o.ses, o.sendGrid
-		if o.sendGrid != nil {
-			o.sendGrid.Now = clock.Now
-		}
+	if o.ses != nil {
+		a.Web.SES = o.ses
 	}
-	handler, err := web.NewServer(deps)
+	if o.sendGrid != nil {
+		o.sendGrid.Now = clock.Now
+		a.Web.SendGrid = o.sendGrid
+	}
+	handler, err := a.NewHandler()
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
@@ -165,8 +158,8 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 		srv.Start()
 	}
 	t.Cleanup(srv.Close)
-	return &testServer{t: t, URL: srv.URL, DBPath: path, DB: db, Outbox: outbox, Worker: worker, Login: loginSvc,
-		Log: logBuf, Clock: clock, Client: srv.Client(), Keys: keys}
+	return &testServer{t: t, URL: srv.URL, DBPath: path, DB: db, Outbox: a.Outbox, Worker: a.Worker, Login: a.Login,
+		Log: logBuf, Clock: clock, Client: srv.Client(), Keys: a.Keys}
 }
 
 // apiResponse is one answer of the JSON API.

@@ -75,14 +75,25 @@ func (c *Catalog) Has(key string) bool {
 	return ok
 }
 
-// Error returns the localized message of e, with the field's own text
-// for field errors and the retry time when there is one.
-func (c *Catalog) Error(lang string, e *anshin.Error) string {
-	msg := c.T(lang, "error."+e.Code)
-	if e.Code == anshin.ECodeInvalidField && c.Has("field."+e.Field) {
+// Error is the one text of an error, the first of:
+//
+//   - console.err.<code>.<field> on the console's pages and API (the same
+//     field means another thing there: login_id is whom to add, not who
+//     signs in);
+//   - field.<field>, for invalid_field: what to enter;
+//   - error.<code>.
+//
+// The retry time follows when there is one, and with key_not_for_group
+// the destinations whose key opens the group.
+func (c *Catalog) Error(lang string, e *anshin.Error, console bool) string {
+	var msg string
+	switch {
+	case console && e.Field != "" && c.Has("console.err."+e.Code+"."+e.Field):
+		msg = c.T(lang, "console.err."+e.Code+"."+e.Field)
+	case e.Code == anshin.ECodeInvalidField && c.Has("field."+e.Field):
 		msg = c.T(lang, "field."+e.Field)
-	} else if e.Code == anshin.ECodeInvalidField && e.Message != "" {
-		msg = msg + " (" + e.Field + ": " + e.Message + ")"
+	default:
+		msg = c.T(lang, "error."+e.Code)
 	}
 	if !e.RetryAt.IsZero() {
 		msg += " " + c.T(lang, "retry.at", "time", formatTime(lang, e.RetryAt))
@@ -97,11 +108,9 @@ func (c *Catalog) Error(lang string, e *anshin.Error) string {
 	return msg
 }
 
-var jst = time.FixedZone("JST", 9*60*60)
-
 // formatTime shows a time in Japan time, as administrators read it.
 func formatTime(lang string, t time.Time) string {
-	t = t.In(jst)
+	t = t.In(anshin.JapanTime)
 	if lang == "en" {
 		return t.Format("15:04:05 JST, 2 Jan 2006")
 	}

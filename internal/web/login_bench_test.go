@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -17,12 +16,12 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/secret"
-	"github.com/anshin/anshin/internal/store/sqlstore"
 	"github.com/anshin/anshin/internal/web"
 )
 
@@ -31,14 +30,7 @@ import (
 func benchServer(b *testing.B, argon secret.Argon2Params) http.Handler {
 	b.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db := anshintest.MustOpenDB(b)
 	keys, _ := secret.NewKeyring(bytes.Repeat([]byte("k"), 32))
 	hasher := secret.NewHasher(argon)
 	now := func() time.Time { return time.Now().UTC() }
@@ -54,14 +46,14 @@ func benchServer(b *testing.B, argon secret.Argon2Params) http.Handler {
 	cfg.FlowsPerClient = 0 // every login comes from this one client
 	svc := login.New(db, hasher, keys, now, cfg, worker.Notify)
 	svc.SetKeyGenerator(func(int) string { return "20261125" })
-	prov := provision.New(db, hasher, now)
-	if _, err := demo.Load(ctx, prov, db); err != nil {
+	ops := operator.New(db, hasher, now)
+	if _, err := demo.Load(ctx, ops, db); err != nil {
 		b.Fatal(err)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	b.Cleanup(cancel)
 	go worker.Run(wctx)
-	h, err := web.NewServer(web.Deps{Login: svc, Provision: prov, Log: log, Now: now, MailFrom: "anshin@localhost"})
+	h, err := web.NewServer(web.Deps{Login: svc, Operator: ops, Log: log, Now: now, MailFrom: "anshin@localhost"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,12 +76,12 @@ func benchPost(b *testing.B, h http.Handler, path, body string, out any) {
 // benchLoginUntilKey runs steps 1–3 (ID, password, SMS key) and returns the flow.
 func benchLoginUntilKey(b *testing.B, h http.Handler) string {
 	var start struct {
-		FlowID string `json:"flow_id"`
+		FlowToken string `json:"flow_id"`
 	}
 	benchPost(b, h, "/api/v1/login", `{"login_id":"demo-rep"}`, &start)
-	benchPost(b, h, "/api/v1/login/"+start.FlowID+"/password", `{"password":"demo-pass-1234"}`, nil)
-	benchPost(b, h, "/api/v1/login/"+start.FlowID+"/one-time-key", `{"method":"sms"}`, nil)
-	return start.FlowID
+	benchPost(b, h, "/api/v1/login/"+start.FlowToken+"/password", `{"password":"demo-pass-1234"}`, nil)
+	benchPost(b, h, "/api/v1/login/"+start.FlowToken+"/one-time-key", `{"method":"sms"}`, nil)
+	return start.FlowToken
 }
 
 func benchVerify(b *testing.B, h http.Handler, flow string) {
@@ -161,7 +153,7 @@ func BenchmarkFullLogin(b *testing.B) {
 func BenchmarkKeyVerify(b *testing.B) {
 	// The password hash is not part of this step: a cheap one keeps the
 	// setup of b.N flows short.
-	h := benchServer(b, secret.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1})
+	h := benchServer(b, anshintest.CheapArgon2)
 	flows := make([]string, b.N)
 	for i := range flows {
 		flows[i] = benchLoginUntilKey(b, h)

@@ -20,14 +20,13 @@ func adminPath(loginID string) string { return "/console/admins/" + url.PathEsca
 func rowOf(e console.AdminEntry) adminRow { return adminRow{AdminEntry: e, Path: adminPath(e.LoginID)} }
 
 type adminsData struct {
-	Rows           []adminRow
-	Representative bool // the viewer may add, delete and reset
+	Rows   []adminRow
+	CanAdd bool // the viewer may add administrators
 }
 
 type adminFormData struct {
-	Row            adminRow
-	In             console.NewAdmin
-	Representative bool
+	Row adminRow
+	In  console.NewAdmin
 }
 
 // passwordShownData is the one page that shows an initial authentication
@@ -38,174 +37,150 @@ type passwordShownData struct {
 	Added    bool
 }
 
-func isRepresentative(si *login.SignedIn) bool { return si.Admin.Role == anshin.RoleRepresentative }
-
-func (s *Server) handleAdminsPage() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		d := pageData{Title: "admins.title", SignedIn: si, Notice: s.noticeOf(r, "admins.done.")}
-		list, err := s.Console.Administrators(r.Context(), a)
-		rows := make([]adminRow, len(list))
-		for i, e := range list {
-			rows[i] = rowOf(e)
-		}
-		d.Data = adminsData{Rows: rows, Representative: isRepresentative(si)}
-		s.renderConsole(w, r, "admins", d, err)
-	})
+func (s *Server) handleAdminsPage(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	d := pageData{Title: "admins.title", SignedIn: si, Notice: s.noticeOf(r, "admins.done.")}
+	list, err := s.Console.Administrators(r.Context(), a)
+	rows := make([]adminRow, len(list))
+	for i, e := range list {
+		rows[i] = rowOf(e)
+	}
+	d.Data = adminsData{Rows: rows, CanAdd: console.MayAdd(si.Admin)}
+	s.render(w, r, 0, "admins", d, err)
 }
 
-func (s *Server) handleAdminNewPage() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		d := pageData{Title: "admins.new.title", SignedIn: si, Data: adminFormData{}}
-		if !isRepresentative(si) {
-			s.renderConsole(w, r, "error", pageData{Title: "page.error", SignedIn: si}, anshin.Errorf(anshin.ECodeForbidden, "representative only"))
-			return
-		}
-		s.render(w, r, 0, "admin_new", d, nil)
-	})
+func (s *Server) handleAdminNewPage(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	d := pageData{Title: "admins.new.title", SignedIn: si, Data: adminFormData{}}
+	if !console.MayAdd(si.Admin) {
+		s.render(w, r, 0, "error", pageData{Title: "page.error", SignedIn: si}, anshin.Errorf(anshin.ECodeForbidden, "representative only"))
+		return
+	}
+	s.render(w, r, 0, "admin_new", d, nil)
 }
 
-func (s *Server) handleAdminAdd() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		d := pageData{Title: "admins.new.title", SignedIn: si, Path: "/console/admins/new", Data: adminFormData{}}
-		if err := parseForm(w, r); err != nil {
-			s.renderConsole(w, r, "admin_new", d, err)
-			return
-		}
-		f := r.PostForm
-		in := console.NewAdmin{LoginID: f.Get("login_id"), Name: f.Get("name"), Email: f.Get("email"), InitialPassword: f.Get("initial_password")}
-		if err := s.Console.AddAdministrator(r.Context(), a, in); err != nil {
-			in.InitialPassword = "" // never echoed back into the form
-			d.Data = adminFormData{In: in}
-			s.renderConsole(w, r, "admin_new", d, err)
-			return
-		}
-		e, err := s.Console.Administrator(r.Context(), a, in.LoginID)
-		if err != nil {
-			s.renderConsole(w, r, "error", pageData{Title: "page.error", SignedIn: si}, err)
-			return
-		}
-		s.render(w, r, http.StatusCreated, "admin_password", pageData{Title: "admins.password.title", SignedIn: si, Path: "/console/admins",
-			Data: passwordShownData{Row: rowOf(e), Password: in.InitialPassword, Added: true}}, nil)
-	})
+func (s *Server) handleAdminAdd(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	d := pageData{Title: "admins.new.title", SignedIn: si, Path: "/console/admins/new", Data: adminFormData{}}
+	if err := parseForm(w, r); err != nil {
+		s.render(w, r, 0, "admin_new", d, err)
+		return
+	}
+	f := r.PostForm
+	in := console.NewAdmin{LoginID: f.Get("login_id"), Name: f.Get("name"), Email: f.Get("email"), InitialPassword: f.Get("initial_password")}
+	if err := s.Console.AddAdministrator(r.Context(), a, in); err != nil {
+		in.InitialPassword = "" // never echoed back into the form
+		d.Data = adminFormData{In: in}
+		s.render(w, r, 0, "admin_new", d, err)
+		return
+	}
+	e, err := s.Console.Administrator(r.Context(), a, in.LoginID)
+	if err != nil {
+		s.render(w, r, 0, "error", pageData{Title: "page.error", SignedIn: si}, err)
+		return
+	}
+	s.render(w, r, http.StatusCreated, "admin_password", pageData{Title: "admins.password.title", SignedIn: si, Path: "/console/admins",
+		Data: passwordShownData{Row: rowOf(e), Password: in.InitialPassword, Added: true}}, nil)
 }
 
 // target loads the administrator named in the path for a page.
 func (s *Server) adminTarget(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) (adminRow, bool) {
 	e, err := s.Console.Administrator(r.Context(), a, r.PathValue("login_id"))
 	if err != nil {
-		s.renderConsole(w, r, "error", pageData{Title: "page.error", SignedIn: si}, err)
+		s.render(w, r, 0, "error", pageData{Title: "page.error", SignedIn: si}, err)
 		return adminRow{}, false
 	}
 	return rowOf(e), true
 }
 
-func (s *Server) handleAdminEditPage() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		row, ok := s.adminTarget(w, r, si, a)
-		if !ok {
-			return
-		}
-		s.render(w, r, 0, "admin_edit", pageData{Title: "admins.edit.title", SignedIn: si, Notice: s.noticeOf(r, "admins.done."),
-			Data: adminFormData{Row: row, In: console.NewAdmin{Name: row.Name, Email: row.Email}, Representative: isRepresentative(si)}}, nil)
-	})
-}
-
-func (s *Server) handleAdminEdit() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		row, ok := s.adminTarget(w, r, si, a)
-		if !ok {
-			return
-		}
-		d := pageData{Title: "admins.edit.title", SignedIn: si, Path: row.Path}
-		if err := parseForm(w, r); err != nil {
-			s.renderConsole(w, r, "admin_edit", d, err)
-			return
-		}
-		in := console.AdminEdit{Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email")}
-		if err := s.Console.UpdateAdministrator(r.Context(), a, row.LoginID, in); err != nil {
-			d.Data = adminFormData{Row: row, In: console.NewAdmin{Name: in.Name, Email: in.Email}, Representative: isRepresentative(si)}
-			s.renderConsole(w, r, "admin_edit", d, err)
-			return
-		}
-		http.Redirect(w, r, row.Path+"?done=updated", http.StatusSeeOther)
-	})
-}
-
-func (s *Server) handleAdminClearMail() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		row, ok := s.adminTarget(w, r, si, a)
-		if !ok {
-			return
-		}
-		if err := s.Console.ClearMailState(r.Context(), a, row.LoginID); err != nil {
-			d := pageData{Title: "admins.edit.title", SignedIn: si, Path: row.Path,
-				Data: adminFormData{Row: row, In: console.NewAdmin{Name: row.Name, Email: row.Email}, Representative: isRepresentative(si)}}
-			s.renderConsole(w, r, "admin_edit", d, err)
-			return
-		}
-		http.Redirect(w, r, row.Path+"?done=mail_cleared", http.StatusSeeOther)
-	})
-}
-
-// refuseUnlessRepresentativeOver answers forbidden (and returns false)
-// unless the viewer is the representative and row is an admin: the pages
-// of actions the role rules would refuse are not offered at all.
-func (s *Server) refuseUnlessRepresentativeOver(w http.ResponseWriter, r *http.Request, si *login.SignedIn, row adminRow) bool {
-	if isRepresentative(si) && row.Role == string(anshin.RoleAdmin) && !row.Self {
-		return true
+func (s *Server) handleAdminEditPage(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	row, ok := s.adminTarget(w, r, si, a)
+	if !ok {
+		return
 	}
-	s.renderConsole(w, r, "error", pageData{Title: "page.error", SignedIn: si}, anshin.Errorf(anshin.ECodeForbidden, "not allowed by the role rules"))
-	return false
+	s.render(w, r, 0, "admin_edit", pageData{Title: "admins.edit.title", SignedIn: si, Notice: s.noticeOf(r, "admins.done."),
+		Data: adminFormData{Row: row, In: console.NewAdmin{Name: row.Name, Email: row.Email}}}, nil)
 }
 
-func (s *Server) handleAdminDeletePage() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		if row, ok := s.adminTarget(w, r, si, a); ok && s.refuseUnlessRepresentativeOver(w, r, si, row) {
-			s.render(w, r, 0, "admin_delete", pageData{Title: "admins.delete.title", SignedIn: si, Data: adminFormData{Row: row}}, nil)
-		}
-	})
+func (s *Server) handleAdminEdit(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	row, ok := s.adminTarget(w, r, si, a)
+	if !ok {
+		return
+	}
+	d := pageData{Title: "admins.edit.title", SignedIn: si, Path: row.Path}
+	if err := parseForm(w, r); err != nil {
+		s.render(w, r, 0, "admin_edit", d, err)
+		return
+	}
+	in := console.AdminEdit{Name: r.PostForm.Get("name"), Email: r.PostForm.Get("email")}
+	if err := s.Console.UpdateAdministrator(r.Context(), a, row.LoginID, in); err != nil {
+		d.Data = adminFormData{Row: row, In: console.NewAdmin{Name: in.Name, Email: in.Email}}
+		s.render(w, r, 0, "admin_edit", d, err)
+		return
+	}
+	http.Redirect(w, r, row.Path+"?done=updated", http.StatusSeeOther)
 }
 
-func (s *Server) handleAdminDelete() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		row, ok := s.adminTarget(w, r, si, a)
-		if !ok {
-			return
-		}
-		if err := s.Console.DeleteAdministrator(r.Context(), a, row.LoginID); err != nil {
-			s.renderConsole(w, r, "admin_delete", pageData{Title: "admins.delete.title", SignedIn: si, Path: row.Path + "/delete", Data: adminFormData{Row: row}}, err)
-			return
-		}
-		http.Redirect(w, r, "/console/admins?done=deleted", http.StatusSeeOther)
-	})
+func (s *Server) handleAdminClearMail(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	row, ok := s.adminTarget(w, r, si, a)
+	if !ok {
+		return
+	}
+	if err := s.Console.ClearMailNotificationDisabled(r.Context(), a, row.LoginID); err != nil {
+		d := pageData{Title: "admins.edit.title", SignedIn: si, Path: row.Path,
+			Data: adminFormData{Row: row, In: console.NewAdmin{Name: row.Name, Email: row.Email}}}
+		s.render(w, r, 0, "admin_edit", d, err)
+		return
+	}
+	http.Redirect(w, r, row.Path+"?done=mail_cleared", http.StatusSeeOther)
 }
 
-func (s *Server) handleAdminResetPage() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		if row, ok := s.adminTarget(w, r, si, a); ok && s.refuseUnlessRepresentativeOver(w, r, si, row) {
-			s.render(w, r, 0, "admin_reset", pageData{Title: "admins.reset.title", SignedIn: si, Data: adminFormData{Row: row}}, nil)
-		}
-	})
+// refuseUnless answers forbidden (and returns false) unless may: the pages
+// of actions the role rules would refuse are not offered at all.
+func (s *Server) refuseUnless(may bool, w http.ResponseWriter, r *http.Request, si *login.SignedIn) bool {
+	if !may {
+		s.render(w, r, 0, "error", pageData{Title: "page.error", SignedIn: si}, anshin.Errorf(anshin.ECodeForbidden, "not allowed by the role rules"))
+	}
+	return may
 }
 
-func (s *Server) handleAdminReset() http.Handler {
-	return s.consolePage(func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-		row, ok := s.adminTarget(w, r, si, a)
-		if !ok {
-			return
-		}
-		d := pageData{Title: "admins.reset.title", SignedIn: si, Path: row.Path + "/initial-password", Data: adminFormData{Row: row}}
-		if err := parseForm(w, r); err != nil {
-			s.renderConsole(w, r, "admin_reset", d, err)
-			return
-		}
-		password := r.PostForm.Get("initial_password")
-		if err := s.Console.ResetInitialPassword(r.Context(), a, row.LoginID, password); err != nil {
-			s.renderConsole(w, r, "admin_reset", d, err)
-			return
-		}
-		row.FirstLoginDone = false
-		s.render(w, r, 0, "admin_password", pageData{Title: "admins.password.title", SignedIn: si, Path: "/console/admins",
-			Data: passwordShownData{Row: row, Password: password}}, nil)
-	})
+func (s *Server) handleAdminDeletePage(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	if row, ok := s.adminTarget(w, r, si, a); ok && s.refuseUnless(row.CanDelete, w, r, si) {
+		s.render(w, r, 0, "admin_delete", pageData{Title: "admins.delete.title", SignedIn: si, Data: adminFormData{Row: row}}, nil)
+	}
+}
+
+func (s *Server) handleAdminDelete(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	row, ok := s.adminTarget(w, r, si, a)
+	if !ok {
+		return
+	}
+	if err := s.Console.DeleteAdministrator(r.Context(), a, row.LoginID); err != nil {
+		s.render(w, r, 0, "admin_delete", pageData{Title: "admins.delete.title", SignedIn: si, Path: row.Path + "/delete", Data: adminFormData{Row: row}}, err)
+		return
+	}
+	http.Redirect(w, r, "/console/admins?done=deleted", http.StatusSeeOther)
+}
+
+func (s *Server) handleAdminResetPage(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	if row, ok := s.adminTarget(w, r, si, a); ok && s.refuseUnless(row.CanReset, w, r, si) {
+		s.render(w, r, 0, "admin_reset", pageData{Title: "admins.reset.title", SignedIn: si, Data: adminFormData{Row: row}}, nil)
+	}
+}
+
+func (s *Server) handleAdminReset(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	row, ok := s.adminTarget(w, r, si, a)
+	if !ok {
+		return
+	}
+	d := pageData{Title: "admins.reset.title", SignedIn: si, Path: row.Path + "/initial-password", Data: adminFormData{Row: row}}
+	if err := parseForm(w, r); err != nil {
+		s.render(w, r, 0, "admin_reset", d, err)
+		return
+	}
+	password := r.PostForm.Get("initial_password")
+	if err := s.Console.ResetInitialPassword(r.Context(), a, row.LoginID, password); err != nil {
+		s.render(w, r, 0, "admin_reset", d, err)
+		return
+	}
+	row.FirstLoginDone = false
+	s.render(w, r, 0, "admin_password", pageData{Title: "admins.password.title", SignedIn: si, Path: "/console/admins",
+		Data: passwordShownData{Row: row, Password: password}}, nil)
 }

@@ -3,38 +3,17 @@ package web
 import (
 	"net/http"
 
-	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/login"
 )
 
-// signedInPage loads the browser's session or sends the browser to log in.
-func (s *Server) signedInPage(w http.ResponseWriter, r *http.Request) *login.SignedIn {
-	si, err := s.Login.Session(r.Context(), sessionToken(r))
-	if anshin.ErrorCode(err) == anshin.ECodeUnauthorized {
-		setSecretCookie(w, r, cookieSession, "", 0)
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return nil
-	}
-	if err != nil {
-		s.render(w, r, 0, "error", pageData{Title: "page.error"}, err)
-		return nil
-	}
-	return si
-}
-
 type contractData struct{ ShowDialog bool }
 
-func (s *Server) handleContractPage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		si := s.signedInPage(w, r)
-		if si == nil {
-			return
-		}
-		// The CLOMO dialog greets a sign-in into a group without a CLOMO
-		// environment; "later" is simply this page without the greeting.
-		show := r.URL.Query().Get("welcome") == "1" && si.Group.CLOMO == nil
-		s.render(w, r, 0, "contract", pageData{Title: "contract.title", SignedIn: si, Data: contractData{ShowDialog: show}}, nil)
-	})
+func (s *Server) handleContractPage(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	// The CLOMO dialog greets a sign-in into a group without a CLOMO
+	// environment; "later" is simply this page without the greeting.
+	show := r.URL.Query().Get("welcome") == "1" && si.Group.CLOMO == nil
+	s.render(w, r, 0, "contract", pageData{Title: "contract.title", SignedIn: si, Data: contractData{ShowDialog: show}}, nil)
 }
 
 func (s *Server) handleLogout() http.Handler {

@@ -66,13 +66,22 @@ func (s *Server) handleKeyPage() http.Handler {
 	})
 }
 
+// keyForm reads a form posted to the key page of a flow at that step, and
+// answers (reporting false) when there is none.
+func (s *Server) keyForm(w http.ResponseWriter, r *http.Request) bool {
+	if s.flowAt(w, r, anshin.StepOneTimeKey) == nil {
+		return false
+	}
+	if err := parseForm(w, r); err != nil {
+		s.renderKey(w, r, keyData{}, err)
+		return false
+	}
+	return true
+}
+
 func (s *Server) handleKeyIssue() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.flowAt(w, r, anshin.StepOneTimeKey) == nil {
-			return
-		}
-		if err := parseForm(w, r); err != nil {
-			s.renderKey(w, r, keyData{}, err)
+		if !s.keyForm(w, r) {
 			return
 		}
 		method := r.PostForm.Get("method")
@@ -83,11 +92,7 @@ func (s *Server) handleKeyIssue() http.Handler {
 
 func (s *Server) handleKeyVerify() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.flowAt(w, r, anshin.StepOneTimeKey) == nil {
-			return
-		}
-		if err := parseForm(w, r); err != nil {
-			s.renderKey(w, r, keyData{}, err)
+		if !s.keyForm(w, r) {
 			return
 		}
 		group := r.PostForm.Get("group_id")

@@ -34,7 +34,7 @@ func loadPages(cat *Catalog) (*pages, error) {
 		funcs := template.FuncMap{
 			"t":        func(key string, pairs ...string) string { return cat.T(lang, key, pairs...) },
 			"fmtTime":  func(t time.Time) string { return formatTime(lang, t) },
-			"fmtClock": func(t time.Time) string { return t.In(jst).Format("15:04") },
+			"fmtClock": func(t time.Time) string { return t.In(anshin.JapanTime).Format("15:04") },
 			"phone":    nationalNumber,
 			"join":     func(s []string) string { return strings.Join(s, ", ") },
 			"deref":    func(s *string) string { return *s },
@@ -75,8 +75,9 @@ type pageData struct {
 	Data       any
 }
 
-// render writes a page; err, if set, is shown in the error summary and
-// decides the status.
+// render is the one way a page is written; err, if set, is shown in the
+// error summary and decides the status (on a console page, an unauthorized
+// one sends the browser to log in again).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData, err error) {
 	d.Lang, d.Size, d.Dev = langOf(r), sizeOf(r), s.Outbox != nil
 	if d.Path == "" {
@@ -84,7 +85,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if err != nil {
 		e := s.domainError(r, err)
-		d.ErrorText, d.ErrorCode, d.ErrorField = s.i18n.Error(d.Lang, e), e.Code, e.Field
+		if e.Code == anshin.ECodeUnauthorized && inConsole(r) {
+			// Membership ended during the request: the session is no good.
+			setSecretCookie(w, r, cookieSession, "", 0)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		d.ErrorText, d.ErrorCode, d.ErrorField = s.errorText(r, e), e.Code, e.Field
 		if status == 0 {
 			status = statusOf[e.Code]
 		}

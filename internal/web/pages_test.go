@@ -3,11 +3,11 @@ package web_test
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/demo"
 )
 
@@ -21,12 +21,7 @@ type browser struct {
 
 func newBrowser(t *testing.T, base string) *browser {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &browser{t: t, base: base, c: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &browser{t: t, base: base, c: anshintest.NewBrowser(t)}
 }
 
 // page is one answer as the browser saw it.
@@ -227,14 +222,14 @@ func TestCrossOriginPostIsRejected(t *testing.T) {
 func TestKeyPageMailNotificationDisabled(t *testing.T) {
 	ts := newTestServer(t)
 	b := newBrowser(t, ts.URL)
-	wantRedirect(t, b.post("/login", url.Values{"login_id": {demo.MailDisabledID}}), "/login/password")
+	wantRedirect(t, b.post("/login", url.Values{"login_id": {demo.MailNotificationDisabledID}}), "/login/password")
 	wantRedirect(t, b.post("/login/password", url.Values{"password": {demo.Password}}), "/login/key")
 	p := b.post("/login/key/issue", url.Values{"method": {"email"}})
 	if p.Status != http.StatusUnprocessableEntity {
 		t.Errorf("status %d, want 422", p.Status)
 	}
 	p.has(t, "メール通知不可", "it********@example.co.jp", "SMS でワンタイムキーを発行してログインし", "他の管理者")
-	if strings.Contains(p.Body, demo.DisabledAddress) {
+	if strings.Contains(p.Body, demo.MailNotificationDisabledAddress) {
 		t.Errorf("the page shows the address in clear")
 	}
 }

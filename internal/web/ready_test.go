@@ -7,16 +7,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/anshintest"
+	"github.com/anshin/anshin/internal/app"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/secret"
-	"github.com/anshin/anshin/internal/store/sqlstore"
 	"github.com/anshin/anshin/internal/web"
 )
 
@@ -25,14 +25,7 @@ import (
 // names the failing check and nothing else; the reason is in the log.
 // Every request is measured under its route pattern, never its path.
 func TestReadyzFollowsTheOutboxWorker(t *testing.T) {
-	db, err := sqlstore.Open("sqlite:" + filepath.Join(t.TempDir(), "anshin.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := anshintest.MustOpenDB(t)
 	keys, _ := secret.NewKeyring([]byte(strings.Repeat("k", 32)))
 	logBuf := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logBuf, nil))
@@ -42,11 +35,7 @@ func TestReadyzFollowsTheOutboxWorker(t *testing.T) {
 	var mu sync.Mutex
 	var routes []string
 	handler, err := web.NewServer(web.Deps{Log: log, Now: now,
-		ReadyChecks: map[string]func(context.Context) error{
-			"database":      db.Reachable,
-			"migrations":    db.MigrationsCurrent,
-			"outbox_worker": func(context.Context) error { return worker.Ready() },
-		},
+		ReadyChecks: app.ReadyChecks(db, worker),
 		ObserveRequest: func(route string, status int, _ time.Duration) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -17,15 +17,15 @@ import (
 	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/login"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 )
 
 // Deps are what the server needs; NewServer takes nothing else.
 type Deps struct {
-	Login     *login.Service
-	Console   *console.Service
-	Provision *provision.Service
-	Outbox    *delivery.DevOutbox // nil outside development mode
+	Login    *login.Service
+	Console  *console.Service
+	Operator *operator.Service
+	Outbox   *delivery.DevOutbox // nil outside development mode
 	// TwilioReceipts records SMS delivery receipts; nil unless the twilio
 	// driver asks for status callbacks.
 	TwilioReceipts *delivery.TwilioReceipts

@@ -57,10 +57,10 @@ func (t *tx) MarkDeliveryBounced(id, reason, status string, at time.Time) error 
 	return err
 }
 
-func (t *tx) SuppressionOf(address string) (*anshin.Suppression, error) {
-	var s anshin.Suppression
+func (t *tx) MailNotificationDisabledOf(address string) (*anshin.MailNotificationDisabled, error) {
+	var s anshin.MailNotificationDisabled
 	var at int64
-	err := t.row([]any{&s.Address, &s.Reason, &s.DeliveryID, &s.Status, &s.Diagnostic, &at}, "suppression",
+	err := t.row([]any{&s.Address, &s.Reason, &s.DeliveryID, &s.Status, &s.Diagnostic, &at}, "mail notification disabled state",
 		`SELECT address, reason, delivery_id, status, diagnostic, at FROM suppressions WHERE address = ?`, strings.ToLower(address))
 	if err != nil {
 		return nil, err

@@ -27,15 +27,12 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,9 +41,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
-
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
 
 // DB is an anshin.Store on a SQL database.
 type DB struct {
@@ -146,89 +140,6 @@ func (s *DB) Close() error {
 		s.writer.conn.Close()
 	}
 	return s.db.Close()
-}
-
-// migrationLock is the PostgreSQL advisory lock instances take while they
-// migrate, so that two starting together do not both create the schema.
-const migrationLock = 0x616e7368 // "ansh"
-
-// Migrate applies the embedded migrations not yet applied, each in its own
-// transaction, and reports how many it applied.
-func (s *DB) Migrate(ctx context.Context) (int, error) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("migrate: %w", err)
-	}
-	defer conn.Close()
-	if s.d.name == "postgres" {
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
-			return 0, fmt.Errorf("migrate: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
-	}
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return 0, fmt.Errorf("migrate: %w", err)
-	}
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return 0, err
-	}
-	sort.Strings(names)
-	applied := 0
-	for _, name := range names {
-		version, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
-		if err != nil {
-			return applied, fmt.Errorf("migration %s: bad version", name)
-		}
-		body, _ := migrationFiles.ReadFile(name)
-		did, err := s.apply(ctx, conn, version, s.d.adapt(string(body)))
-		if err != nil {
-			return applied, fmt.Errorf("migration %s: %w", name, err)
-		}
-		if did {
-			applied++
-		}
-	}
-	return applied, nil
-}
-
-func (s *DB) apply(ctx context.Context, conn *sql.Conn, version int, body string) (bool, error) {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
-		return false, err
-	}
-	if n > 0 {
-		return false, nil
-	}
-	// Comments go first: one may hold a semicolon.
-	for _, stmt := range strings.Split(stripComments(body), ";") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return false, err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, time.Now().UnixMilli()); err != nil {
-		return false, err
-	}
-	return true, tx.Commit()
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
-			b.WriteString(line)
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
 }
 
 // Update runs fn in a write transaction, again when it lost to a
@@ -351,98 +262,6 @@ type writer struct {
 	mu    sync.Mutex
 	conn  *sql.Conn
 	stmts *stmtCache
-}
-
-// runner runs statements: a statement cache (SQLite) or a transaction or
-// the pool directly (PostgreSQL, where pgx caches prepared statements).
-type runner interface {
-	exec(ctx context.Context, query string, args []any) (sql.Result, error)
-	query(ctx context.Context, query string, args []any) (*sql.Rows, error)
-	scan(ctx context.Context, query string, args, dest []any) error
-}
-
-// preparer is a *sql.DB or a *sql.Conn.
-type preparer interface {
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-}
-
-// stmtCache prepares each distinct statement once: SQLite would otherwise
-// parse and plan it on every call.
-type stmtCache struct {
-	on preparer
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
-}
-
-func newStmtCache(on preparer) *stmtCache {
-	return &stmtCache{on: on, m: map[string]*sql.Stmt{}}
-}
-
-func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[query]; ok {
-		return st, nil
-	}
-	st, err := c.on.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	c.m[query] = st
-	return st, nil
-}
-
-func (c *stmtCache) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, st := range c.m {
-		st.Close()
-	}
-}
-
-func (c *stmtCache) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
-	st, err := c.get(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
-}
-
-func (c *stmtCache) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
-	st, err := c.get(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(ctx, args...)
-}
-
-func (c *stmtCache) scan(ctx context.Context, query string, args, dest []any) error {
-	st, err := c.get(ctx, query)
-	if err != nil {
-		return err
-	}
-	return st.QueryRowContext(ctx, args...).Scan(dest...)
-}
-
-// direct runs statements on a *sql.DB or a *sql.Tx.
-type direct struct {
-	on interface {
-		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	}
-}
-
-func (d direct) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
-	return d.on.ExecContext(ctx, query, args...)
-}
-
-func (d direct) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
-	return d.on.QueryContext(ctx, query, args...)
-}
-
-func (d direct) scan(ctx context.Context, query string, args, dest []any) error {
-	return d.on.QueryRowContext(ctx, query, args...).Scan(dest...)
 }
 
 // tx implements anshin.Tx on the SQLite writer, a PostgreSQL transaction

@@ -77,7 +77,7 @@ func (t *tx) deliveries(query string, args ...any) ([]*anshin.Delivery, error) {
 	return list, t.fail(rows.Err())
 }
 
-func (t *tx) Suppressed(addresses []string) (map[string]bool, error) {
+func (t *tx) MailNotificationDisabled(addresses []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(addresses))
 	if len(addresses) == 0 {
 		return out, nil
@@ -101,7 +101,7 @@ func (t *tx) Suppressed(addresses []string) (map[string]bool, error) {
 	return out, t.fail(rows.Err())
 }
 
-func (t *tx) PutSuppression(s *anshin.Suppression) error {
+func (t *tx) PutMailNotificationDisabled(s *anshin.MailNotificationDisabled) error {
 	_, err := t.exec(`INSERT INTO suppressions (address, reason, delivery_id, status, diagnostic, at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, delivery_id = excluded.delivery_id,
 			status = excluded.status, diagnostic = excluded.diagnostic, at = excluded.at`,
@@ -109,7 +109,7 @@ func (t *tx) PutSuppression(s *anshin.Suppression) error {
 	return err
 }
 
-func (t *tx) DeleteSuppression(address string) error {
+func (t *tx) ClearMailNotificationDisabled(address string) error {
 	if _, err := t.exec(`DELETE FROM suppressions WHERE address = ?`, strings.ToLower(address)); err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func TestPostgresUnreachable(t *testing.T) {
 func TestPostgresBadValueIsInvalidRequest(t *testing.T) {
 	db := openMigrated(t, storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL)))
 	err := db.Update(context.Background(), func(tx anshin.Tx) error {
-		return tx.PutSuppression(&anshin.Suppression{Address: "a\x00b@example.jp", Reason: "x"})
+		return tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "a\x00b@example.jp", Reason: "x"})
 	})
 	if anshin.ErrorCode(err) != anshin.ECodeInvalidRequest {
 		t.Fatalf("error %v, want invalid_request", err)
@@ -89,7 +89,7 @@ func TestPostgresReconnects(t *testing.T) {
 	ctx := context.Background()
 	put := func(id string) error {
 		return db.Update(ctx, func(tx anshin.Tx) error {
-			return tx.PutSuppression(&anshin.Suppression{Address: id + "@example.jp", Reason: "test"})
+			return tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: id + "@example.jp", Reason: "test"})
 		})
 	}
 	if err := put("before"); err != nil {
@@ -111,7 +111,7 @@ func TestPostgresReconnects(t *testing.T) {
 		t.Fatalf("update after the connections dropped: %v", err)
 	}
 	err = db.View(ctx, func(tx anshin.Tx) error {
-		got, err := tx.Suppressed([]string{"before@example.jp", "after@example.jp"})
+		got, err := tx.MailNotificationDisabled([]string{"before@example.jp", "after@example.jp"})
 		if err == nil && len(got) != 2 {
 			t.Errorf("suppressed: %v", got)
 		}

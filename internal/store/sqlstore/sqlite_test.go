@@ -58,7 +58,7 @@ func TestPanicRollsBack(t *testing.T) {
 			db := openMigrated(t, url)
 			put := func(ctx context.Context, reason string) error {
 				return db.Update(ctx, func(tx anshin.Tx) error {
-					if err := tx.PutSuppression(&anshin.Suppression{Address: "a@example.jp", Reason: reason}); err != nil {
+					if err := tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "a@example.jp", Reason: reason}); err != nil {
 						return err
 					}
 					if reason == "panic" {
@@ -81,7 +81,7 @@ func TestPanicRollsBack(t *testing.T) {
 				t.Fatalf("update after the panic: %v", err)
 			}
 			db.View(ctx, func(tx anshin.Tx) error {
-				s, err := tx.SuppressionOf("a@example.jp")
+				s, err := tx.MailNotificationDisabledOf("a@example.jp")
 				if err != nil || s.Reason != "kept" {
 					t.Errorf("after the panic: %+v %v", s, err)
 				}

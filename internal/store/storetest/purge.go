@@ -88,7 +88,7 @@ func purgeSeed(t *testing.T, s anshin.Store) map[anshin.PurgeKind]int {
 			}
 		}
 		note := delivery("d-note", now)
-		note.Kind, note.KeyID, note.CreatedAt = "notification", "", now
+		note.Kind, note.KeyID, note.CreatedAt = anshin.DeliveryKindNotification, "", now
 		if err := tx.EnqueueDelivery(note); err != nil {
 			return err
 		}

@@ -1,8 +1,8 @@
-// Package provision is the operator side of anshin (SPEC §5): how accounts,
+// Package operator is the operator side of anshin (SPEC §5): how accounts,
 // contract groups, their administrators and CLOMO environments arrive from
 // the carrier's systems. Every Put is an idempotent replace: the same body
 // twice leaves the same state, and each Put is one transaction.
-package provision
+package operator
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/secret"
 )
 
@@ -39,14 +40,6 @@ type AdminInput struct {
 	InitialPassword string `json:"initial_password"`
 }
 
-// CLOMOInput is the body of PUT /api/v1/operator/groups/{group_id}/clomo.
-type CLOMOInput struct {
-	OrganizationName string `json:"organization_name"`
-	ContactName      string `json:"contact_name"`
-	ContactEmail     string `json:"contact_email"`
-	TimeZone         string `json:"time_zone"` // IANA name, Asia/Tokyo when empty
-}
-
 // Service provisions accounts and contract groups into a store.
 type Service struct {
 	store  anshin.Store
@@ -63,19 +56,15 @@ func New(store anshin.Store, hasher *secret.Hasher, now anshin.Clock) *Service {
 // PutAccount creates or replaces the account with loginID and reports
 // whether it was created.
 func (s *Service) PutAccount(ctx context.Context, loginID string, in AccountInput) (created bool, err error) {
-	if loginID, err = NormalizeLoginID(loginID); err != nil {
+	if loginID, err = login.CheckLoginID(loginID); err != nil {
 		return false, err
 	}
 	if in, err = in.validate(); err != nil {
 		return false, err
 	}
-	// argon2 is slow on purpose: hash before the transaction so writers
-	// never wait on it.
-	hash := ""
-	if in.Password != "" {
-		if hash, err = s.hasher.Hash(ctx, in.Password); err != nil {
-			return false, err
-		}
+	hash, err := s.hashIfSet(ctx, in.Password)
+	if err != nil {
+		return false, err
 	}
 	err = s.update(ctx, func(tx anshin.Tx) error {
 		now := s.now()
@@ -99,7 +88,7 @@ func (s *Service) PutAccount(ctx context.Context, loginID string, in AccountInpu
 		if err := tx.PutAccount(a); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&anshin.AuditEvent{AccountID: a.ID, Kind: "operator_put_account", At: now,
+		return tx.AppendAudit(&anshin.AuditEvent{AccountID: a.ID, Kind: anshin.AuditOperatorPutAccount, At: now,
 			Detail: detail(map[string]any{"login_id": loginID, "created": created, "password_set": hash != ""})})
 	})
 	return created && err == nil, err
@@ -131,7 +120,7 @@ func (s *Service) PutGroup(ctx context.Context, groupID string, in GroupInput) (
 		if err := tx.PutGroup(g); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, Kind: "operator_put_group", At: now,
+		return tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, Kind: anshin.AuditOperatorPutGroup, At: now,
 			Detail: detail(map[string]any{"management_number": in.ManagementNumber, "created": created})})
 	})
 	// The row was read first, so the only unique key left to collide on is
@@ -151,17 +140,15 @@ func (s *Service) PutAdministrator(ctx context.Context, groupID, loginID string,
 	if err := CheckGroupID(groupID); err != nil {
 		return false, err
 	}
-	if loginID, err = NormalizeLoginID(loginID); err != nil {
+	if loginID, err = login.CheckLoginID(loginID); err != nil {
 		return false, err
 	}
 	if in, err = in.validate(); err != nil {
 		return false, err
 	}
-	hash := ""
-	if in.InitialPassword != "" {
-		if hash, err = s.hasher.Hash(ctx, in.InitialPassword); err != nil {
-			return false, err
-		}
+	hash, err := s.hashIfSet(ctx, in.InitialPassword)
+	if err != nil {
+		return false, err
 	}
 	role := anshin.Role(in.Role)
 	err = s.update(ctx, func(tx anshin.Tx) error {
@@ -195,7 +182,7 @@ func (s *Service) PutAdministrator(ctx context.Context, groupID, loginID string,
 		case hash != "":
 			// The operator resets the first login: a new password, a clean
 			// failure count, no lock.
-			a.InitialPasswordHash, a.FirstLoginDone, a.InitialPasswordFails, a.InitialPasswordLocked = hash, false, 0, time.Time{}
+			a.ResetInitialPassword(hash, now)
 			reset = true
 		case !a.FirstLoginDone && a.InitialPasswordHash == "":
 			return anshin.FieldError("initial_password", "an initial authentication password is required for an administrator who has not logged in yet")
@@ -203,7 +190,7 @@ func (s *Service) PutAdministrator(ctx context.Context, groupID, loginID string,
 		if err := tx.PutAdministrator(a); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: acct.ID, Kind: "operator_put_admin", At: now,
+		return tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: acct.ID, Kind: anshin.AuditOperatorPutAdmin, At: now,
 			Detail: detail(map[string]any{"login_id": loginID, "role": role, "created": created, "initial_password_reset": reset})})
 	})
 	// A concurrent Put may have won the partial unique index.
@@ -229,11 +216,11 @@ func (s *Service) checkOneRepresentative(tx anshin.Tx, groupID, accountID string
 
 // PutCLOMO creates or replaces the group's CLOMO environment and reports
 // whether it was created.
-func (s *Service) PutCLOMO(ctx context.Context, groupID string, in CLOMOInput) (created bool, err error) {
+func (s *Service) PutCLOMO(ctx context.Context, groupID string, in anshin.CLOMOEnvironment) (created bool, err error) {
 	if err := CheckGroupID(groupID); err != nil {
 		return false, err
 	}
-	if in, err = in.validate(); err != nil {
+	if in, err = in.Normalize(); err != nil {
 		return false, err
 	}
 	err = s.update(ctx, func(tx anshin.Tx) error {
@@ -243,24 +230,23 @@ func (s *Service) PutCLOMO(ctx context.Context, groupID string, in CLOMOInput) (
 			return notFound(err, "group_id", "contract group "+groupID+" does not exist")
 		}
 		created = g.CLOMO == nil
-		env := &anshin.CLOMOEnvironment{OrganizationName: in.OrganizationName, ContactName: in.ContactName, ContactEmail: in.ContactEmail, TimeZone: in.TimeZone}
-		if err := tx.PutCLOMO(groupID, env, now); err != nil {
+		if err := tx.PutCLOMO(groupID, &in, now); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, Kind: "operator_put_clomo", At: now,
+		return tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, Kind: anshin.AuditOperatorPutCLOMO, At: now,
 			Detail: detail(map[string]any{"organization_name": in.OrganizationName, "created": created})})
 	})
 	return created && err == nil, err
 }
 
-// SetMailDisabled puts address into the mail notification disabled state
+// PutMailNotificationDisabled puts address into the mail notification disabled state
 // (メール通知不可), as a bounce would.
-func (s *Service) SetMailDisabled(ctx context.Context, address, reason string) error {
-	address, err := CheckEmail("address", address)
+func (s *Service) PutMailNotificationDisabled(ctx context.Context, address, reason string) error {
+	address, err := anshin.CheckEmail("address", address)
 	if err != nil {
 		return err
 	}
-	if reason, err = checkText("reason", "reason", reason, false); err != nil {
+	if reason, err = anshin.CheckText("reason", "reason", reason, false); err != nil {
 		return err
 	}
 	if reason == "" {
@@ -268,12 +254,22 @@ func (s *Service) SetMailDisabled(ctx context.Context, address, reason string) e
 	}
 	return s.store.Update(ctx, func(tx anshin.Tx) error {
 		now := s.now()
-		if err := tx.PutSuppression(&anshin.Suppression{Address: address, Reason: reason, At: now}); err != nil {
+		if err := tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: address, Reason: reason, At: now}); err != nil {
 			return err
 		}
-		return tx.AppendAudit(&anshin.AuditEvent{Kind: "operator_mail_disabled", At: now,
+		return tx.AppendAudit(&anshin.AuditEvent{Kind: anshin.AuditOperatorMailNotificationDisabled, At: now,
 			Detail: detail(map[string]any{"address": address, "reason": reason})})
 	})
+}
+
+// hashIfSet hashes a password given in a body, "" when none is. argon2 is
+// slow on purpose: Puts hash before the transaction so writers never wait
+// on it.
+func (s *Service) hashIfSet(ctx context.Context, password string) (string, error) {
+	if password == "" {
+		return "", nil
+	}
+	return s.hasher.Hash(ctx, password)
 }
 
 // update runs fn once more when it lost a race to create the same row: the

@@ -1,7 +1,6 @@
-package provision
+package operator
 
 import (
-	"net/mail"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/anshin/anshin/internal/anshin"
-	"github.com/anshin/anshin/internal/login"
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/width"
 )
@@ -18,18 +16,12 @@ import (
 // Limits of the operator's input. Passwords are bounded in bytes as well,
 // because the login step refuses anything longer than 1024 bytes.
 const (
-	maxLoginID         = 128
-	minPassword        = 8
-	maxPasswordBytes   = 1024
-	minInitialPassword = 8
-	maxInitialPassword = 128
-	maxEmail           = 254
-	maxContactEmails   = 10
-	maxText            = 100
-	maxManagement      = 32
-	maxLicenses        = 1_000_000
-	maxPhoneInput      = 32
-	defaultTimeZone    = "Asia/Tokyo"
+	minPassword      = 8
+	maxPasswordBytes = 1024
+	maxContactEmails = 10
+	maxManagement    = 32
+	maxLicenses      = 1_000_000
+	maxPhoneInput    = 32
 )
 
 var (
@@ -40,24 +32,6 @@ var (
 	// extension.
 	phoneChars = regexp.MustCompile(`^\+?[0-9 ()-]+$`)
 )
-
-// NormalizeLoginID is the one form in which login IDs are stored and
-// looked up: the login step's normalization (trimmed, full-width folded),
-// then checked for 1..128 characters without spaces or control characters.
-func NormalizeLoginID(id string) (string, error) {
-	id = login.NormalizeLoginID(id)
-	switch {
-	case id == "":
-		return "", anshin.FieldError("login_id", "the login ID is required")
-	case !utf8.ValidString(id):
-		return "", anshin.FieldError("login_id", "the login ID is not valid UTF-8")
-	case utf8.RuneCountInString(id) > maxLoginID:
-		return "", anshin.FieldError("login_id", "the login ID must be at most %d characters", maxLoginID)
-	case strings.IndexFunc(id, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		return "", anshin.FieldError("login_id", "the login ID must not contain spaces or control characters")
-	}
-	return id, nil
-}
 
 // CheckGroupID checks a contract group's identifier.
 func CheckGroupID(id string) error {
@@ -115,36 +89,13 @@ func parseJapaneseNumber(field, s, what string) (*phonenumbers.PhoneNumber, erro
 	return num, nil
 }
 
-// CheckEmail returns the address trimmed if it is a bare, deliverable-looking
-// address (no display name, no comments, a dotted domain).
-func CheckEmail(field, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", anshin.FieldError(field, "the e-mail address is empty")
-	}
-	if len(s) > maxEmail {
-		return "", anshin.FieldError(field, "the e-mail address must be at most %d characters", maxEmail)
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return "", anshin.FieldError(field, "%q is not a valid e-mail address (write it bare, like taro@example.jp)", s)
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	if at <= 0 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
-		strings.ContainsAny(domain, "[]") {
-		return "", anshin.FieldError(field, "%q is not a valid e-mail address: the domain must be a name like example.jp", s)
-	}
-	return s, nil
-}
-
 // checkEmails validates a list of addresses and drops duplicates, ignoring
 // case, keeping the first spelling.
 func checkEmails(field string, list []string) ([]string, error) {
 	out := []string{}
 	seen := map[string]bool{}
 	for i, s := range list {
-		a, err := CheckEmail(field+"["+strconv.Itoa(i)+"]", s)
+		a, err := anshin.CheckEmail(field+"["+strconv.Itoa(i)+"]", s)
 		if err != nil {
 			return nil, err
 		}
@@ -159,14 +110,6 @@ func checkEmails(field string, list []string) ([]string, error) {
 	return out, nil
 }
 
-// checkOptionalEmail is CheckEmail where an empty value means "not set".
-func checkOptionalEmail(field, s string) (string, error) {
-	if strings.TrimSpace(s) == "" {
-		return "", nil
-	}
-	return CheckEmail(field, s)
-}
-
 func checkPassword(field, s string) error {
 	switch {
 	case !utf8.ValidString(s):
@@ -179,40 +122,6 @@ func checkPassword(field, s string) error {
 		return anshin.FieldError(field, "the password must not contain control characters")
 	}
 	return nil
-}
-
-// CheckInitialPassword checks an initial authentication password: 8 to 128
-// characters with at least one letter and one digit.
-func CheckInitialPassword(field, s string) error {
-	n := utf8.RuneCountInString(s)
-	switch {
-	case !utf8.ValidString(s):
-		return anshin.FieldError(field, "the initial authentication password is not valid UTF-8")
-	case n < minInitialPassword || n > maxInitialPassword:
-		return anshin.FieldError(field, "the initial authentication password must be %d to %d characters", minInitialPassword, maxInitialPassword)
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return anshin.FieldError(field, "the initial authentication password must not contain control characters")
-	case strings.IndexFunc(s, unicode.IsLetter) < 0 || strings.IndexFunc(s, unicode.IsDigit) < 0:
-		return anshin.FieldError(field, "the initial authentication password must contain at least one letter and one digit")
-	}
-	return nil
-}
-
-// checkText trims s and checks its length in characters; required makes
-// the empty string an error.
-func checkText(field, what, s string, required bool) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "" && required:
-		return "", anshin.FieldError(field, "the %s is required", what)
-	case !utf8.ValidString(s):
-		return "", anshin.FieldError(field, "the %s is not valid UTF-8", what)
-	case utf8.RuneCountInString(s) > maxText:
-		return "", anshin.FieldError(field, "the %s must be at most %d characters", what, maxText)
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", anshin.FieldError(field, "the %s must not contain control characters", what)
-	}
-	return s, nil
 }
 
 // validate checks an account body and returns it normalized. Whether a
@@ -260,7 +169,7 @@ func (in GroupInput) validate() (GroupInput, error) {
 	}
 	out.RepresentativeNumber = rep
 	c := in.Contract
-	if c.Plan, err = checkText("contract.plan", "contract plan", c.Plan, true); err != nil {
+	if c.Plan, err = anshin.CheckText("contract.plan", "contract plan", c.Plan, true); err != nil {
 		return out, err
 	}
 	if c.Licenses < 0 || c.Licenses > maxLicenses {
@@ -292,7 +201,7 @@ func (in AdminInput) validate() (AdminInput, error) {
 		}
 	case anshin.RoleAdmin:
 		if in.InitialPassword != "" {
-			if err := CheckInitialPassword("initial_password", in.InitialPassword); err != nil {
+			if err := anshin.CheckInitialPassword("initial_password", in.InitialPassword); err != nil {
 				return out, err
 			}
 		}
@@ -300,42 +209,11 @@ func (in AdminInput) validate() (AdminInput, error) {
 		return out, anshin.FieldError("role", `the role must be "representative" or "admin"`)
 	}
 	var err error
-	if out.Name, err = checkText("name", "name", in.Name, true); err != nil {
+	if out.Name, err = anshin.CheckText("name", "name", in.Name, true); err != nil {
 		return out, err
 	}
-	if out.Email, err = checkOptionalEmail("email", in.Email); err != nil {
+	if out.Email, err = anshin.CheckOptionalEmail("email", in.Email); err != nil {
 		return out, err
-	}
-	return out, nil
-}
-
-// Validate checks a CLOMO environment as the operator API and CLOMO 情報設定
-// both take it, and returns it normalized.
-func (in CLOMOInput) Validate() (anshin.CLOMOEnvironment, error) {
-	out, err := in.validate()
-	return anshin.CLOMOEnvironment(out), err
-}
-
-func (in CLOMOInput) validate() (CLOMOInput, error) {
-	var out CLOMOInput
-	var err error
-	if out.OrganizationName, err = checkText("organization_name", "organization name", in.OrganizationName, true); err != nil {
-		return out, err
-	}
-	if out.ContactName, err = checkText("contact_name", "contact name", in.ContactName, false); err != nil {
-		return out, err
-	}
-	if out.ContactEmail, err = checkOptionalEmail("contact_email", in.ContactEmail); err != nil {
-		return out, err
-	}
-	out.TimeZone = strings.TrimSpace(in.TimeZone)
-	if out.TimeZone == "" {
-		out.TimeZone = defaultTimeZone
-	}
-	// "Local" would mean whatever the server runs in, and "" UTC: neither is
-	// a tenant's time zone.
-	if _, err := time.LoadLocation(out.TimeZone); err != nil || out.TimeZone == "Local" || len(out.TimeZone) > maxText {
-		return out, anshin.FieldError("time_zone", "%q is not a known time zone (use an IANA name like Asia/Tokyo)", out.TimeZone)
 	}
 	return out, nil
 }

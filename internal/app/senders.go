@@ -1,6 +1,7 @@
-package main
+package app
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -10,10 +11,10 @@ import (
 	"github.com/anshin/anshin/internal/secret"
 )
 
-// deliverySenders chooses each channel's sender from the configuration:
+// Senders chooses each channel's sender from the configuration:
 // SMTP when ANSHIN_SMTP_URL is set, the SMS driver by name, and the
 // development outbox for the rest.
-func deliverySenders(cfg *config.Config, keys *secret.Keyring, outbox *delivery.DevOutbox, now anshin.Clock, log *slog.Logger) map[anshin.Method]delivery.Sender {
+func Senders(cfg *config.Config, keys *secret.Keyring, outbox *delivery.DevOutbox, now anshin.Clock, log *slog.Logger) map[anshin.Method]delivery.Sender {
 	var email, sms delivery.Sender = outbox, outbox
 	if cfg.SMTP != nil {
 		email = delivery.NewSMTPSender(cfg.SMTP, keys, cfg.MailFrom, cfg.BounceDomain, now)
@@ -43,4 +44,28 @@ func twilioReceipts(cfg *config.Config, store anshin.Store, now func() time.Time
 		return nil
 	}
 	return delivery.NewTwilioReceipts(store, cfg.Twilio.AuthToken, cfg.Twilio.StatusCallback, now)
+}
+
+// delayedSender makes each send wait d first (ANSHIN_DEV_SEND_DELAY,
+// development mode only): tests kill an instance while it holds claimed
+// messages and watch another deliver them once the lease ends.
+func delayedSender(s delivery.Sender, d time.Duration) delivery.Sender {
+	if d <= 0 {
+		return s
+	}
+	return slowSender{s, d}
+}
+
+type slowSender struct {
+	delivery.Sender
+	delay time.Duration
+}
+
+func (s slowSender) Send(ctx context.Context, m *delivery.Message) error {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Sender.Send(ctx, m)
 }

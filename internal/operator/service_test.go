@@ -1,4 +1,4 @@
-package provision_test
+package operator_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/anshintest"
-	"github.com/anshin/anshin/internal/provision"
+	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/store/sqlstore"
 )
 
@@ -17,18 +17,18 @@ var cheap = anshintest.CheapHasher()
 // MustOpenDB opens a migrated SQLite file in a temporary folder.
 func MustOpenDB(t *testing.T) *sqlstore.DB { t.Helper(); return anshintest.MustOpenDB(t) }
 
-func newService(t *testing.T) (*provision.Service, *sqlstore.DB) {
+func newService(t *testing.T) (*operator.Service, *sqlstore.DB) {
 	db := MustOpenDB(t)
 	now := time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC)
-	return provision.New(db, cheap, func() time.Time { return now }), db
+	return operator.New(db, cheap, func() time.Time { return now }), db
 }
 
 var (
-	goodAccount = provision.AccountInput{Kind: "d_account", Password: "correct-horse-1", DocomoLine: "090-1234-5678", ContactEmails: []string{"taro@example.jp"}}
-	goodGroup   = provision.GroupInput{ManagementNumber: "N0000001", RepresentativeNumber: "03-1234-5678",
+	goodAccount = operator.AccountInput{Kind: "d_account", Password: "correct-horse-1", DocomoLine: "090-1234-5678", ContactEmails: []string{"taro@example.jp"}}
+	goodGroup   = operator.GroupInput{ManagementNumber: "N0000001", RepresentativeNumber: "03-1234-5678",
 		Contract: anshin.Contract{Plan: "あんしんマネージャー NEXT", Licenses: 50, StartDate: "2024-04-01"}}
-	goodAdmin = provision.AdminInput{Role: "admin", Name: "山田 太郎", Email: "yamada@example.co.jp", InitialPassword: "Init2345x"}
-	goodCLOMO = provision.CLOMOInput{OrganizationName: "株式会社あんしん商事"}
+	goodAdmin = operator.AdminInput{Role: "admin", Name: "山田 太郎", Email: "yamada@example.co.jp", InitialPassword: "Init2345x"}
+	goodCLOMO = anshin.CLOMOEnvironment{OrganizationName: "株式会社あんしん商事"}
 )
 
 func wantField(t *testing.T, err error, field string) {
@@ -81,31 +81,31 @@ func TestAccountValidation(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name, loginID, field string
-		edit                 func(*provision.AccountInput)
+		edit                 func(*operator.AccountInput)
 	}{
 		{"empty login ID", "  ", "login_id", nil},
 		{"login ID with a space", "taro yamada", "login_id", nil},
 		{"login ID with a control character", "taro\x01", "login_id", nil},
 		{"login ID too long", strings.Repeat("a", 129), "login_id", nil},
-		{"kind missing", "taro", "kind", func(in *provision.AccountInput) { in.Kind = "" }},
-		{"kind unknown", "taro", "kind", func(in *provision.AccountInput) { in.Kind = "au_id" }},
-		{"password missing on create", "taro", "password", func(in *provision.AccountInput) { in.Password = "" }},
-		{"password too short", "taro", "password", func(in *provision.AccountInput) { in.Password = "short1" }},
-		{"password too long", "taro", "password", func(in *provision.AccountInput) { in.Password = strings.Repeat("x", 1025) }},
-		{"docomo line a landline", "taro", "docomo_line", func(in *provision.AccountInput) { in.DocomoLine = "03-1234-5678" }},
-		{"docomo line too short", "taro", "docomo_line", func(in *provision.AccountInput) { in.DocomoLine = "090-1234-567" }},
-		{"docomo line foreign", "taro", "docomo_line", func(in *provision.AccountInput) { in.DocomoLine = "+14155552671" }},
-		{"docomo line with letters", "taro", "docomo_line", func(in *provision.AccountInput) { in.DocomoLine = "090-ABCD-5678" }},
-		{"contact e-mail with a name", "taro", "contact_emails[1]", func(in *provision.AccountInput) {
+		{"kind missing", "taro", "kind", func(in *operator.AccountInput) { in.Kind = "" }},
+		{"kind unknown", "taro", "kind", func(in *operator.AccountInput) { in.Kind = "au_id" }},
+		{"password missing on create", "taro", "password", func(in *operator.AccountInput) { in.Password = "" }},
+		{"password too short", "taro", "password", func(in *operator.AccountInput) { in.Password = "short1" }},
+		{"password too long", "taro", "password", func(in *operator.AccountInput) { in.Password = strings.Repeat("x", 1025) }},
+		{"docomo line a landline", "taro", "docomo_line", func(in *operator.AccountInput) { in.DocomoLine = "03-1234-5678" }},
+		{"docomo line too short", "taro", "docomo_line", func(in *operator.AccountInput) { in.DocomoLine = "090-1234-567" }},
+		{"docomo line foreign", "taro", "docomo_line", func(in *operator.AccountInput) { in.DocomoLine = "+14155552671" }},
+		{"docomo line with letters", "taro", "docomo_line", func(in *operator.AccountInput) { in.DocomoLine = "090-ABCD-5678" }},
+		{"contact e-mail with a name", "taro", "contact_emails[1]", func(in *operator.AccountInput) {
 			in.ContactEmails = []string{"a@example.jp", "Taro <taro@example.jp>"}
 		}},
-		{"contact e-mail without a dotted domain", "taro", "contact_emails[0]", func(in *provision.AccountInput) { in.ContactEmails = []string{"taro@localhost"} }},
-		{"contact e-mail without @", "taro", "contact_emails[0]", func(in *provision.AccountInput) { in.ContactEmails = []string{"taro.example.jp"} }},
-		{"contact e-mail empty", "taro", "contact_emails[0]", func(in *provision.AccountInput) { in.ContactEmails = []string{""} }},
-		{"contact e-mail too long", "taro", "contact_emails[0]", func(in *provision.AccountInput) {
+		{"contact e-mail without a dotted domain", "taro", "contact_emails[0]", func(in *operator.AccountInput) { in.ContactEmails = []string{"taro@localhost"} }},
+		{"contact e-mail without @", "taro", "contact_emails[0]", func(in *operator.AccountInput) { in.ContactEmails = []string{"taro.example.jp"} }},
+		{"contact e-mail empty", "taro", "contact_emails[0]", func(in *operator.AccountInput) { in.ContactEmails = []string{""} }},
+		{"contact e-mail too long", "taro", "contact_emails[0]", func(in *operator.AccountInput) {
 			in.ContactEmails = []string{strings.Repeat("a", 250) + "@example.jp"}
 		}},
-		{"too many contact e-mails", "taro", "contact_emails", func(in *provision.AccountInput) {
+		{"too many contact e-mails", "taro", "contact_emails", func(in *operator.AccountInput) {
 			in.ContactEmails = nil
 			for i := range 11 {
 				in.ContactEmails = append(in.ContactEmails, string(rune('a'+i))+"@example.jp")
@@ -128,7 +128,7 @@ func TestAccountValidation(t *testing.T) {
 func TestPutAccount(t *testing.T) {
 	p, db := newService(t)
 	ctx := context.Background()
-	in := provision.AccountInput{Kind: "business_d_account", Password: "correct-horse-1", DocomoLine: "０９０－１２３４－５６７８",
+	in := operator.AccountInput{Kind: "business_d_account", Password: "correct-horse-1", DocomoLine: "０９０－１２３４－５６７８",
 		ContactEmails: []string{" Taro@Example.jp ", "taro@example.jp", "hanako@example.co.jp"}}
 	created, err := p.PutAccount(ctx, "ｔａｒｏ", in)
 	if err != nil || !created {
@@ -172,13 +172,13 @@ func TestPutAccount(t *testing.T) {
 
 func TestPhoneNormalization(t *testing.T) {
 	for _, s := range []string{"090-1234-5678", "09012345678", "+819012345678", "０９０－１２３４－５６７８", "090 1234 5678", "(090)1234-5678"} {
-		got, err := provision.NormalizeDocomoLine("docomo_line", s)
+		got, err := operator.NormalizeDocomoLine("docomo_line", s)
 		if err != nil || got != "+819012345678" {
 			t.Errorf("%q: got %q, %v", s, got, err)
 		}
 	}
 	for s, want := range map[string]string{"03-1234-5678": "+81312345678", "+81312345678": "+81312345678", "06-6123-4567": "+81661234567", "0120-123-456": "+81120123456"} {
-		got, err := provision.NormalizePhoneNumber("representative_number", s)
+		got, err := operator.NormalizePhoneNumber("representative_number", s)
 		if err != nil || got != want {
 			t.Errorf("%q: got %q, %v; want %q", s, got, err, want)
 		}
@@ -190,24 +190,24 @@ func TestGroupValidation(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name, groupID, field string
-		edit                 func(*provision.GroupInput)
+		edit                 func(*operator.GroupInput)
 	}{
 		{"group ID empty", "", "group_id", nil},
 		{"group ID starting with a dash", "-g1", "group_id", nil},
 		{"group ID with a slash", "g/1", "group_id", nil},
 		{"group ID too long", strings.Repeat("g", 65), "group_id", nil},
-		{"management number missing", "g1", "management_number", func(in *provision.GroupInput) { in.ManagementNumber = "" }},
-		{"management number with a space", "g1", "management_number", func(in *provision.GroupInput) { in.ManagementNumber = "N 1" }},
-		{"management number too long", "g1", "management_number", func(in *provision.GroupInput) { in.ManagementNumber = strings.Repeat("N", 33) }},
-		{"representative number missing", "g1", "representative_number", func(in *provision.GroupInput) { in.RepresentativeNumber = "" }},
-		{"representative number invalid", "g1", "representative_number", func(in *provision.GroupInput) { in.RepresentativeNumber = "03-1234" }},
-		{"plan missing", "g1", "contract.plan", func(in *provision.GroupInput) { in.Contract.Plan = " " }},
-		{"plan too long", "g1", "contract.plan", func(in *provision.GroupInput) { in.Contract.Plan = strings.Repeat("プ", 101) }},
-		{"licenses negative", "g1", "contract.licenses", func(in *provision.GroupInput) { in.Contract.Licenses = -1 }},
-		{"licenses too many", "g1", "contract.licenses", func(in *provision.GroupInput) { in.Contract.Licenses = 1_000_001 }},
-		{"start date not a date", "g1", "contract.start_date", func(in *provision.GroupInput) { in.Contract.StartDate = "2024-02-30" }},
-		{"start date in another format", "g1", "contract.start_date", func(in *provision.GroupInput) { in.Contract.StartDate = "2024/04/01" }},
-		{"status unknown", "g1", "contract.status", func(in *provision.GroupInput) { in.Contract.Status = "paused" }},
+		{"management number missing", "g1", "management_number", func(in *operator.GroupInput) { in.ManagementNumber = "" }},
+		{"management number with a space", "g1", "management_number", func(in *operator.GroupInput) { in.ManagementNumber = "N 1" }},
+		{"management number too long", "g1", "management_number", func(in *operator.GroupInput) { in.ManagementNumber = strings.Repeat("N", 33) }},
+		{"representative number missing", "g1", "representative_number", func(in *operator.GroupInput) { in.RepresentativeNumber = "" }},
+		{"representative number invalid", "g1", "representative_number", func(in *operator.GroupInput) { in.RepresentativeNumber = "03-1234" }},
+		{"plan missing", "g1", "contract.plan", func(in *operator.GroupInput) { in.Contract.Plan = " " }},
+		{"plan too long", "g1", "contract.plan", func(in *operator.GroupInput) { in.Contract.Plan = strings.Repeat("プ", 101) }},
+		{"licenses negative", "g1", "contract.licenses", func(in *operator.GroupInput) { in.Contract.Licenses = -1 }},
+		{"licenses too many", "g1", "contract.licenses", func(in *operator.GroupInput) { in.Contract.Licenses = 1_000_001 }},
+		{"start date not a date", "g1", "contract.start_date", func(in *operator.GroupInput) { in.Contract.StartDate = "2024-02-30" }},
+		{"start date in another format", "g1", "contract.start_date", func(in *operator.GroupInput) { in.Contract.StartDate = "2024/04/01" }},
+		{"status unknown", "g1", "contract.status", func(in *operator.GroupInput) { in.Contract.Status = "paused" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,18 +263,18 @@ func TestAdminValidation(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name, field string
-		edit        func(*provision.AdminInput)
+		edit        func(*operator.AdminInput)
 	}{
-		{"role missing", "role", func(in *provision.AdminInput) { in.Role = "" }},
-		{"role unknown", "role", func(in *provision.AdminInput) { in.Role = "owner" }},
-		{"name missing", "name", func(in *provision.AdminInput) { in.Name = "  " }},
-		{"name too long", "name", func(in *provision.AdminInput) { in.Name = strings.Repeat("山", 101) }},
-		{"e-mail invalid", "email", func(in *provision.AdminInput) { in.Email = "yamada@" }},
-		{"initial password too short", "initial_password", func(in *provision.AdminInput) { in.InitialPassword = "Ab1" }},
-		{"initial password too long", "initial_password", func(in *provision.AdminInput) { in.InitialPassword = strings.Repeat("a1", 65) }},
-		{"initial password without a digit", "initial_password", func(in *provision.AdminInput) { in.InitialPassword = "abcdefghij" }},
-		{"initial password without a letter", "initial_password", func(in *provision.AdminInput) { in.InitialPassword = "1234567890" }},
-		{"initial password for a representative", "initial_password", func(in *provision.AdminInput) { in.Role = "representative" }},
+		{"role missing", "role", func(in *operator.AdminInput) { in.Role = "" }},
+		{"role unknown", "role", func(in *operator.AdminInput) { in.Role = "owner" }},
+		{"name missing", "name", func(in *operator.AdminInput) { in.Name = "  " }},
+		{"name too long", "name", func(in *operator.AdminInput) { in.Name = strings.Repeat("山", 101) }},
+		{"e-mail invalid", "email", func(in *operator.AdminInput) { in.Email = "yamada@" }},
+		{"initial password too short", "initial_password", func(in *operator.AdminInput) { in.InitialPassword = "Ab1" }},
+		{"initial password too long", "initial_password", func(in *operator.AdminInput) { in.InitialPassword = strings.Repeat("a1", 65) }},
+		{"initial password without a digit", "initial_password", func(in *operator.AdminInput) { in.InitialPassword = "abcdefghij" }},
+		{"initial password without a letter", "initial_password", func(in *operator.AdminInput) { in.InitialPassword = "1234567890" }},
+		{"initial password for a representative", "initial_password", func(in *operator.AdminInput) { in.Role = "representative" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -376,7 +376,7 @@ func TestOneRepresentativePerGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep := provision.AdminInput{Role: "representative", Name: "山田 太郎"}
+	rep := operator.AdminInput{Role: "representative", Name: "山田 太郎"}
 	for range 2 {
 		if _, err := p.PutAdministrator(ctx, "g1", "taro", rep); err != nil {
 			t.Fatalf("representative put twice: %v", err)
@@ -386,7 +386,7 @@ func TestOneRepresentativePerGroup(t *testing.T) {
 		t.Errorf("representative %+v", a)
 	}
 
-	second := provision.AdminInput{Role: "representative", Name: "佐藤 花子"}
+	second := operator.AdminInput{Role: "representative", Name: "佐藤 花子"}
 	_, err := p.PutAdministrator(ctx, "g1", "hanako", second)
 	wantCode(t, err, anshin.ECodeConflict)
 	if e := anshin.AsError(err); !strings.Contains(e.Message, "taro") {
@@ -395,7 +395,7 @@ func TestOneRepresentativePerGroup(t *testing.T) {
 
 	// Hand over: demote the old one (who must then get an initial
 	// password, having never completed a first login), promote the new one.
-	demote := provision.AdminInput{Role: "admin", Name: "山田 太郎"}
+	demote := operator.AdminInput{Role: "admin", Name: "山田 太郎"}
 	_, err = p.PutAdministrator(ctx, "g1", "taro", demote)
 	wantField(t, err, "initial_password")
 	demote.InitialPassword = "Init2345x"
@@ -435,14 +435,14 @@ func TestCLOMO(t *testing.T) {
 	}
 	tests := []struct {
 		name, field string
-		edit        func(*provision.CLOMOInput)
+		edit        func(*anshin.CLOMOEnvironment)
 	}{
-		{"organization name missing", "organization_name", func(in *provision.CLOMOInput) { in.OrganizationName = "" }},
-		{"organization name too long", "organization_name", func(in *provision.CLOMOInput) { in.OrganizationName = strings.Repeat("社", 101) }},
-		{"contact name too long", "contact_name", func(in *provision.CLOMOInput) { in.ContactName = strings.Repeat("名", 101) }},
-		{"contact e-mail invalid", "contact_email", func(in *provision.CLOMOInput) { in.ContactEmail = "a b@example.jp" }},
-		{"time zone unknown", "time_zone", func(in *provision.CLOMOInput) { in.TimeZone = "Asia/Edo" }},
-		{"time zone Local", "time_zone", func(in *provision.CLOMOInput) { in.TimeZone = "Local" }},
+		{"organization name missing", "organization_name", func(in *anshin.CLOMOEnvironment) { in.OrganizationName = "" }},
+		{"organization name too long", "organization_name", func(in *anshin.CLOMOEnvironment) { in.OrganizationName = strings.Repeat("社", 101) }},
+		{"contact name too long", "contact_name", func(in *anshin.CLOMOEnvironment) { in.ContactName = strings.Repeat("名", 101) }},
+		{"contact e-mail invalid", "contact_email", func(in *anshin.CLOMOEnvironment) { in.ContactEmail = "a b@example.jp" }},
+		{"time zone unknown", "time_zone", func(in *anshin.CLOMOEnvironment) { in.TimeZone = "Asia/Edo" }},
+		{"time zone Local", "time_zone", func(in *anshin.CLOMOEnvironment) { in.TimeZone = "Local" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -463,16 +463,16 @@ func TestCLOMO(t *testing.T) {
 func TestSetMailDisabled(t *testing.T) {
 	p, db := newService(t)
 	ctx := context.Background()
-	wantField(t, p.SetMailDisabled(ctx, "not an address", ""), "address")
+	wantField(t, p.PutMailNotificationDisabled(ctx, "not an address", ""), "address")
 	for range 2 {
-		if err := p.SetMailDisabled(ctx, "Taro@Example.jp", "user unknown"); err != nil {
+		if err := p.PutMailNotificationDisabled(ctx, "Taro@Example.jp", "user unknown"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got map[string]bool
 	db.View(ctx, func(tx anshin.Tx) error {
 		var err error
-		got, err = tx.Suppressed([]string{"taro@example.jp"})
+		got, err = tx.MailNotificationDisabled([]string{"taro@example.jp"})
 		return err
 	})
 	if !got["taro@example.jp"] {
