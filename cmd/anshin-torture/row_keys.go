@@ -73,6 +73,19 @@ func (s *statusCounts) String() string {
 }
 
 // pair starts two instances on a new PostgreSQL database, e-mail to sink.
+// realLimitsPair starts two instances on a fresh database with the real
+// key and SMS limits (the variables unset), mail and SMS sinks feeding one
+// key box; stop closes the sinks.
+func (e *env) realLimitsPair(name string) (a, b *instance, dbURL string, box *keyBox, stop func()) {
+	box = newKeyBox()
+	sink := newMailSink(box)
+	sms := newSMSSink(box)
+	real := []string{"ANSHIN_KEY_COOLDOWN", "", "ANSHIN_KEYS_PER_ACCOUNT_HOUR", "", "ANSHIN_KEYS_PER_FLOW", "",
+		"ANSHIN_SMS_PER_ACCOUNT_HOUR", "", "ANSHIN_SMS_PER_NUMBER_HOUR", "", "ANSHIN_SMS_GLOBAL_HOUR", ""}
+	a, b, dbURL = e.pair(name, sink, append(real, sms.env()...)...)
+	return a, b, dbURL, box, func() { sink.close(); sms.close() }
+}
+
 func (e *env) pair(name string, sink *mailSink, extra ...string) (a, b *instance, dbURL string) {
 	dbURL = e.postgresDB(name)
 	env := with(baseEnv(dbURL), append([]string{"ANSHIN_SMTP_URL", "smtp://" + sink.Addr}, extra...)...)
@@ -243,14 +256,8 @@ func issuanceLimits(e *env) *row {
 	nFlows := n / perFlow
 	r := &row{What: "issuance limits", Load: fmt.Sprintf("%d parallel issues (SMS and e-mail) for one account over %d flows, 2 instances (PostgreSQL), real limits", n, nFlows),
 		Limit: "never above any limit", OK: true}
-	box := newKeyBox()
-	sink := newMailSink(box)
-	defer sink.close()
-	sms := newSMSSink(box)
-	defer sms.close()
-	real := []string{"ANSHIN_KEY_COOLDOWN", "", "ANSHIN_KEYS_PER_ACCOUNT_HOUR", "", "ANSHIN_KEYS_PER_FLOW", "",
-		"ANSHIN_SMS_PER_ACCOUNT_HOUR", "", "ANSHIN_SMS_PER_NUMBER_HOUR", "", "ANSHIN_SMS_GLOBAL_HOUR", ""}
-	a, b, dbURL := e.pair("issuance", sink, append(real, sms.env()...)...)
+	a, b, dbURL, _, stop := e.realLimitsPair("issuance")
+	defer stop()
 	insts := []*instance{a, b}
 	acct := a.provision("iss", 1, nil)[0]
 	flows := make([]string, nFlows)

@@ -20,14 +20,8 @@ func smsPumping(e *env) *row {
 	const perAccount, perNumber, global = 10, 10, 1000
 	r := &row{What: "SMS pumping", Load: fmt.Sprintf("%d SMS key requests over %d random accounts sharing %d numbers, 2 instances (PostgreSQL), real limits", n, nAccts, nNumbers),
 		Limit: fmt.Sprintf("sent ≤ each cap (%d per account·h, %d per number·h, %d in all·h)", perAccount, perNumber, global), OK: true}
-	box := newKeyBox()
-	sink := newMailSink(box)
-	defer sink.close()
-	sms := newSMSSink(box)
-	defer sms.close()
-	real := []string{"ANSHIN_KEY_COOLDOWN", "", "ANSHIN_KEYS_PER_ACCOUNT_HOUR", "", "ANSHIN_KEYS_PER_FLOW", "",
-		"ANSHIN_SMS_PER_ACCOUNT_HOUR", "", "ANSHIN_SMS_PER_NUMBER_HOUR", "", "ANSHIN_SMS_GLOBAL_HOUR", ""}
-	a, b, dbURL := e.pair("sms", sink, append(real, sms.env()...)...)
+	a, b, dbURL, box, stop := e.realLimitsPair("sms")
+	defer stop()
 	insts := []*instance{a, b}
 	numbers := make([]string, nNumbers)
 	for i := range numbers {
