@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/anshin/anshin/internal/anshintest"
 )
 
 // instance is one `anshin serve` process.
@@ -29,8 +28,6 @@ var (
 	procMu sync.Mutex
 	procs  []*instance
 )
-
-var listening = regexp.MustCompile(`anshin listening on (http://\S+)`)
 
 // testSecretKey is the secret every instance of a row shares.
 const testSecretKey = "fae1744c31ded4ee5bf0911747169a91ff1e1cccb2e72549359eba32400e94e9"
@@ -101,19 +98,7 @@ func (e *env) start(env map[string]string, args ...string) *instance {
 	procMu.Lock()
 	procs = append(procs, inst)
 	procMu.Unlock()
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
+	found := anshintest.ListeningURL(stdout)
 	select {
 	case inst.URL = <-found:
 		inst.ready = time.Since(inst.started)

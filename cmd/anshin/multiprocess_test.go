@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/store/storetest"
 	"github.com/anshin/anshin/internal/testenv"
@@ -45,8 +45,6 @@ type mpInstance struct {
 	stderr *syncBuffer
 	done   chan struct{}
 }
-
-var mpListening = regexp.MustCompile(`anshin listening on (http://\S+)`)
 
 // mpStart starts `anshin serve args…` with env (and nothing else of the
 // test's environment but PATH and HOME) and waits until it listens.
@@ -80,19 +78,7 @@ func mpStart(t testing.TB, bin string, env map[string]string, args ...string) *m
 			t.Logf("stderr of %s:\n%s", inst.URL, tail(inst.stderr.String(), 4000))
 		}
 	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := mpListening.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
+	found := anshintest.ListeningURL(stdout)
 	select {
 	case inst.URL = <-found:
 		return inst
