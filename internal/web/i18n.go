@@ -85,7 +85,7 @@ func (c *Catalog) Has(key string) bool {
 //
 // The retry time follows when there is one, and with key_not_for_group
 // the destinations whose key opens the group.
-func (c *Catalog) Error(lang string, e *anshin.Error, console bool) string {
+func (c *Catalog) Error(lang string, e *anshin.Error, console bool, now time.Time) string {
 	var msg string
 	switch {
 	case console && e.Field != "" && c.Has("console.err."+e.Code+"."+e.Field):
@@ -96,7 +96,7 @@ func (c *Catalog) Error(lang string, e *anshin.Error, console bool) string {
 		msg = c.T(lang, "error."+e.Code)
 	}
 	if !e.RetryAt.IsZero() {
-		msg += " " + c.T(lang, "retry.at", "time", formatTime(lang, e.RetryAt))
+		msg += " " + c.T(lang, "retry.at", "time", formatRetry(lang, e.RetryAt, now))
 	}
 	if e.Code == anshin.ECodeKeyNotForGroup {
 		if len(e.Masked) > 0 {
@@ -108,13 +108,31 @@ func (c *Catalog) Error(lang string, e *anshin.Error, console bool) string {
 	return msg
 }
 
-// formatTime shows a time in Japan time, as administrators read it.
+// formatTime shows a time in Japan time, as administrators read it: the
+// one date format of the console.
 func formatTime(lang string, t time.Time) string {
 	t = t.In(anshin.JapanTime)
 	if lang == "en" {
-		return t.Format("15:04:05 JST, 2 Jan 2006")
+		return t.Format("2 Jan 2006, 15:04 (Japan time)")
 	}
-	return t.Format("2006年1月2日 15:04:05")
+	return t.Format("2006年1月2日 15:04（日本時間）")
+}
+
+// formatRetry shows when to try again: the clock to the second when it is
+// today in Japan (a countdown of seconds matters), else the day and the
+// minute.
+func formatRetry(lang string, t, now time.Time) string {
+	t, now = t.In(anshin.JapanTime), now.In(anshin.JapanTime)
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		if lang == "en" {
+			return t.Format("15:04:05 (Japan time)")
+		}
+		return t.Format("15:04:05（日本時間）")
+	}
+	if lang == "en" {
+		return t.Format("2 Jan, 15:04 (Japan time)")
+	}
+	return t.Format("1月2日 15:04（日本時間）")
 }
 
 // pickLang chooses the language: ?lang=, then the cookie, then

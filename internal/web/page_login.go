@@ -132,5 +132,8 @@ func (s *Server) handleInitialPasswordSubmit() http.Handler {
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, res *login.Result) {
 	setSecretCookie(w, r, cookieFlow, "", 0)
 	setSecretCookie(w, r, cookieSession, res.SessionToken, s.Login.Config().SessionMax)
+	if res.GroupID != "" {
+		setPrefCookie(w, r, cookieGroup, res.GroupID)
+	}
 	http.Redirect(w, r, "/console?welcome=1", http.StatusSeeOther)
 }
