@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// A submit without a group keeps the typed key and takes the focus to the
+// marked group choice; the groups come by management number, and the next
+// login preselects the group used last.
+func TestBrowserGroupChoiceKeepsTheKey(t *testing.T) {
+	srv := startBrowserDemo(t)
+	c := newChrome(t, srv.URL, 1280, 900)
+	c.loginToKeyPage("demo-multi", false)
+	seen := messageIDs(c.http.outbox())
+	c.do("choose e-mail", chromedp.Click(chromedp.ID("method-email")))
+	c.click(`#issue button[type=submit]`)
+	key := c.http.awaitKey("watanabe@example.co.jp", seen)
+	order := c.eval(`Array.from(document.querySelectorAll("input[name=group_id]")).map(e => e.value).join(" ")`)
+	if order != "sakura-butsuryu midori-seiyaku hikari-kensetsu" {
+		c.fail("groups in the order %q, want by management number", order)
+	}
+	c.fill("key", key)
+	c.click(`form[action="/login/key/verify"] button[type=submit]`)
+	c.see("ご契約グループを選んでください")
+	if sent := c.eval(`(document.querySelector(".sent-to") || {innerText: ""}).innerText`); !strings.Contains(sent, "wa******@example.co.jp") {
+		c.fail("the 送信先 line is lost after a failed submit: %q", sent)
+	}
+	if got := c.eval(`document.getElementById("key").value`); got != key {
+		c.fail("the typed key is lost after a failed submit: %q", got)
+	}
+	if !strings.Contains(c.eval(`document.getElementById("group").className`), "invalid") {
+		c.fail("the group choice is not marked")
+	}
+	c.waitFocus("group-sakura-butsuryu", "after a submit without a group")
+	c.axe("group missing")
+	c.do("choose さくら物流", chromedp.Click(chromedp.ID("group-sakura-butsuryu")))
+	c.click(`form[action="/login/key/verify"] button[type=submit]`)
+	c.see("ご契約情報", "N0000002")
+	c.click(`form[action="/logout"] button`)
+
+	c.loginToKeyPage("demo-multi", false)
+	seen = messageIDs(c.http.outbox())
+	c.do("choose e-mail", chromedp.Click(chromedp.ID("method-email")))
+	c.click(`#issue button[type=submit]`)
+	c.http.awaitKey("watanabe@example.co.jp", seen)
+	if got := c.eval(`(document.querySelector("input[name=group_id]:checked") || {value: ""}).value`); got != "sakura-butsuryu" {
+		c.fail("the group used last is not preselected: %q", got)
+	}
+}
+
+// On a phone, the confirmation and where the key went are the first thing
+// after issuing, and the 届かない help speaks of the method used.
+func TestBrowserKeyIssuedOnAPhone(t *testing.T) {
+	srv := startBrowserDemo(t)
+	c := newChrome(t, srv.URL, 375, 812)
+	c.loginToKeyPage("demo-rep", false)
+	c.issue("sms", "+819012345678")
+	bottom := c.eval(`String(document.querySelector(".sent-to").getBoundingClientRect().bottom)`)
+	if f, err := strconv.ParseFloat(bottom, 64); err != nil || f > 812 {
+		c.fail("where the key went is not visible on a phone without scrolling (bottom %s)", bottom)
+	}
+	c.see("ワンタイムキーが届かない場合", "電波の届く場所")
+	if strings.Contains(c.text(), "迷惑メールフォルダー") {
+		c.fail("the e-mail help shows after an SMS key")
+	}
+}
