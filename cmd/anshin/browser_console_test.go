@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -19,7 +20,13 @@ func TestBrowserConsolePages(t *testing.T) {
 			key := c.issue("sms", "+819012345678")
 			c.fill("key", key)
 			c.click(`form[action="/login/key/verify"] button[type=submit]`)
-			c.see("ご契約情報", "管理者設定", "監査ログ", "グループ切替")
+			c.see("ご契約情報", "管理者設定", "監査ログ", "山田 太郎（代表番号 03-1234-5678）")
+			if c.eval(`document.querySelector('nav.console a[href="/console/groups"]') ? "yes" : ""`) != "" {
+				c.fail("グループ切替 is offered to an administrator of one group")
+			}
+			if c.eval(`document.querySelector('nav.console a[aria-current=page]').getAttribute("href")`) != "/console" {
+				c.fail("the current page is not marked in the navigation")
+			}
 
 			c.open("/console/clomo")
 			c.see("CLOMO 情報設定", "組織名（必須）")
@@ -62,7 +69,15 @@ func TestBrowserConsolePages(t *testing.T) {
 			c.see("管理者を削除しました")
 
 			c.open("/console/audit")
-			c.see("管理者の削除", "CLOMO 環境の作成")
+			c.see("管理者の削除", "CLOMO 環境の作成", "SMS でワンタイムキーを発行（送信先 090-****-5678）", "田中 次郎（demo-nogroup）を管理者から削除", "組織名: あんしん商事株式会社", "（日本時間）")
+			for _, raw := range []string{"method:", "sent_to", "login_id:", "organization_name"} {
+				if strings.Contains(c.text(), raw) {
+					c.fail("the audit log shows the raw detail %q", raw)
+				}
+			}
+			if c.eval(`document.querySelector('nav.console a[aria-current=page]').getAttribute("href")`) != "/console/audit" {
+				c.fail("the audit page is not marked in the navigation")
+			}
 			c.check("29-audit")
 			c.open("/console/audit?from=bad")
 			c.check("30-audit-error")

@@ -196,7 +196,7 @@ func TestRunServeConsolePages(t *testing.T) {
 
 	t.Run("audit log", func(t *testing.T) {
 		p := rep.get("/console/audit")
-		p.want(t, http.StatusOK, "監査ログ", "CLOMO 環境の作成", "管理者の追加", "管理者の削除", "初回認証パスワード再設定", "ログイン", "ワンタイムキー発行", "090-****-5678: 送信済み")
+		p.want(t, http.StatusOK, "監査ログ", "CLOMO 環境の作成", "管理者の追加", "管理者の削除", "初回認証パスワード再設定", "ログイン", "ワンタイムキー発行", "SMS でワンタイムキーを発行（送信先 090-****-5678）", "090-****-5678 への送信: 送信済み")
 		p = rep.get("/console/audit?kind=admin_added")
 		p.want(t, http.StatusOK, "管理者の追加", "demo-nogroup")
 		if strings.Contains(p.Body, "<td>管理者の削除</td>") {

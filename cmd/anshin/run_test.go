@@ -329,7 +329,8 @@ func TestRunServeDemoPages(t *testing.T) {
 		}
 		b.get("/console/clomo").want(t, http.StatusOK, "CLOMO 情報設定")
 
-		b.post("/logout", url.Values{}).want(t, http.StatusOK, "ログアウトしました")
+		b.post("/logout", url.Values{}).wantRedirect(t, "/?signed_out=1")
+		b.get("/?signed_out=1").want(t, http.StatusOK, "ログアウトしました")
 		b.get("/console").wantRedirect(t, "/login")
 	})
 

@@ -25,7 +25,8 @@ func (s *Server) handleLogout() http.Handler {
 			}
 		}
 		setSecretCookie(w, r, cookieSession, "", 0)
-		s.render(w, r, 0, "home", pageData{Title: "home.title", Path: "/", Notice: s.i18n.T(langOf(r), "logout.done")}, nil)
+		// A redirect, so that reloading the page does not post again.
+		http.Redirect(w, r, "/?signed_out=1", http.StatusSeeOther)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/login"
 	"github.com/nyaruka/phonenumbers"
 )
@@ -38,6 +39,14 @@ func loadPages(cat *Catalog) (*pages, error) {
 			"phone":    nationalNumber,
 			"join":     func(s []string) string { return strings.Join(s, ", ") },
 			"deref":    func(s *string) string { return *s },
+			"audit":    func(e console.AuditEntry) []string { return auditLines(cat, lang, e) },
+			"current":  func(path, link string) bool { return path == link || strings.HasPrefix(path, link+"/") },
+			"groupName": func(g *anshin.ContractGroup) string {
+				if g.CLOMO != nil && g.CLOMO.OrganizationName != "" {
+					return g.CLOMO.OrganizationName
+				}
+				return cat.T(lang, "key.group.number", "number", nationalNumber(g.RepresentativeNumber))
+			},
 		}
 		p.byLang[lang] = map[string]*template.Template{}
 		for _, name := range pageNames {
@@ -119,6 +128,10 @@ func (s *Server) handleNotFound() http.Handler {
 
 func (s *Server) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, 0, "home", pageData{Title: "home.title"}, nil)
+		d := pageData{Title: "home.title", Path: "/"}
+		if r.URL.Query().Get("signed_out") == "1" {
+			d.Notice = s.i18n.T(langOf(r), "logout.done")
+		}
+		s.render(w, r, 0, "home", d, nil)
 	})
 }
