@@ -4,8 +4,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // A submit without a group keeps the typed key and takes the focus to the
@@ -66,5 +69,42 @@ func TestBrowserKeyIssuedOnAPhone(t *testing.T) {
 	c.see("ワンタイムキーが届かない場合", "電波の届く場所")
 	if strings.Contains(c.text(), "迷惑メールフォルダー") {
 		c.fail("the e-mail help shows after an SMS key")
+	}
+}
+
+// The CLOMO dialog is a true modal: the focus starts on 今すぐ設定 with a
+// visible ring, Tab stays inside, Escape closes it and gives the focus back.
+func TestBrowserCLOMODialogKeyboard(t *testing.T) {
+	srv := startBrowserDemo(t)
+	c := newChrome(t, srv.URL, 1280, 900)
+	// A headless page has no window focus, and without it no :focus style.
+	if _, err := chromedp.Call(c.ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	c.loginToKeyPage("demo-rep", false)
+	c.fill("key", c.issue("sms", "+819012345678"))
+	c.click(`form[action="/login/key/verify"] button[type=submit]`)
+	c.see("CLOMO 環境が未設定です")
+	_, err := chromedp.Run(c.ctx, chromedp.Poll[bool](`document.querySelector("dialog.modal").matches(":modal") && document.activeElement.getAttribute("href") === "/console/clomo"`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		c.fail("the dialog is not modal with the focus on 今すぐ設定 (focus on %q)", c.eval(`document.activeElement.outerHTML`))
+	}
+	if ring := c.eval(`getComputedStyle(document.activeElement).outlineStyle`); ring == "none" {
+		c.fail("no visible focus ring on the autofocused button")
+	}
+	for i := 0; i < 4; i++ {
+		c.do("Tab", chromedp.KeyEvent(kb.Tab))
+		if c.eval(`document.querySelector("dialog.modal").contains(document.activeElement) ? "in" : "out"`) != "in" {
+			c.fail("Tab left the dialog for %q", c.eval(`document.activeElement.outerHTML`))
+		}
+	}
+	c.axe("clomo dialog")
+	c.do("Escape", chromedp.KeyEvent(kb.Escape))
+	if c.eval(`document.querySelector("dialog.modal").open ? "open" : ""`) != "" {
+		c.fail("Escape does not close the dialog")
+	}
+	if _, err := chromedp.Run(c.ctx, chromedp.Poll[bool](`document.activeElement.id === "main"`, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		c.fail("the focus did not come back to the page: %q", c.eval(`document.activeElement.outerHTML`))
 	}
 }
