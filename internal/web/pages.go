@@ -39,7 +39,7 @@ func loadPages(cat *Catalog) (*pages, error) {
 			"phone":    nationalNumber,
 			"join":     func(s []string) string { return strings.Join(s, ", ") },
 			"deref":    func(s *string) string { return *s },
-			"audit":    func(e console.AuditEntry) []string { return auditLines(cat, lang, e) },
+			"audit":    func(e console.AuditEntry) []template.HTML { return auditLines(cat, lang, e) },
 			"current":  func(path, link string) bool { return path == link || strings.HasPrefix(path, link+"/") },
 			"groupName": func(g *anshin.ContractGroup) string {
 				if g.CLOMO != nil && g.CLOMO.OrganizationName != "" {
