@@ -108,3 +108,29 @@ func TestBrowserCLOMODialogKeyboard(t *testing.T) {
 		c.fail("the focus did not come back to the page: %q", c.eval(`document.activeElement.outerHTML`))
 	}
 }
+
+// On a phone the administrator and audit tables are cards, the console's
+// navigation is one line, and no address, number or time breaks.
+func TestBrowserConsoleOnAPhone(t *testing.T) {
+	srv := startBrowserDemo(t)
+	c := newChrome(t, srv.URL, 375, 812)
+	c.loginToKeyPage("demo-rep", false)
+	c.fill("key", c.issue("sms", "+819012345678"))
+	c.click(`form[action="/login/key/verify"] button[type=submit]`)
+	c.see("ご契約情報")
+	if c.eval(`(() => { const n = document.querySelector("nav.console"); return n.clientHeight < 2 * n.querySelector("a").offsetHeight ? "one" : String(n.clientHeight); })()`) != "one" {
+		c.fail("the console's navigation takes more than one line on a phone")
+	}
+	for _, path := range []string{"/console/admins", "/console/audit"} {
+		c.open(path)
+		if d := c.eval(`getComputedStyle(document.querySelector("table.cards tbody tr")).display`); d != "block" {
+			c.fail("%s: the table rows are %q on a phone, want cards", path, d)
+		}
+		broken := c.eval(`Array.from(document.querySelectorAll(".token")).filter(e => e.getClientRects().length > 1).map(e => e.textContent).join(" | ")`)
+		if broken != "" {
+			c.fail("%s: tokens break across lines: %s", path, broken)
+		}
+		c.shot(strings.TrimPrefix(strings.ReplaceAll(path, "/", "-"), "-"))
+		c.axe(path)
+	}
+}
