@@ -32,7 +32,11 @@ func TestBrowserConsolePages(t *testing.T) {
 			c.see("CLOMO 情報設定", "組織名（必須）")
 			c.check("20-clomo-create")
 			c.click(`form[action="/console/clomo"] button[type=submit]`)
-			c.see("組織名を 100 文字以内で入力してください")
+			c.see("組織名を入力してください")
+			if c.eval(`(document.getElementById("organization_name-error") || {innerText: ""}).innerText`) == "" ||
+				c.eval(`document.querySelector('.error-summary a[href="#organization_name"]') ? "yes" : ""`) != "yes" {
+				c.fail("the error is not beside its field and linked from the summary")
+			}
 			if c.eval(`document.getElementById("organization_name").getAttribute("aria-invalid") || ""`) != "true" {
 				c.fail("the empty organization name is not marked aria-invalid")
 			}
@@ -84,6 +88,12 @@ func TestBrowserConsolePages(t *testing.T) {
 			c.open("/console/groups")
 			c.see("現在のグループ")
 			c.check("31-groups")
+			c.open("/console/no-such-page")
+			c.see("ページが見つかりません", "ご契約情報へ戻る")
+			if c.eval(`document.querySelector("nav.console") ? "yes" : ""`) != "yes" {
+				c.fail("the 404 page loses the console's navigation")
+			}
+			c.axe("404")
 		})
 	}
 }

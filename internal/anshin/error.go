@@ -58,6 +58,9 @@ type Error struct {
 	Message string    // English, for logs and the command line
 	RetryAt time.Time // with rate_limited: when trying again may succeed
 	Limit   string    // with rate_limited: which limit refused (metrics), e.g. sms_per_number
+	// Missing, with invalid_field: the field was required and left empty,
+	// which the page says differently from a wrong value.
+	Missing bool
 	// Masked addresses: with mail_notification_disabled the skipped ones,
 	// with key_not_for_group those whose key opens the chosen group.
 	Masked []string

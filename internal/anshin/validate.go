@@ -71,7 +71,9 @@ func CheckText(field, what, s string, required bool) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "" && required:
-		return "", FieldError(field, "the %s is required", what)
+		e := FieldError(field, "the %s is required", what)
+		e.Missing = true
+		return "", e
 	case !utf8.ValidString(s):
 		return "", FieldError(field, "the %s is not valid UTF-8", what)
 	case utf8.RuneCountInString(s) > MaxText:

@@ -77,6 +77,7 @@ func (c *Catalog) Has(key string) bool {
 
 // Error is the one text of an error, the first of:
 //
+//   - console.err.missing.<field> for a required field left empty;
 //   - console.err.<code>.<field> on the console's pages and API (the same
 //     field means another thing there: login_id is whom to add, not who
 //     signs in);
@@ -88,6 +89,8 @@ func (c *Catalog) Has(key string) bool {
 func (c *Catalog) Error(lang string, e *anshin.Error, console bool, now time.Time) string {
 	var msg string
 	switch {
+	case console && e.Missing && c.Has("console.err.missing."+e.Field):
+		msg = c.T(lang, "console.err.missing."+e.Field)
 	case console && e.Field != "" && c.Has("console.err."+e.Code+"."+e.Field):
 		msg = c.T(lang, "console.err."+e.Code+"."+e.Field)
 	case e.Code == anshin.ECodeInvalidField && c.Has("field."+e.Field):

@@ -40,6 +40,7 @@ func loadPages(cat *Catalog) (*pages, error) {
 			"join":     func(s []string) string { return strings.Join(s, ", ") },
 			"deref":    func(s *string) string { return *s },
 			"audit":    func(e console.AuditEntry) []template.HTML { return auditLines(cat, lang, e) },
+			"anchor":   fieldAnchor,
 			"current":  func(path, link string) bool { return path == link || strings.HasPrefix(path, link+"/") },
 			"groupName": func(g *anshin.ContractGroup) string {
 				if g.CLOMO != nil && g.CLOMO.OrganizationName != "" {
@@ -58,6 +59,21 @@ func loadPages(cat *Catalog) (*pages, error) {
 		}
 	}
 	return p, nil
+}
+
+// fieldAnchor is the id of the element where a field's error is fixed,
+// for the error summary's link; "" for a field no page shows.
+func fieldAnchor(field string) string {
+	switch field {
+	case "group_id":
+		return "group"
+	case "method":
+		return "issue"
+	case "login_id", "password", "key", "initial_password", "organization_name", "contact_name", "contact_email",
+		"time_zone", "name", "email", "kind", "from", "to":
+		return field
+	}
+	return ""
 }
 
 // nationalNumber shows +81312345678 as 03-1234-5678, the way numbers are
@@ -122,7 +138,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 func (s *Server) handleNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusNotFound, "error", pageData{Title: "page.not_found", Path: "/"}, anshin.Errorf(anshin.ECodeNotFound, "no such page"))
+		d := pageData{Title: "page.not_found", Path: "/"}
+		if token := sessionToken(r); token != "" {
+			// A signed-in administrator keeps the console's header and
+			// navigation on a page that does not exist.
+			d.SignedIn, _ = s.Login.Session(r.Context(), token)
+		}
+		s.render(w, r, http.StatusNotFound, "error", d, anshin.Errorf(anshin.ECodeNotFound, "no such page"))
 	})
 }
 
