@@ -30,6 +30,9 @@ func TestBrowserConsolePages(t *testing.T) {
 
 			c.open("/console/clomo")
 			c.see("CLOMO 情報設定", "組織名（必須）")
+			if got := c.eval(`(() => { const z = document.getElementById("time_zone"); return z.tagName + " " + z.value; })()`); got != "SELECT Asia/Tokyo" {
+				c.fail("タイムゾーン is %q, want a select with Asia/Tokyo chosen", got)
+			}
 			c.check("20-clomo-create")
 			c.click(`form[action="/console/clomo"] button[type=submit]`)
 			c.see("組織名を入力してください")
