@@ -134,3 +134,17 @@ func TestBrowserConsoleOnAPhone(t *testing.T) {
 		c.axe(path)
 	}
 }
+
+// After an SMS login, an administrator whose address is メール通知不可
+// learns it on the first page and finds where to fix it.
+func TestBrowserMailDisabledAdministratorSeesTheFix(t *testing.T) {
+	srv := startBrowserDemo(t)
+	c := newChrome(t, srv.URL, 1280, 900)
+	c.loginToKeyPage("demo-maildisabled", false)
+	c.fill("key", c.issue("sms", "+819056789012"))
+	c.click(`form[action="/login/key/verify"] button[type=submit]`)
+	c.see("ご契約情報", "メール通知不可になっています", "メールアドレスを変更する、またはメール通知不可を解除する")
+	c.axe("mail disabled notice")
+	c.click(`.warn-box a`)
+	c.see("管理者を編集する", "メール通知不可を解除する")
+}
