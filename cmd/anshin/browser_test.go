@@ -332,6 +332,13 @@ func TestBrowserAdminGivesTheInitialPassword(t *testing.T) {
 	c.fill("initial_password", "Init2345x")
 	c.click(`button[type=submit]`)
 	c.see("ご契約情報", "佐藤 花子")
+	// An administrator may change another's e-mail, not the name: the name
+	// looks read-only.
+	c.open("/console/admins/demo-rep")
+	if c.eval(`document.getElementById("name").readOnly ? "ro" : ""`) != "ro" ||
+		c.eval(`getComputedStyle(document.getElementById("name")).backgroundColor`) == c.eval(`getComputedStyle(document.getElementById("email")).backgroundColor`) {
+		c.fail("the read-only name looks like the editable e-mail")
+	}
 }
 
 // A method that cannot be used is disabled with its reason beside it and
