@@ -371,6 +371,9 @@ func TestBrowserIssuanceFailuresShowTheirMessage(t *testing.T) {
 			if checked != tc.preselected {
 				c.fail("preselected %q, want %q", checked, tc.preselected)
 			}
+			if m := regexp.MustCompile(`[。、）][ 　]+\p{Han}|この ID|ID の連絡先|ID に登録`).FindString(c.text()); m != "" {
+				c.fail("a stray space between Japanese sentences or ID as a noun: %q", m)
+			}
 			if strings.Contains(c.text(), "（）") || strings.Contains(c.text(), "()") {
 				c.fail("an empty （） where a number is missing:\n%s", c.text())
 			}

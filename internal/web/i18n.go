@@ -98,14 +98,19 @@ func (c *Catalog) Error(lang string, e *anshin.Error, console bool, now time.Tim
 	default:
 		msg = c.T(lang, "error."+e.Code)
 	}
+	// Japanese sentences follow each other without a space.
+	sep := " "
+	if lang == "ja" {
+		sep = ""
+	}
 	if !e.RetryAt.IsZero() {
-		msg += " " + c.T(lang, "retry.at", "time", formatRetry(lang, e.RetryAt, now))
+		msg += sep + c.T(lang, "retry.at", "time", formatRetry(lang, e.RetryAt, now))
 	}
 	if e.Code == anshin.ECodeKeyNotForGroup {
 		if len(e.Masked) > 0 {
-			msg += " " + c.T(lang, "error.key_not_for_group.to", "dest", strings.Join(e.Masked, ", "))
+			msg += sep + c.T(lang, "error.key_not_for_group.to", "dest", strings.Join(e.Masked, ", "))
 		} else {
-			msg += " " + c.T(lang, "error.key_not_for_group.none")
+			msg += sep + c.T(lang, "error.key_not_for_group.none")
 		}
 	}
 	return msg
