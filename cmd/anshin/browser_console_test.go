@@ -44,6 +44,14 @@ func TestBrowserConsolePages(t *testing.T) {
 				c.fail("the empty organization name is not marked aria-invalid")
 			}
 			c.check("21-clomo-error")
+			c.fill("contact_email", "bad@")
+			c.click(`form[action="/console/clomo"] button[type=submit]`)
+			if n := c.eval(`String(document.querySelectorAll(".field-error").length) + " " + String(document.querySelectorAll(".error-summary li a").length)`); n != "2 2" {
+				c.fail("every error of the form at once: %s field errors and summary links, want 2 2", n)
+			}
+			c.see("組織名を入力してください", "担当者のメールアドレスを正しく入力してください")
+			c.axe("two errors")
+			c.fill("contact_email", "")
 			c.fill("organization_name", "あんしん商事株式会社")
 			c.click(`form[action="/console/clomo"] button[type=submit]`)
 			c.see("CLOMO 環境を作成しました")

@@ -97,8 +97,14 @@ type pageData struct {
 	ErrorText  string
 	ErrorCode  string
 	ErrorField string
-	Data       any
+	// Bad holds the text of every field at fault, BadList the same in the
+	// form's order: a form shows all its errors at once.
+	Bad     map[string]string
+	BadList []fieldProblem
+	Data    any
 }
+
+type fieldProblem struct{ Field, Text string }
 
 // render is the one way a page is written; err, if set, is shown in the
 // error summary and decides the status (on a console page, an unauthorized
@@ -117,6 +123,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			return
 		}
 		d.ErrorText, d.ErrorCode, d.ErrorField = s.errorText(r, e), e.Code, e.Field
+		if e.Field != "" {
+			d.Bad = map[string]string{}
+			for _, fe := range append([]*anshin.Error{e}, e.Others...) {
+				d.Bad[fe.Field] = s.errorText(r, fe)
+				d.BadList = append(d.BadList, fieldProblem{fe.Field, d.Bad[fe.Field]})
+			}
+		}
 		if status == 0 {
 			status = statusOf[e.Code]
 		}
