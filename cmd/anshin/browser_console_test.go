@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -19,17 +20,38 @@ func TestBrowserConsolePages(t *testing.T) {
 			key := c.issue("sms", "+819012345678")
 			c.fill("key", key)
 			c.click(`form[action="/login/key/verify"] button[type=submit]`)
-			c.see("ご契約情報", "管理者設定", "監査ログ", "グループ切替")
+			c.see("ご契約情報", "管理者設定", "監査ログ", "山田 太郎（代表番号 03-1234-5678）")
+			if c.eval(`document.querySelector('nav.console a[href="/console/groups"]') ? "yes" : ""`) != "" {
+				c.fail("グループ切替 is offered to an administrator of one group")
+			}
+			if c.eval(`document.querySelector('nav.console a[aria-current=page]').getAttribute("href")`) != "/console" {
+				c.fail("the current page is not marked in the navigation")
+			}
 
 			c.open("/console/clomo")
 			c.see("CLOMO 情報設定", "組織名（必須）")
+			if got := c.eval(`(() => { const z = document.getElementById("time_zone"); return z.tagName + " " + z.value; })()`); got != "SELECT Asia/Tokyo" {
+				c.fail("タイムゾーン is %q, want a select with Asia/Tokyo chosen", got)
+			}
 			c.check("20-clomo-create")
 			c.click(`form[action="/console/clomo"] button[type=submit]`)
-			c.see("組織名を 100 文字以内で入力してください")
+			c.see("組織名を入力してください")
+			if c.eval(`(document.getElementById("organization_name-error") || {innerText: ""}).innerText`) == "" ||
+				c.eval(`document.querySelector('.error-summary a[href="#organization_name"]') ? "yes" : ""`) != "yes" {
+				c.fail("the error is not beside its field and linked from the summary")
+			}
 			if c.eval(`document.getElementById("organization_name").getAttribute("aria-invalid") || ""`) != "true" {
 				c.fail("the empty organization name is not marked aria-invalid")
 			}
 			c.check("21-clomo-error")
+			c.fill("contact_email", "bad@")
+			c.click(`form[action="/console/clomo"] button[type=submit]`)
+			if n := c.eval(`String(document.querySelectorAll(".field-error").length) + " " + String(document.querySelectorAll(".error-summary li a").length)`); n != "2 2" {
+				c.fail("every error of the form at once: %s field errors and summary links, want 2 2", n)
+			}
+			c.see("組織名を入力してください", "担当者のメールアドレスを正しく入力してください")
+			c.axe("two errors")
+			c.fill("contact_email", "")
 			c.fill("organization_name", "あんしん商事株式会社")
 			c.click(`form[action="/console/clomo"] button[type=submit]`)
 			c.see("CLOMO 環境を作成しました")
@@ -62,13 +84,27 @@ func TestBrowserConsolePages(t *testing.T) {
 			c.see("管理者を削除しました")
 
 			c.open("/console/audit")
-			c.see("管理者の削除", "CLOMO 環境の作成")
+			c.see("管理者の削除", "CLOMO 環境の作成", "SMS でワンタイムキーを発行（送信先 090-****-5678）", "田中 次郎（demo-nogroup）を管理者から削除", "組織名: あんしん商事株式会社", "（日本時間）")
+			for _, raw := range []string{"method:", "sent_to", "login_id:", "organization_name"} {
+				if strings.Contains(c.text(), raw) {
+					c.fail("the audit log shows the raw detail %q", raw)
+				}
+			}
+			if c.eval(`document.querySelector('nav.console a[aria-current=page]').getAttribute("href")`) != "/console/audit" {
+				c.fail("the audit page is not marked in the navigation")
+			}
 			c.check("29-audit")
 			c.open("/console/audit?from=bad")
 			c.check("30-audit-error")
 			c.open("/console/groups")
 			c.see("現在のグループ")
 			c.check("31-groups")
+			c.open("/console/no-such-page")
+			c.see("ページが見つかりません", "ご契約情報へ戻る")
+			if c.eval(`document.querySelector("nav.console") ? "yes" : ""`) != "yes" {
+				c.fail("the 404 page loses the console's navigation")
+			}
+			c.axe("404")
 		})
 	}
 }

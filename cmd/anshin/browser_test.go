@@ -332,28 +332,59 @@ func TestBrowserAdminGivesTheInitialPassword(t *testing.T) {
 	c.fill("initial_password", "Init2345x")
 	c.click(`button[type=submit]`)
 	c.see("ご契約情報", "佐藤 花子")
+	// An administrator may change another's e-mail, not the name: the name
+	// looks read-only.
+	c.open("/console/admins/demo-rep")
+	if c.eval(`document.getElementById("name").readOnly ? "ro" : ""`) != "ro" ||
+		c.eval(`getComputedStyle(document.getElementById("name")).backgroundColor`) == c.eval(`getComputedStyle(document.getElementById("email")).backgroundColor`) {
+		c.fail("the read-only name looks like the editable e-mail")
+	}
 }
 
+// A method that cannot be used is disabled with its reason beside it and
+// never preselected; the usable one is; with none, 発行 is disabled and the
+// page says what to do.
 func TestBrowserIssuanceFailuresShowTheirMessage(t *testing.T) {
 	srv := startBrowserDemo(t, "ANSHIN_KEY_COOLDOWN", "60s")
 	for _, tc := range []struct {
-		loginID, method string
-		want            []string
+		loginID, method, preselected string
+		want                         []string
 	}{
-		{"demo-carrierfree", "sms", []string{"キャリアフリー"}},
-		{"demo-nogroup", "sms", []string{"どのご契約グループにも管理者として登録されていない"}},
-		{"demo-nogroup", "email", []string{"どのご契約グループにも管理者として登録されていない"}},
-		{"demo-noemail", "email", []string{"メールアドレスが設定されていない"}},
-		{"demo-maildisabled", "email", []string{"メール通知不可", "SMS でワンタイムキーを発行してログインし", "他の管理者", "it********@example.co.jp"}},
+		{"demo-carrierfree", "sms", "email", []string{"キャリアフリー", "電子メールをお選びください"}},
+		{"demo-nogroup", "sms", "", []string{"どのご契約グループにも管理者として登録されていない", "ID に誤りがないかご確認", "代表管理者"}},
+		{"demo-nogroup", "email", "", []string{"どのご契約グループにも管理者として登録されていない"}},
+		{"demo-noemail", "email", "sms", []string{"メールアドレスが設定されていない", "SMS をお選びください"}},
+		{"demo-maildisabled", "email", "sms", []string{"メール通知不可", "SMS でワンタイムキーを発行してログインし", "他の管理者"}},
 	} {
 		t.Run(tc.loginID+"-"+tc.method, func(t *testing.T) {
 			c := newChrome(t, srv.URL, 1280, 900)
 			c.loginToKeyPage(tc.loginID, false)
-			c.do("choose "+tc.method, chromedp.Click(chromedp.ID("method-"+tc.method)))
-			c.click(`#issue button[type=submit]`)
 			c.see(tc.want...)
-			if c.eval(`document.querySelector('[role=alert]') ? "yes" : ""`) != "yes" {
-				c.fail("the error is not announced (no role=alert)")
+			if got := c.eval(`document.getElementById("method-` + tc.method + `").disabled ? "disabled" : ""`); got != "disabled" {
+				c.fail("the unusable method %s is not disabled", tc.method)
+			}
+			if c.eval(`document.getElementById("method-`+tc.method+`-help").innerText`) == "" ||
+				!strings.Contains(c.eval(`document.getElementById("method-`+tc.method+`-help").innerText`), tc.want[0]) {
+				c.fail("the reason %q is not beside the method", tc.want[0])
+			}
+			checked := c.eval(`(document.querySelector("input[name=method]:checked") || {value: ""}).value`)
+			if checked != tc.preselected {
+				c.fail("preselected %q, want %q", checked, tc.preselected)
+			}
+			if m := regexp.MustCompile(`[。、）][ 　]+\p{Han}|この ID|ID の連絡先|ID に登録`).FindString(c.text()); m != "" {
+				c.fail("a stray space between Japanese sentences or ID as a noun: %q", m)
+			}
+			if strings.Contains(c.text(), "（）") || strings.Contains(c.text(), "()") {
+				c.fail("an empty （） where a number is missing:\n%s", c.text())
+			}
+			button := c.eval(`document.getElementById("issue-button").disabled ? "disabled" : ""`)
+			if tc.preselected == "" {
+				if button != "disabled" {
+					c.fail("発行 is usable though no method works")
+				}
+				c.see("どの方法でもワンタイムキーを発行できません")
+			} else if button != "" {
+				c.fail("発行 is disabled though %s works", tc.preselected)
 			}
 			c.axe(tc.loginID)
 			if tc.loginID == "demo-maildisabled" {
@@ -361,19 +392,29 @@ func TestBrowserIssuanceFailuresShowTheirMessage(t *testing.T) {
 			}
 		})
 	}
-	t.Run("rate limited", func(t *testing.T) {
+	t.Run("cooldown", func(t *testing.T) {
 		c := newChrome(t, srv.URL, 1280, 900)
 		c.loginToKeyPage("demo-rep", false)
 		c.issue("sms", "+819012345678")
-		c.do("choose sms", chromedp.Click(chromedp.ID("method-sms")))
-		c.click(`#issue button[type=submit]`)
-		c.see("しばらくお待ちください", "以降にもう一度お試しください")
-		c.axe("rate limited")
+		c.see("（日本時間）以降に発行できます")
+		if c.eval(`document.getElementById("issue-button").disabled ? "disabled" : ""`) != "disabled" {
+			c.fail("the issue button is usable during the cooldown")
+		}
+		label := c.eval(`document.getElementById("issue-button").textContent`)
+		if !regexp.MustCompile(`^再発行（あと \d+ 秒）$`).MatchString(label) {
+			c.fail("the issue button says %q during the cooldown", label)
+		}
+		if regexp.MustCompile(`\d{4}年\d+月\d+日 \d+:\d+:\d+`).MatchString(c.text()) {
+			c.fail("a full date to the second on the page:\n%s", c.text())
+		}
+		c.axe("cooldown")
 	})
 }
 
+// After a wrong key, ログイン画面へ leads to a re-issue: the button counts
+// down the wait between two keys, then issues one that works.
 func TestBrowserWrongKeyThenANewKey(t *testing.T) {
-	srv := startBrowserDemo(t)
+	srv := startBrowserDemo(t, "ANSHIN_KEY_COOLDOWN", "4s")
 	c := newChrome(t, srv.URL, 1280, 900)
 	c.loginToKeyPage("demo-rep", false)
 	key := c.issue("sms", "+819012345678")
@@ -383,6 +424,11 @@ func TestBrowserWrongKeyThenANewKey(t *testing.T) {
 	c.check("13-wrong-key")
 	c.click(`.error-summary a`)
 	c.see("ワンタイムキーの発行")
+	_, err := chromedp.Run(c.ctx, chromedp.Poll[bool](`!document.getElementById("issue-button").disabled && document.getElementById("issue-button").textContent.indexOf("あと") < 0`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil {
+		c.fail("the issue button never became usable: %v", err)
+	}
 	key = c.issue("sms", "+819012345678")
 	c.fill("key", key)
 	c.click(`form[action="/login/key/verify"] button[type=submit]`)

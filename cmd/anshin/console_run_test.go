@@ -64,12 +64,12 @@ func (b *browser) awaitMail(to string, seen map[string]bool, text string) outbox
 	}
 }
 
-// wantFieldError checks the page marks field invalid and ties it to the
-// error summary.
+// wantFieldError checks the page marks field invalid, ties it to its own
+// error message beside it, and links the error summary to it.
 func (p page) wantFieldError(t *testing.T, field string) {
 	t.Helper()
-	re := regexp.MustCompile(`<input id="` + field + `"[^>]*aria-describedby="[^"]*error-summary"[^>]*aria-invalid="true"`)
-	if !re.MatchString(p.Body) {
+	re := regexp.MustCompile(`<input id="` + field + `"[^>]*aria-describedby="[^"]*` + field + `-error"[^>]*aria-invalid="true"`)
+	if !re.MatchString(p.Body) || !strings.Contains(p.Body, `<p class="field-error" id="`+field+`-error">`) || !strings.Contains(p.Body, `<a href="#`+field+`">`) {
 		t.Errorf("field %s is not marked invalid and tied to the error summary:\n%s", field, p.Body)
 	}
 	if !strings.Contains(p.Body, `id="error-summary"`) {
@@ -100,7 +100,7 @@ func TestRunServeConsolePages(t *testing.T) {
 	t.Run("CLOMO 情報設定", func(t *testing.T) {
 		rep.get("/console/clomo").want(t, http.StatusOK, "CLOMO 情報設定", "組織名", "タイムゾーン", "Asia/Tokyo", "CLOMO 環境を作成")
 		p := rep.post("/console/clomo", url.Values{"organization_name": {" "}, "time_zone": {"Asia/Tokyo"}})
-		p.want(t, http.StatusUnprocessableEntity, "組織名を 100 文字以内で入力してください")
+		p.want(t, http.StatusUnprocessableEntity, "組織名を入力してください")
 		p.wantFieldError(t, "organization_name")
 		p = rep.post("/console/clomo", url.Values{"organization_name": {"あんしん商事株式会社"}, "contact_email": {"bad@"}, "time_zone": {"Asia/Tokyo"}})
 		p.want(t, http.StatusUnprocessableEntity, "あんしん商事株式会社")
@@ -196,7 +196,7 @@ func TestRunServeConsolePages(t *testing.T) {
 
 	t.Run("audit log", func(t *testing.T) {
 		p := rep.get("/console/audit")
-		p.want(t, http.StatusOK, "監査ログ", "CLOMO 環境の作成", "管理者の追加", "管理者の削除", "初回認証パスワード再設定", "ログイン", "ワンタイムキー発行", "090-****-5678: 送信済み")
+		p.want(t, http.StatusOK, "監査ログ", "CLOMO 環境の作成", "管理者の追加", "管理者の削除", "初回認証パスワード再設定", "ログイン", "ワンタイムキー発行", `SMS でワンタイムキーを発行（送信先 <span class="token">090-****-5678</span>）`, `<span class="token">090-****-5678</span> への送信: 送信済み`)
 		p = rep.get("/console/audit?kind=admin_added")
 		p.want(t, http.StatusOK, "管理者の追加", "demo-nogroup")
 		if strings.Contains(p.Body, "<td>管理者の削除</td>") {
@@ -246,8 +246,12 @@ func TestRunServeConsolePages(t *testing.T) {
 		admin.post("/console/admins/demo-rep", url.Values{"name": {"x"}, "email": {"evil@example.com"}}).want(t, http.StatusForbidden)
 
 		rep.post("/console/admins/demo-admin/delete", url.Values{}).wantRedirect(t, "/console/admins?done=deleted")
-		for _, path := range []string{"/console", "/console/admins", "/console/clomo", "/console/audit", "/console/groups"} {
-			admin.get(path).wantRedirect(t, "/login")
+		for i, path := range []string{"/console", "/console/admins", "/console/clomo", "/console/audit", "/console/groups"} {
+			to := "/login"
+			if i == 0 {
+				to += "?expired=1" // the first answer says why and clears the cookie
+			}
+			admin.get(path).wantRedirect(t, to)
 		}
 		admin.post("/console/clomo", url.Values{"organization_name": {"x"}}).wantRedirect(t, "/login")
 	})
@@ -326,7 +330,7 @@ func TestRunServeGroupSwitchPage(t *testing.T) {
 	b.get("/console").want(t, http.StatusOK, "N0000004", "ひかり建設株式会社")
 	old := newBrowser(t, srv.URL)
 	old.c.Jar.SetCookies(u, []*http.Cookie{{Name: "anshin_session", Value: before, Path: "/"}})
-	old.get("/console").wantRedirect(t, "/login")
+	old.get("/console").wantRedirect(t, "/login?expired=1")
 	b.get("/console/audit?kind=group_switched").want(t, http.StatusOK, "グループ切替", "sakura-butsuryu", "hikari-kensetsu")
 
 	// A pending first login asks for the initial password, without a key.

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/demo"
@@ -215,6 +217,8 @@ func TestServeTwilioDriverAndReceipts(t *testing.T) {
 	mu.Lock()
 	if len(forms) != 1 || forms[0].Get("To") != "+819012345678" || forms[0].Get("StatusCallback") != public+delivery.TwilioStatusPath {
 		t.Errorf("Twilio got %v", forms)
+	} else if body := forms[0].Get("Body"); !regexp.MustCompile(`\n\n@anshin\.example\.jp #\d{8}$`).MatchString(body) || utf8.RuneCountInString(body) > delivery.SMSMaxUCS2 {
+		t.Errorf("the key SMS %q does not end with the origin-bound line in one message", body)
 	}
 	mu.Unlock()
 

@@ -96,7 +96,7 @@ func TestLogOneLinePerAuthenticationEvent(t *testing.T) {
 	key2 := b.awaitKey("+819012345678", seen)
 	do("POST", "/login/key/verify", url.Values{"key": {key2}, "group_id": {"anshin-shoji"}}, want{"key_verified", "success", "", "POST /login/key/verify"}).wantRedirect(t, "/console?welcome=1")
 	secrets = append(secrets, b.cookie("anshin_session"), key, key2)
-	do("POST", "/logout", url.Values{}, want{"sign_out", "success", "", "POST /logout"}).want(t, http.StatusOK)
+	do("POST", "/logout", url.Values{}, want{"sign_out", "success", "", "POST /logout"}).wantRedirect(t, "/?signed_out=1")
 	if err := srv.Stop(t); err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,12 @@ type Error struct {
 	Message string    // English, for logs and the command line
 	RetryAt time.Time // with rate_limited: when trying again may succeed
 	Limit   string    // with rate_limited: which limit refused (metrics), e.g. sms_per_number
+	// Missing, with invalid_field: the field was required and left empty,
+	// which the page says differently from a wrong value.
+	Missing bool
+	// Others, with invalid_field: the further fields of the same input at
+	// fault, so that a form can show every error at once.
+	Others []*Error
 	// Masked addresses: with mail_notification_disabled the skipped ones,
 	// with key_not_for_group those whose key opens the chosen group.
 	Masked []string
@@ -78,6 +84,31 @@ func Errorf(code, format string, args ...any) *Error {
 // FieldError returns an invalid_field error naming the field at fault.
 func FieldError(field, format string, args ...any) *Error {
 	return &Error{Code: ECodeInvalidField, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrors joins the checks of one input's fields: nil when all passed,
+// else the first failure with the other field errors in Others. An error
+// that is not a field error wins alone.
+func FieldErrors(errs ...error) error {
+	var first *Error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		e := AsError(err)
+		if e == nil || e.Code != ECodeInvalidField {
+			return err
+		}
+		if first == nil {
+			first = e
+		} else {
+			first.Others = append(first.Others, e)
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return first
 }
 
 // ErrorCode returns the code of err, or internal for anything that is not an

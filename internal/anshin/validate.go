@@ -71,7 +71,9 @@ func CheckText(field, what, s string, required bool) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "" && required:
-		return "", FieldError(field, "the %s is required", what)
+		e := FieldError(field, "the %s is required", what)
+		e.Missing = true
+		return "", e
 	case !utf8.ValidString(s):
 		return "", FieldError(field, "the %s is not valid UTF-8", what)
 	case utf8.RuneCountInString(s) > MaxText:
@@ -86,16 +88,10 @@ func CheckText(field, what, s string, required bool) (string, error) {
 // both take it, and returns it trimmed, in DefaultTimeZone when none is given.
 func (c CLOMOEnvironment) Normalize() (CLOMOEnvironment, error) {
 	var out CLOMOEnvironment
-	var err error
-	if out.OrganizationName, err = CheckText("organization_name", "organization name", c.OrganizationName, true); err != nil {
-		return out, err
-	}
-	if out.ContactName, err = CheckText("contact_name", "contact name", c.ContactName, false); err != nil {
-		return out, err
-	}
-	if out.ContactEmail, err = CheckOptionalEmail("contact_email", c.ContactEmail); err != nil {
-		return out, err
-	}
+	var errs [4]error
+	out.OrganizationName, errs[0] = CheckText("organization_name", "organization name", c.OrganizationName, true)
+	out.ContactName, errs[1] = CheckText("contact_name", "contact name", c.ContactName, false)
+	out.ContactEmail, errs[2] = CheckOptionalEmail("contact_email", c.ContactEmail)
 	out.TimeZone = strings.TrimSpace(c.TimeZone)
 	if out.TimeZone == "" {
 		out.TimeZone = DefaultTimeZone
@@ -103,7 +99,7 @@ func (c CLOMOEnvironment) Normalize() (CLOMOEnvironment, error) {
 	// "Local" would mean whatever the server runs in, and "" UTC: neither is
 	// a tenant's time zone.
 	if _, err := time.LoadLocation(out.TimeZone); err != nil || out.TimeZone == "Local" || len(out.TimeZone) > MaxText {
-		return out, FieldError("time_zone", "%q is not a known time zone (use an IANA name like Asia/Tokyo)", out.TimeZone)
+		errs[3] = FieldError("time_zone", "%q is not a known time zone (use an IANA name like Asia/Tokyo)", out.TimeZone)
 	}
-	return out, nil
+	return out, FieldErrors(errs[:]...)
 }

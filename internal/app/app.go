@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/bounce"
@@ -52,6 +53,9 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 	hasher := secret.NewHasher(cfg.Argon2)
 	a.Worker = delivery.NewWorker(db, keys, now, Senders(cfg, keys, a.Outbox, now, log), log)
 	a.Worker.Lease = cfg.OutboxLease
+	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" {
+		a.Worker.SMSOrigin = u.Host
+	}
 	a.Metrics = newMetrics(cfg, db, a.Worker, now, log)
 	a.Login = login.New(db, hasher, keys, now, cfg.Login, a.Worker.Notify)
 	a.Login.Observe(fanOut(authEventLog(log), a.Metrics.Observe)) // one line per authentication event, and metrics

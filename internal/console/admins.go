@@ -125,16 +125,10 @@ type AdminEdit struct {
 
 func (in NewAdmin) validate() (NewAdmin, error) {
 	out := in
-	var err error
-	if out.LoginID, err = login.CheckLoginID(in.LoginID); err != nil {
-		return out, err
-	}
-	if out.Name, err = anshin.CheckText("name", "name", in.Name, true); err != nil {
-		return out, err
-	}
-	if out.Email, err = anshin.CheckOptionalEmail("email", in.Email); err != nil {
-		return out, err
-	}
+	var errs [4]error
+	out.LoginID, errs[0] = login.CheckLoginID(in.LoginID)
+	out.Name, errs[1] = anshin.CheckText("name", "name", in.Name, true)
+	out.Email, errs[2] = anshin.CheckOptionalEmail("email", in.Email)
 	switch in.Role {
 	case "", string(anshin.RoleAdmin):
 		out.Role = string(anshin.RoleAdmin)
@@ -142,12 +136,13 @@ func (in NewAdmin) validate() (NewAdmin, error) {
 		return out, anshin.FieldError("role", `the role must be "admin": a group has exactly one representative`)
 	}
 	if in.InitialPassword == "" {
-		return out, anshin.FieldError("initial_password", "the initial authentication password is required")
+		e := anshin.FieldError("initial_password", "the initial authentication password is required")
+		e.Missing = true
+		errs[3] = e
+	} else {
+		errs[3] = anshin.CheckInitialPassword("initial_password", in.InitialPassword)
 	}
-	if err := anshin.CheckInitialPassword("initial_password", in.InitialPassword); err != nil {
-		return out, err
-	}
-	return out, nil
+	return out, anshin.FieldErrors(errs[:]...)
 }
 
 // AddAdministrator registers an existing account as an admin of the

@@ -261,3 +261,36 @@ func TestJapaneseSMSFitsOneMessage(t *testing.T) {
 		}
 	}
 }
+
+// With a public URL, the key SMS ends with the origin-bound code line
+// ("@host #key") and still fits one message; a host too long for it leaves
+// the line out rather than split the message.
+func TestKeySMSBoundToTheSite(t *testing.T) {
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		lang, host string
+		bound      bool
+	}{
+		{"ja", "anshin.example.jp", true},
+		{"en", "anshin.example.jp", true},
+		{"ja", "console.anshin-manager-next.example.co.jp", true},
+		{"ja", strings.Repeat("a", 60) + ".example.jp", false},
+	} {
+		d := &anshin.Delivery{ID: "d1", Kind: anshin.DeliveryKindKey, Channel: anshin.MethodSMS, Recipient: "+819012345678", Lang: tc.lang, CreatedAt: now}
+		payload, _ := json.Marshal(map[string]any{"key": "12345678", "expires_at": now.Add(10 * time.Minute)})
+		m, err := delivery.RenderFor(d, payload, tc.host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := delivery.SMSMaxUCS2
+		if tc.lang == "en" {
+			limit = delivery.SMSMaxGSM7
+		}
+		if n := utf8.RuneCountInString(m.Body); n > limit || !strings.Contains(m.Body, "12345678") {
+			t.Errorf("%s %s: SMS %q has %d characters, more than %d", tc.lang, tc.host, m.Body, n, limit)
+		}
+		if got := strings.HasSuffix(m.Body, "\n\n@"+tc.host+" #12345678"); got != tc.bound {
+			t.Errorf("%s %s: SMS %q ends with the origin-bound line: %v, want %v", tc.lang, tc.host, m.Body, got, tc.bound)
+		}
+	}
+}

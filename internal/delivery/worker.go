@@ -58,6 +58,9 @@ type Worker struct {
 	Batch    int
 	Poll     time.Duration // how often to look without being woken
 	MaxTries int
+	// SMSOrigin is the host key SMS are bound to (the origin-bound code
+	// line), "" for none.
+	SMSOrigin string
 	// Observe, when set, hears the outcome of every attempt: sent, failed
 	// or retry (metrics).
 	Observe func(channel anshin.Method, status string)
@@ -214,7 +217,7 @@ func (w *Worker) attempt(ctx context.Context, d *anshin.Delivery) (status, reaso
 	if err != nil {
 		return anshin.DeliveryFailed, "payload cannot be opened with this secret key", "", false
 	}
-	m, err := Render(d, plain)
+	m, err := RenderFor(d, plain, w.SMSOrigin)
 	if err != nil {
 		return anshin.DeliveryFailed, err.Error(), "", false
 	}

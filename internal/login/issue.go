@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
@@ -104,7 +105,15 @@ func (s *Service) checkIssueLimits(tx anshin.Tx, f *anshin.Flow, accountID strin
 	if err != nil {
 		return err
 	}
-	limited := func(retry time.Time, limit, why string) error {
+	if e := s.issueLimit(c, f, now); e != nil {
+		return e
+	}
+	return nil
+}
+
+// issueLimit is the limit, if any, that keeps a key from being issued now.
+func (s *Service) issueLimit(c anshin.KeyCounts, f *anshin.Flow, now time.Time) *anshin.Error {
+	limited := func(retry time.Time, limit, why string) *anshin.Error {
 		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: why, RetryAt: retry, Limit: limit}
 	}
 	switch {
@@ -234,11 +243,13 @@ func (s *Service) auditKeyIssued(tx anshin.Tx, admins []*anshin.Administrator, k
 // keys that open each.
 func groupChoices(tx anshin.Tx, admins []*anshin.Administrator, keys []*anshin.OneTimeKey) ([]GroupOption, error) {
 	out := make([]GroupOption, 0, len(admins))
+	order := map[string]string{} // group ID → management number
 	for _, a := range admins {
 		g, err := tx.Group(a.GroupID)
 		if err != nil {
 			return nil, err
 		}
+		order[g.ID] = g.ManagementNumber
 		c := GroupOption{GroupChoice: g.Choice(), KeySentTo: []string{}}
 		for _, k := range keys {
 			if k.Opens(g.ID) {
@@ -248,6 +259,9 @@ func groupChoices(tx anshin.Tx, admins []*anshin.Administrator, keys []*anshin.O
 		slices.Sort(c.KeySentTo) // the same order on every page
 		out = append(out, c)
 	}
+	// By management number: the order administrators know from their
+	// contracts, the same on every page.
+	slices.SortStableFunc(out, func(a, b GroupOption) int { return strings.Compare(order[a.GroupID], order[b.GroupID]) })
 	return out, nil
 }
 
@@ -259,6 +273,10 @@ type KeyState struct {
 	ExpiresAt  time.Time
 	Groups     []GroupOption
 	Deliveries []DeliveryStatus
+	// NextIssueAt is when a key may be issued again, zero when it may be
+	// issued now: the key page counts down to it instead of letting the
+	// user run into rate_limited.
+	NextIssueAt time.Time
 }
 
 // DeliveryStatus is one message of the current key, masked; a bounced one
@@ -277,6 +295,14 @@ func (s *Service) KeyState(ctx context.Context, flowToken string) (*KeyState, er
 		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
+		}
+		now := s.now()
+		c, err := tx.CountKeys(f.ID, f.AccountID, now.Add(-time.Hour), s.cfg.KeysPerAccountHour)
+		if err != nil {
+			return err
+		}
+		if e := s.issueLimit(c, f, now); e != nil {
+			st.NextIssueAt = e.RetryAt
 		}
 		keys, err := tx.CurrentKeys(f.ID)
 		if err != nil || len(keys) == 0 {

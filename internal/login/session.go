@@ -14,6 +14,9 @@ type SignedIn struct {
 	Account *anshin.Account
 	Admin   *anshin.Administrator
 	Group   *anshin.ContractGroup
+	// Groups is how many contract groups the account administers: the
+	// console offers グループ切替 only when there is another one.
+	Groups int
 }
 
 // Session returns the live session behind sessionToken. Membership is checked on
@@ -40,7 +43,11 @@ func (s *Service) Session(ctx context.Context, sessionToken string) (*SignedIn, 
 		if out.Account, err = tx.AccountByID(out.Session.AccountID); err != nil {
 			return err
 		}
-		out.Group, err = tx.Group(out.Session.GroupID)
+		if out.Group, err = tx.Group(out.Session.GroupID); err != nil {
+			return err
+		}
+		admins, err := tx.AdministratorsOfAccount(out.Session.AccountID)
+		out.Groups = len(admins)
 		return err
 	})
 	if c := anshin.ErrorCode(err); c == anshin.ECodeNotFound || c == anshin.ECodeUnauthorized {

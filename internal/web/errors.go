@@ -76,7 +76,7 @@ func (s *Server) domainError(r *http.Request, err error) *anshin.Error {
 // errorText is the localized text of e for the request (Catalog.Error),
 // in the console's words on the console's pages and API.
 func (s *Server) errorText(r *http.Request, e *anshin.Error) string {
-	return s.i18n.Error(langOf(r), e, inConsole(r))
+	return s.i18n.Error(langOf(r), e, inConsole(r), s.now())
 }
 
 // writeError is the one JSON error answer: err's status from statusOf and

@@ -77,6 +77,7 @@ func (c *Catalog) Has(key string) bool {
 
 // Error is the one text of an error, the first of:
 //
+//   - console.err.missing.<field> for a required field left empty;
 //   - console.err.<code>.<field> on the console's pages and API (the same
 //     field means another thing there: login_id is whom to add, not who
 //     signs in);
@@ -85,9 +86,11 @@ func (c *Catalog) Has(key string) bool {
 //
 // The retry time follows when there is one, and with key_not_for_group
 // the destinations whose key opens the group.
-func (c *Catalog) Error(lang string, e *anshin.Error, console bool) string {
+func (c *Catalog) Error(lang string, e *anshin.Error, console bool, now time.Time) string {
 	var msg string
 	switch {
+	case console && e.Missing && c.Has("console.err.missing."+e.Field):
+		msg = c.T(lang, "console.err.missing."+e.Field)
 	case console && e.Field != "" && c.Has("console.err."+e.Code+"."+e.Field):
 		msg = c.T(lang, "console.err."+e.Code+"."+e.Field)
 	case e.Code == anshin.ECodeInvalidField && c.Has("field."+e.Field):
@@ -95,26 +98,49 @@ func (c *Catalog) Error(lang string, e *anshin.Error, console bool) string {
 	default:
 		msg = c.T(lang, "error."+e.Code)
 	}
+	// Japanese sentences follow each other without a space.
+	sep := " "
+	if lang == "ja" {
+		sep = ""
+	}
 	if !e.RetryAt.IsZero() {
-		msg += " " + c.T(lang, "retry.at", "time", formatTime(lang, e.RetryAt))
+		msg += sep + c.T(lang, "retry.at", "time", formatRetry(lang, e.RetryAt, now))
 	}
 	if e.Code == anshin.ECodeKeyNotForGroup {
 		if len(e.Masked) > 0 {
-			msg += " " + c.T(lang, "error.key_not_for_group.to", "dest", strings.Join(e.Masked, ", "))
+			msg += sep + c.T(lang, "error.key_not_for_group.to", "dest", strings.Join(e.Masked, ", "))
 		} else {
-			msg += " " + c.T(lang, "error.key_not_for_group.none")
+			msg += sep + c.T(lang, "error.key_not_for_group.none")
 		}
 	}
 	return msg
 }
 
-// formatTime shows a time in Japan time, as administrators read it.
+// formatTime shows a time in Japan time, as administrators read it: the
+// one date format of the console.
 func formatTime(lang string, t time.Time) string {
 	t = t.In(anshin.JapanTime)
 	if lang == "en" {
-		return t.Format("15:04:05 JST, 2 Jan 2006")
+		return t.Format("2 Jan 2006, 15:04 (Japan time)")
 	}
-	return t.Format("2006年1月2日 15:04:05")
+	return t.Format("2006年1月2日 15:04（日本時間）")
+}
+
+// formatRetry shows when to try again: the clock to the second when it is
+// today in Japan (a countdown of seconds matters), else the day and the
+// minute.
+func formatRetry(lang string, t, now time.Time) string {
+	t, now = t.In(anshin.JapanTime), now.In(anshin.JapanTime)
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		if lang == "en" {
+			return t.Format("15:04:05 (Japan time)")
+		}
+		return t.Format("15:04:05（日本時間）")
+	}
+	if lang == "en" {
+		return t.Format("2 Jan, 15:04 (Japan time)")
+	}
+	return t.Format("1月2日 15:04（日本時間）")
 }
 
 // pickLang chooses the language: ?lang=, then the cookie, then

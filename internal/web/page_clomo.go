@@ -22,6 +22,27 @@ type clomoData struct {
 	Created bool // the group has a CLOMO environment already
 }
 
+// commonTimeZones are the time zones the CLOMO page offers, Japan first:
+// where Japanese companies' devices most often are.
+var commonTimeZones = []string{anshin.DefaultTimeZone, "Asia/Seoul", "Asia/Shanghai", "Asia/Taipei", "Asia/Hong_Kong",
+	"Asia/Singapore", "Asia/Bangkok", "Asia/Ho_Chi_Minh", "Asia/Jakarta", "Asia/Manila", "Asia/Kolkata", "Australia/Sydney",
+	"Europe/London", "Europe/Paris", "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles",
+	"Pacific/Honolulu", "UTC"}
+
+// TimeZones are the choices of the page: the common ones, and the group's
+// own when it is another.
+func (d clomoData) TimeZones() []string {
+	for _, z := range commonTimeZones {
+		if z == d.In.TimeZone {
+			return commonTimeZones
+		}
+	}
+	if d.In.TimeZone == "" {
+		return commonTimeZones
+	}
+	return append([]string{d.In.TimeZone}, commonTimeZones...)
+}
+
 func (s *Server) handleCLOMOPage(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
 	d := clomoData{In: anshin.CLOMOEnvironment{TimeZone: anshin.DefaultTimeZone}}
 	if c := si.Group.CLOMO; c != nil {

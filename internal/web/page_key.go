@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/login"
@@ -19,6 +21,13 @@ type keyData struct {
 	MailFrom string
 	Masked   []string
 	Rows     []deliveryRow // the current key's deliveries, as the page says them
+	SentTo   []string      // where the current key went, also after a failed entry
+	Key      string        // what was typed, kept when the key is still good
+	// Usable tells whether any method can issue a key; Wait is how many
+	// seconds until one may be issued again (0: now), WaitUntil when.
+	Usable    bool
+	Wait      int
+	WaitUntil string
 }
 
 // deliveryRow is one message of the current key on the key page.
@@ -37,25 +46,63 @@ func (s *Server) renderKey(w http.ResponseWriter, r *http.Request, d keyData, er
 		s.render(w, r, 0, "login_id", pageData{Title: "login.title", Path: "/login", Data: loginIDData{}}, lerr)
 		return
 	}
-	if d.Chosen == "" {
-		d.Chosen = string(d.State.Method)
+	d.Chosen = chooseMethod(d.Methods, d.Chosen, string(d.State.Method))
+	d.Usable = d.Chosen != ""
+	if wait := d.State.NextIssueAt.Sub(s.now()); wait > 0 {
+		d.Wait = int((wait + time.Second - 1) / time.Second)
+		d.WaitUntil = formatRetry(langOf(r), d.State.NextIssueAt, s.now())
 	}
-	if d.Chosen == "" {
-		for _, m := range d.Methods {
-			if m.Available {
-				d.Chosen = string(m.Method)
-				break
-			}
-		}
+	if d.GroupID == "" {
+		d.GroupID = lastGroup(r, d.State.Groups)
 	}
 	d.Digits, d.MailFrom = s.Login.Config().KeyDigits, s.MailFrom
 	for _, dl := range d.State.Deliveries {
 		d.Rows = append(d.Rows, deliveryRow{To: dl.To, Status: dl.Status, Label: s.deliveryLabel(langOf(r), dl), Advice: s.bounceAdvice(langOf(r), dl.BounceReason)})
+		if !slices.Contains(d.SentTo, dl.To) {
+			d.SentTo = append(d.SentTo, dl.To)
+		}
+	}
+	if d.Issued != nil && len(d.Issued.SentTo) > 0 {
+		d.SentTo = d.Issued.SentTo
 	}
 	if e := anshin.AsError(err); e != nil {
 		d.Masked = e.Masked
 	}
 	s.render(w, r, 0, "key", pageData{Title: "key.title", Path: "/login/key", Data: d}, err)
+}
+
+// chooseMethod is the method the page preselects: the one asked for, else
+// the one used last, else the first that works; never one that cannot be
+// used, and none when none works.
+func chooseMethod(methods []login.MethodOption, wanted ...string) string {
+	for _, w := range wanted {
+		for _, m := range methods {
+			if m.Available && string(m.Method) == w {
+				return w
+			}
+		}
+	}
+	for _, m := range methods {
+		if m.Available {
+			return string(m.Method)
+		}
+	}
+	return ""
+}
+
+// lastGroup is the group the browser signed in to last, when it is among
+// the choices: most administrators manage the same group each time.
+func lastGroup(r *http.Request, groups []login.GroupOption) string {
+	c, err := readCookie(r, cookieGroup)
+	if err != nil {
+		return ""
+	}
+	for _, g := range groups {
+		if g.GroupID == c.Value {
+			return g.GroupID
+		}
+	}
+	return ""
 }
 
 func (s *Server) handleKeyPage() http.Handler {
@@ -98,7 +145,11 @@ func (s *Server) handleKeyVerify() http.Handler {
 		group := r.PostForm.Get("group_id")
 		res, err := s.Login.Verify(r.Context(), flowToken(r), r.PostForm.Get("key"), group, clientIP(r))
 		if err != nil {
-			s.renderKey(w, r, keyData{GroupID: group}, err)
+			d := keyData{GroupID: group}
+			if e := anshin.AsError(err); e != nil && (e.Field == "group_id" || e.Code == anshin.ECodeGroupNotAllowed || e.Code == anshin.ECodeKeyNotForGroup) {
+				d.Key = r.PostForm.Get("key") // still good: only the group was wrong
+			}
+			s.renderKey(w, r, d, err)
 			return
 		}
 		if res.Next == anshin.StepInitialPassword {

@@ -51,7 +51,11 @@ type loginIDData struct{ LoginID string }
 
 func (s *Server) handleLoginPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, 0, "login_id", pageData{Title: "login.title", Data: loginIDData{}}, nil)
+		d := pageData{Title: "login.title", Path: "/login", Data: loginIDData{}}
+		if r.URL.Query().Get("expired") == "1" {
+			d.Notice = s.i18n.T(langOf(r), "login.session_expired")
+		}
+		s.render(w, r, 0, "login_id", d, nil)
 	})
 }
 
@@ -132,5 +136,8 @@ func (s *Server) handleInitialPasswordSubmit() http.Handler {
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, res *login.Result) {
 	setSecretCookie(w, r, cookieFlow, "", 0)
 	setSecretCookie(w, r, cookieSession, res.SessionToken, s.Login.Config().SessionMax)
+	if res.GroupID != "" {
+		setPrefCookie(w, r, cookieGroup, res.GroupID)
+	}
 	http.Redirect(w, r, "/console?welcome=1", http.StatusSeeOther)
 }

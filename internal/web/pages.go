@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
+	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/login"
 	"github.com/nyaruka/phonenumbers"
 )
@@ -38,6 +39,15 @@ func loadPages(cat *Catalog) (*pages, error) {
 			"phone":    nationalNumber,
 			"join":     func(s []string) string { return strings.Join(s, ", ") },
 			"deref":    func(s *string) string { return *s },
+			"audit":    func(e console.AuditEntry) []template.HTML { return auditLines(cat, lang, e) },
+			"anchor":   fieldAnchor,
+			"current":  func(path, link string) bool { return path == link || strings.HasPrefix(path, link+"/") },
+			"groupName": func(g *anshin.ContractGroup) string {
+				if g.CLOMO != nil && g.CLOMO.OrganizationName != "" {
+					return g.CLOMO.OrganizationName
+				}
+				return cat.T(lang, "key.group.number", "number", nationalNumber(g.RepresentativeNumber))
+			},
 		}
 		p.byLang[lang] = map[string]*template.Template{}
 		for _, name := range pageNames {
@@ -49,6 +59,21 @@ func loadPages(cat *Catalog) (*pages, error) {
 		}
 	}
 	return p, nil
+}
+
+// fieldAnchor is the id of the element where a field's error is fixed,
+// for the error summary's link; "" for a field no page shows.
+func fieldAnchor(field string) string {
+	switch field {
+	case "group_id":
+		return "group"
+	case "method":
+		return "issue"
+	case "login_id", "password", "key", "initial_password", "organization_name", "contact_name", "contact_email",
+		"time_zone", "name", "email", "kind", "from", "to":
+		return field
+	}
+	return ""
 }
 
 // nationalNumber shows +81312345678 as 03-1234-5678, the way numbers are
@@ -72,8 +97,14 @@ type pageData struct {
 	ErrorText  string
 	ErrorCode  string
 	ErrorField string
-	Data       any
+	// Bad holds the text of every field at fault, BadList the same in the
+	// form's order: a form shows all its errors at once.
+	Bad     map[string]string
+	BadList []fieldProblem
+	Data    any
 }
+
+type fieldProblem struct{ Field, Text string }
 
 // render is the one way a page is written; err, if set, is shown in the
 // error summary and decides the status (on a console page, an unauthorized
@@ -92,6 +123,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			return
 		}
 		d.ErrorText, d.ErrorCode, d.ErrorField = s.errorText(r, e), e.Code, e.Field
+		if e.Field != "" {
+			d.Bad = map[string]string{}
+			for _, fe := range append([]*anshin.Error{e}, e.Others...) {
+				d.Bad[fe.Field] = s.errorText(r, fe)
+				d.BadList = append(d.BadList, fieldProblem{fe.Field, d.Bad[fe.Field]})
+			}
+		}
 		if status == 0 {
 			status = statusOf[e.Code]
 		}
@@ -113,12 +151,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 func (s *Server) handleNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusNotFound, "error", pageData{Title: "page.not_found", Path: "/"}, anshin.Errorf(anshin.ECodeNotFound, "no such page"))
+		d := pageData{Title: "page.not_found", Path: "/"}
+		if token := sessionToken(r); token != "" {
+			// A signed-in administrator keeps the console's header and
+			// navigation on a page that does not exist.
+			d.SignedIn, _ = s.Login.Session(r.Context(), token)
+		}
+		s.render(w, r, http.StatusNotFound, "error", d, anshin.Errorf(anshin.ECodeNotFound, "no such page"))
 	})
 }
 
 func (s *Server) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, 0, "home", pageData{Title: "home.title"}, nil)
+		d := pageData{Title: "home.title", Path: "/"}
+		if r.URL.Query().Get("signed_out") == "1" {
+			d.Notice = s.i18n.T(langOf(r), "logout.done")
+		}
+		s.render(w, r, 0, "home", d, nil)
 	})
 }

@@ -154,7 +154,7 @@ func TestFlowsPerClientRateLimited(t *testing.T) {
 	if p.Status != http.StatusTooManyRequests || br.cookie("anshin_flow") != "" {
 		t.Errorf("page form: status %d, flow cookie %q; want 429 and no flow", p.Status, br.cookie("anshin_flow"))
 	}
-	p.has(t, "Too many attempts")
+	p.has(t, "For your security", "(Japan time)")
 
 	b := via{ts, []string{"X-Forwarded-For", "198.51.100.2"}}
 	wantStatus(t, b.post("/api/v1/login", map[string]string{"login_id": demo.RepresentativeID}), http.StatusCreated)

@@ -136,6 +136,7 @@ const (
 	cookieSize    = "anshin_size"
 	cookieFlow    = "anshin_flow"
 	cookieSession = "anshin_session"
+	cookieGroup   = "anshin_group" // the group signed in to last, to preselect it
 )
 
 // prefs picks the language and text size and remembers a choice made with

@@ -18,8 +18,12 @@ func (s *Server) consolePage(h func(w http.ResponseWriter, r *http.Request, si *
 	return s.consoleTexts(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		si, err := s.Login.Session(r.Context(), sessionToken(r))
 		if anshin.ErrorCode(err) == anshin.ECodeUnauthorized {
+			to := "/login"
+			if sessionToken(r) != "" {
+				to += "?expired=1" // say why, rather than a bare login page
+			}
 			setSecretCookie(w, r, cookieSession, "", 0)
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		if err != nil {
