@@ -39,7 +39,7 @@ func ConfigFromURL(publicURL string) (Config, error) {
 	if net.ParseIP(host) != nil {
 		return Config{}, fmt.Errorf("passkeys need a domain name in the public URL, not the IP address %s (use localhost in development)", host)
 	}
-	return Config{RPID: strings.ToLower(host), Origins: []string{u.Scheme + "://" + u.Host}, Name: "anshin", TTL: 5 * time.Minute}, nil
+	return Config{RPID: strings.ToLower(host), Origins: []string{strings.ToLower(u.Scheme + "://" + u.Host)}, Name: "anshin", TTL: 5 * time.Minute}, nil
 }
 
 // RP is the relying party.
