@@ -23,6 +23,9 @@ const (
 	AuditKeyFailed             = "key_failed"
 	AuditInitialPasswordFailed = "initial_password_failed"
 	AuditGroupSwitched         = "group_switched"
+	AuditPasskeyAdded          = "passkey_added"
+	AuditPasskeyDeleted        = "passkey_deleted"
+	AuditPasskeyRefused        = "passkey_refused"
 
 	AuditAdminAdded                      = "admin_added"
 	AuditAdminUpdated                    = "admin_updated"
@@ -45,6 +48,7 @@ const (
 // with a group (the operator's account and address events have none).
 var AuditKinds = []string{
 	AuditSignIn, AuditPasswordFailed, AuditKeyIssued, AuditKeyFailed, AuditInitialPasswordFailed, AuditGroupSwitched,
+	AuditPasskeyAdded, AuditPasskeyDeleted, AuditPasskeyRefused,
 	AuditAdminAdded, AuditAdminUpdated, AuditAdminDeleted, AuditInitialPasswordReset,
 	AuditMailNotificationDisabledCleared, AuditMailBounced, AuditMailNotificationDisabled, AuditCLOMOCreated, AuditCLOMOUpdated,
 	AuditOperatorPutGroup, AuditOperatorPutAdmin, AuditOperatorPutCLOMO,

@@ -43,6 +43,13 @@ const (
 	ECodeInitialPasswordInvalid   = "initial_password_invalid"
 	ECodeInitialPasswordLocked    = "initial_password_locked"
 	ECodeMethodInvalid            = "method_invalid"
+	// ECodePasskeyRefused: a passkey ceremony failed (wrong origin or RP
+	// ID, a challenge used or expired, no user verification, a sign count
+	// that went back, another account's credential); the client learns no
+	// more than that.
+	ECodePasskeyRefused = "passkey_refused"
+	// ECodePasskeysOff: the server runs without passkeys.
+	ECodePasskeysOff = "passkeys_unavailable"
 )
 
 // ECodeCrossOriginRefused: a browser sent the request from another site

@@ -171,7 +171,13 @@ const (
 	StepPassword        Step = "password"
 	StepOneTimeKey      Step = "one_time_key"
 	StepInitialPassword Step = "initial_password"
-	StepDone            Step = "done"
+	// StepPasskey is a flow begun by パスキーでログイン: no ID, no password
+	// yet; the passkey stands for both and for the key.
+	StepPasskey Step = "passkey"
+	// StepGroup follows a passkey: the group choice among the groups the
+	// passkey opens (the flow's Scope).
+	StepGroup Step = "group"
+	StepDone  Step = "done"
 )
 
 // Flow is a login in progress. Its ID is a secret held by the client
@@ -199,6 +205,8 @@ type Method string
 const (
 	MethodSMS   Method = "sms"
 	MethodEmail Method = "email"
+	// MethodPasskey is a passkey standing for the one-time key.
+	MethodPasskey Method = "passkey"
 )
 
 // OneTimeKey is an issued key; only its keyed hash is stored. One issuance

@@ -141,6 +141,26 @@ type Tx interface {
 	TouchSession(id string, at time.Time) error
 	DeleteSession(id string) error
 
+	// Passkeys.
+	// CreatePasskey stores a new passkey (conflict when its credential ID
+	// is taken, by whatever account).
+	CreatePasskey(p *Passkey) error
+	Passkey(id []byte) (*Passkey, error)
+	// PasskeysOfAccount lists the account's passkeys, oldest first.
+	PasskeysOfAccount(accountID string) ([]*Passkey, error)
+	// RenamePasskey and DeletePasskey act on the account's own passkey
+	// only (not_found otherwise).
+	RenamePasskey(accountID string, id []byte, name string) error
+	DeletePasskey(accountID string, id []byte) error
+	// UsePasskey records a sign-in with the passkey if, and only if, its
+	// sign count is still from (two answers racing, one wins); it reports
+	// whether this call did.
+	UsePasskey(id []byte, from, to uint32, flags byte, at time.Time) (bool, error)
+	// CreateChallenge stores a ceremony begun; TakeChallenge removes and
+	// returns it, once, if it has not expired at now (not_found otherwise).
+	CreateChallenge(c *WebAuthnChallenge) error
+	TakeChallenge(id string, now time.Time) (*WebAuthnChallenge, error)
+
 	// Audit log, append-only.
 	AppendAudit(e *AuditEvent) error
 	Audit(groupID string, limit int) ([]*AuditEvent, error)

@@ -18,6 +18,7 @@ import (
 	"github.com/anshin/anshin/internal/login"
 	"github.com/anshin/anshin/internal/metrics"
 	"github.com/anshin/anshin/internal/operator"
+	"github.com/anshin/anshin/internal/passkey"
 	"github.com/anshin/anshin/internal/secret"
 	"github.com/anshin/anshin/internal/store/sqlstore"
 	"github.com/anshin/anshin/internal/web"
@@ -68,6 +69,13 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 		OperatorToken: cfg.OperatorToken, MailFrom: cfg.MailFrom, TrustedProxies: cfg.TrustedProxies, PublicURL: cfg.PublicURL,
 		TwilioReceipts: twilioReceipts(cfg, db, now), Bounces: a.Bounces, BounceWebhookToken: cfg.BounceWebhookToken,
 		ObserveRequest: a.Metrics.Request, ReadyChecks: ReadyChecks(db, a.Worker)}
+	if cfg.Passkeys != nil {
+		rp, err := passkey.New(*cfg.Passkeys, now)
+		if err != nil {
+			return nil, err
+		}
+		a.Web.Passkeys, a.Web.ConsolePasskeys = login.NewPasskeys(a.Login, rp), console.NewPasskeys(a.Console, rp)
+	}
 	if cfg.Dev {
 		a.Web.Outbox = a.Outbox
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/login"
+	"github.com/anshin/anshin/internal/passkey"
 	"github.com/anshin/anshin/internal/secret"
 )
 
@@ -67,6 +68,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Providers are the sending services' bounce notifications.
 	Providers Providers
+	// Passkeys is the relying party of passkeys; nil: passkeys off.
+	Passkeys *passkey.Config
 }
 
 // Load reads the configuration through getenv. dev forces development
@@ -144,6 +147,7 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 		Threads:   uint8(p.integer("ANSHIN_ARGON2_THREADS")),
 	}
 	c.MemoryLimit = p.memoryLimit(c.Argon2)
+	c.Passkeys = p.passkeys(c)
 	p.check(c)
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)

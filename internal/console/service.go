@@ -24,6 +24,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/anshin/anshin/internal/login"
@@ -39,6 +40,10 @@ type Actor struct {
 	// Scope is the groups the session's second factor opened: the groups
 	// it may switch to without a new login (SPEC §4).
 	Scope []string
+	// SessionID and SignedInAt name the session and when its sign-in was:
+	// a passkey is added or deleted only within 10 minutes of it.
+	SessionID  string
+	SignedInAt time.Time
 }
 
 // Service applies the console's rules to a store.

@@ -10,7 +10,7 @@ import (
 // Notice is a console notification (お知らせ) before it is written: its
 // kind names the texts in templates/notice.<lang>.txt, the rest fills them.
 type Notice struct {
-	Kind             string // admin_added, admin_updated, admin_deleted, initial_password_reset, mail_state_cleared, clomo_changed; by SMS admin_added, email_changed
+	Kind             string // admin_added, admin_updated, admin_deleted, initial_password_reset, mail_state_cleared, clomo_changed, passkey_added, passkey_deleted (Changed: its name); by SMS admin_added, email_changed
 	ManagementNumber string
 	Organization     string // the organization name, or the management number without one
 	Changed          string // admin_updated: what changed

@@ -14,7 +14,7 @@ import (
 func TestNoticeTexts(t *testing.T) {
 	n := delivery.Notice{ManagementNumber: "N0000001", Organization: "株式会社アンシン", Changed: "email", Addresses: "a@example.jp", By: "山田 太郎"}
 	for _, lang := range []string{"ja", "en"} {
-		for _, kind := range []string{"admin_added", "admin_updated", "admin_deleted", "initial_password_reset", "mail_state_cleared", "clomo_changed"} {
+		for _, kind := range []string{"admin_added", "admin_updated", "admin_deleted", "initial_password_reset", "mail_state_cleared", "clomo_changed", "passkey_added", "passkey_deleted"} {
 			n.Kind = kind
 			p, err := delivery.NoticeText(lang, anshin.MethodEmail, n)
 			if err != nil || p.Subject == "" || !strings.Contains(p.Body, "N0000001") || strings.Contains(p.Body, "<no value>") {

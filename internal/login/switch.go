@@ -88,7 +88,7 @@ func (s *Service) SwitchGroup(ctx context.Context, sessionToken, groupID, client
 		nt := secret.NewToken()
 		res = &SwitchResult{Next: anshin.StepDone, SessionToken: nt}
 		return tx.CreateSession(&anshin.Session{ID: secret.TokenID(nt), AccountID: old.AccountID, GroupID: groupID, Scope: old.Scope,
-			CreatedAt: now, LastSeenAt: now, ExpiresAt: old.ExpiresAt})
+			CreatedAt: old.CreatedAt, LastSeenAt: now, ExpiresAt: old.ExpiresAt})
 	})
 	if err != nil {
 		return nil, err

@@ -43,6 +43,8 @@ var statusOf = map[string]int{
 	anshin.ECodeNewLoginRequired:         http.StatusForbidden,
 	anshin.ECodeInitialPasswordInvalid:   http.StatusUnauthorized,
 	anshin.ECodeInitialPasswordLocked:    http.StatusLocked,
+	anshin.ECodePasskeyRefused:           http.StatusUnauthorized,
+	anshin.ECodePasskeysOff:              http.StatusNotFound,
 }
 
 // apiError is the JSON body of every error (SPEC §5).

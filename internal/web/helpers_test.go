@@ -63,6 +63,7 @@ type serverOptions struct {
 	tls            bool
 	ses            *bounce.SNS
 	sendGrid       *bounce.SendGrid
+	passkeys       bool
 }
 
 type option func(*serverOptions)
@@ -88,6 +89,9 @@ func withTrustedProxies(cidrs ...string) option {
 func withPublicURL(u string) option { return func(o *serverOptions) { o.publicURL = u } }
 
 // withTLS serves over https; Client trusts the test certificate.
+// withPasskeys turns passkeys on, for the origin http://localhost:8080.
+func withPasskeys() option { return func(o *serverOptions) { o.passkeys = true } }
+
 func withTLS() option { return func(o *serverOptions) { o.tls = true } }
 
 // withSES turns POST /api/v1/bounces/ses on.
@@ -120,6 +124,9 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 		"ANSHIN_BOUNCE_DOMAIN":  testBounceDomain,
 		"ANSHIN_OPERATOR_TOKEN": o.operatorToken,
 		"ANSHIN_PUBLIC_URL":     o.publicURL,
+	}
+	if o.passkeys { // the relying party of development: localhost
+		env["ANSHIN_PASSKEYS"], env["ANSHIN_HTTP_ADDR"] = "true", "localhost:8080"
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, true)
 	if err != nil {

@@ -28,6 +28,7 @@ type keyData struct {
 	Usable    bool
 	Wait      int
 	WaitUntil string
+	Passkey   bool // the account has a passkey: パスキー is offered beside SMS and e-mail
 }
 
 // deliveryRow is one message of the current key on the key page.
@@ -56,6 +57,10 @@ func (s *Server) renderKey(w http.ResponseWriter, r *http.Request, d keyData, er
 		d.GroupID = lastGroup(r, d.State.Groups)
 	}
 	d.Digits, d.MailFrom = s.Login.Config().KeyDigits, s.MailFrom
+	if s.Passkeys != nil {
+		f, _ := s.Login.Flow(ctx, token)
+		d.Passkey = s.Passkeys.HasPasskey(ctx, f)
+	}
 	for _, dl := range d.State.Deliveries {
 		d.Rows = append(d.Rows, deliveryRow{To: dl.To, Status: dl.Status, Label: s.deliveryLabel(langOf(r), dl), Advice: s.bounceAdvice(langOf(r), dl.BounceReason)})
 		if !slices.Contains(d.SentTo, dl.To) {

@@ -12,6 +12,8 @@ var stepPaths = map[anshin.Step]string{
 	anshin.StepPassword:        "/login/password",
 	anshin.StepOneTimeKey:      "/login/key",
 	anshin.StepInitialPassword: "/login/initial-password",
+	anshin.StepPasskey:         "/login",
+	anshin.StepGroup:           "/login/group",
 	anshin.StepDone:            "/console",
 }
 

@@ -22,7 +22,8 @@ var staticFiles embed.FS
 
 // pageNames are the page templates, each rendered inside base.html.
 var pageNames = []string{"home", "login_id", "password", "key", "initial", "contract", "clomo", "outbox", "error",
-	"admins", "admin_new", "admin_edit", "admin_delete", "admin_reset", "admin_password", "audit", "groups"}
+	"admins", "admin_new", "admin_edit", "admin_delete", "admin_reset", "admin_password", "audit", "groups",
+	"passkeys", "login_group"}
 
 // pages holds every page parsed once per language, with t bound to it.
 type pages struct {
@@ -92,6 +93,7 @@ type pageData struct {
 	Path       string // the GET path the header's links return to
 	Title      string // locale key
 	Dev        bool
+	Passkeys   bool // the server offers passkeys
 	SignedIn   *login.SignedIn
 	Notice     string
 	ErrorText  string
@@ -110,7 +112,7 @@ type fieldProblem struct{ Field, Text string }
 // error summary and decides the status (on a console page, an unauthorized
 // one sends the browser to log in again).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData, err error) {
-	d.Lang, d.Size, d.Dev = langOf(r), sizeOf(r), s.Outbox != nil
+	d.Lang, d.Size, d.Dev, d.Passkeys = langOf(r), sizeOf(r), s.Outbox != nil, s.Passkeys != nil
 	if d.Path == "" {
 		d.Path = r.URL.Path
 	}

@@ -25,7 +25,11 @@ type Deps struct {
 	Login    *login.Service
 	Console  *console.Service
 	Operator *operator.Service
-	Outbox   *delivery.DevOutbox // nil outside development mode
+	// Passkeys and ConsolePasskeys are the passkey sign-in and page; nil
+	// without ANSHIN_PASSKEYS.
+	Passkeys        *login.Passkeys
+	ConsolePasskeys *console.Passkeys
+	Outbox          *delivery.DevOutbox // nil outside development mode
 	// TwilioReceipts records SMS delivery receipts; nil unless the twilio
 	// driver asks for status callbacks.
 	TwilioReceipts *delivery.TwilioReceipts

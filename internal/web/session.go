@@ -50,7 +50,8 @@ func (s *Server) consoleAPI(h func(w http.ResponseWriter, r *http.Request, si *l
 
 // actorOf is the console's view of a signed-in request.
 func actorOf(r *http.Request, si *login.SignedIn) console.Actor {
-	return console.Actor{AccountID: si.Account.ID, GroupID: si.Group.ID, ClientIP: clientIP(r), Lang: langOf(r), Scope: si.Session.Scope}
+	return console.Actor{AccountID: si.Account.ID, GroupID: si.Group.ID, ClientIP: clientIP(r), Lang: langOf(r), Scope: si.Session.Scope,
+		SessionID: si.Session.ID, SignedInAt: si.Session.CreatedAt}
 }
 
 type consoleKey struct{}
