@@ -422,7 +422,7 @@ func TestBrowserWrongKeyThenANewKey(t *testing.T) {
 	c.click(`form[action="/login/key/verify"] button[type=submit]`)
 	c.see("ワンタイムキーが正しくないか、すでに無効です", "ログイン画面へ")
 	c.check("13-wrong-key")
-	c.click(`.error-summary a`)
+	c.click(`.error-summary a[href="/login/key#issue"]`)
 	c.see("ワンタイムキーの発行")
 	_, err := chromedp.Run(c.ctx, chromedp.Poll[bool](`!document.getElementById("issue-button").disabled && document.getElementById("issue-button").textContent.indexOf("あと") < 0`,
 		chromedp.WithPollingTimeout(15*time.Second)))
