@@ -134,7 +134,9 @@ func TestBrowserConsoleOnAPhone(t *testing.T) {
 		if broken != "" {
 			c.fail("%s: tokens break across lines: %s", path, broken)
 		}
-		c.shot(strings.TrimPrefix(strings.ReplaceAll(path, "/", "-"), "-"))
+		if w := c.eval(`String(document.documentElement.scrollWidth)`); w != "375" {
+			c.fail("%s is %s px wide on a 375 px phone", path, w)
+		}
 		c.axe(path)
 	}
 }
