@@ -387,6 +387,12 @@ func TestBrowserIssuanceFailuresShowTheirMessage(t *testing.T) {
 				c.fail("発行 is disabled though %s works", tc.preselected)
 			}
 			c.axe(tc.loginID)
+			c.open("/login/key?lang=en")
+			c.see("Not available.")
+			if strings.Contains(c.text(), "()") || strings.Contains(c.text(), "ID's") {
+				c.fail("the English page has an empty () or the ID for the account:\n%s", c.text())
+			}
+			c.open("/login/key?lang=ja")
 			if tc.loginID == "demo-maildisabled" {
 				c.shot("12-mail-notification-disabled")
 			}
