@@ -118,6 +118,10 @@ func TestBrowserConsoleOnAPhone(t *testing.T) {
 	c.fill("key", c.issue("sms", "+819012345678"))
 	c.click(`form[action="/login/key/verify"] button[type=submit]`)
 	c.see("ご契約情報")
+	icon, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`fetch(document.querySelector("link[rel=icon]").href).then(r => r.status + " " + r.headers.get("Content-Type"))`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(icon, "200 image/svg") {
+		c.fail("the favicon: %q %v", icon, err)
+	}
 	if c.eval(`(() => { const n = document.querySelector("nav.console"); return n.clientHeight < 2 * n.querySelector("a").offsetHeight ? "one" : String(n.clientHeight); })()`) != "one" {
 		c.fail("the console's navigation takes more than one line on a phone")
 	}
@@ -130,7 +134,9 @@ func TestBrowserConsoleOnAPhone(t *testing.T) {
 		if broken != "" {
 			c.fail("%s: tokens break across lines: %s", path, broken)
 		}
-		c.shot(strings.TrimPrefix(strings.ReplaceAll(path, "/", "-"), "-"))
+		if w := c.eval(`String(document.documentElement.scrollWidth)`); w != "375" {
+			c.fail("%s is %s px wide on a 375 px phone", path, w)
+		}
 		c.axe(path)
 	}
 }

@@ -387,6 +387,12 @@ func TestBrowserIssuanceFailuresShowTheirMessage(t *testing.T) {
 				c.fail("発行 is disabled though %s works", tc.preselected)
 			}
 			c.axe(tc.loginID)
+			c.open("/login/key?lang=en")
+			c.see("Not available.")
+			if strings.Contains(c.text(), "()") || strings.Contains(c.text(), "ID's") {
+				c.fail("the English page has an empty () or the ID for the account:\n%s", c.text())
+			}
+			c.open("/login/key?lang=ja")
 			if tc.loginID == "demo-maildisabled" {
 				c.shot("12-mail-notification-disabled")
 			}
@@ -422,7 +428,7 @@ func TestBrowserWrongKeyThenANewKey(t *testing.T) {
 	c.click(`form[action="/login/key/verify"] button[type=submit]`)
 	c.see("ワンタイムキーが正しくないか、すでに無効です", "ログイン画面へ")
 	c.check("13-wrong-key")
-	c.click(`.error-summary a`)
+	c.click(`.error-summary a[href="/login/key#issue"]`)
 	c.see("ワンタイムキーの発行")
 	_, err := chromedp.Run(c.ctx, chromedp.Poll[bool](`!document.getElementById("issue-button").disabled && document.getElementById("issue-button").textContent.indexOf("あと") < 0`,
 		chromedp.WithPollingTimeout(15*time.Second)))

@@ -64,7 +64,11 @@ func loadPages(cat *Catalog) (*pages, error) {
 
 // fieldAnchor is the id of the element where a field's error is fixed,
 // for the error summary's link; "" for a field no page shows.
-func fieldAnchor(field string) string {
+// A wrong or expired key is not fixed in the key field but by a new key.
+func fieldAnchor(field string, code ...string) string {
+	if len(code) > 0 && (code[0] == anshin.ECodeKeyInvalid || code[0] == anshin.ECodeKeyExpired) {
+		return "issue"
+	}
 	switch field {
 	case "group_id":
 		return "group"
