@@ -67,6 +67,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Providers are the sending services' bounce notifications.
 	Providers Providers
+	// OIDC is the upstream OpenID Provider (oidc.go); Issuer "": none.
+	OIDC OIDC
 }
 
 // Load reads the configuration through getenv. dev forces development
@@ -108,6 +110,7 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 	}
 	c.TrustedProxies = p.prefixes("ANSHIN_TRUSTED_PROXIES")
 	c.Providers = p.providers()
+	c.OIDC = p.oidc(c.PublicURL)
 	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT")
 	c.Retention = p.duration("ANSHIN_RETENTION")
 	c.LogFormat = p.str("ANSHIN_LOG_FORMAT")
