@@ -68,6 +68,10 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 		a.Web.Outbox = a.Outbox
 	}
 	a.Web.SES, a.Web.SendGrid = providerChecks(cfg, now)
+	a.Web.OIDC, a.Web.PasswordLoginOff = federation(cfg, now, log), !cfg.OIDC.PasswordLogin
+	if a.Web.OIDC != nil {
+		a.Web.ReadyChecks["oidc_provider"] = a.Web.OIDC.Ready
+	}
 	if cfg.MetricsAddr == "" { // else on a listener of its own (serve)
 		a.Web.Metrics = a.Metrics.Handler()
 	}

@@ -43,6 +43,12 @@ var statusOf = map[string]int{
 	anshin.ECodeNewLoginRequired:         http.StatusForbidden,
 	anshin.ECodeInitialPasswordInvalid:   http.StatusUnauthorized,
 	anshin.ECodeInitialPasswordLocked:    http.StatusLocked,
+	anshin.ECodeFederationUnavailable:    http.StatusServiceUnavailable,
+	anshin.ECodeFederationDenied:         http.StatusForbidden,
+	anshin.ECodeFederationState:          http.StatusBadRequest,
+	anshin.ECodeFederationToken:          http.StatusUnauthorized,
+	anshin.ECodeFederationError:          http.StatusBadGateway,
+	anshin.ECodePasswordLoginDisabled:    http.StatusForbidden,
 }
 
 // apiError is the JSON body of every error (SPEC §5).

@@ -13,6 +13,9 @@ var stepPaths = map[anshin.Step]string{
 	anshin.StepOneTimeKey:      "/login/key",
 	anshin.StepInitialPassword: "/login/initial-password",
 	anshin.StepDone:            "/console",
+	// A federated flow not yet (or no longer) between provider and callback.
+	login.StepFederation:         "/login",
+	login.StepFederationReturned: "/login",
 }
 
 // parseForm reads a form post within the body limit.

@@ -67,12 +67,15 @@ type pageData struct {
 	Path       string // the GET path the header's links return to
 	Title      string // locale key
 	Dev        bool
-	SignedIn   *login.SignedIn
-	Notice     string
-	ErrorText  string
-	ErrorCode  string
-	ErrorField string
-	Data       any
+	// Federation offers d アカウントでログイン; PasswordLogin the built-in
+	// login ID and password.
+	Federation, PasswordLogin bool
+	SignedIn                  *login.SignedIn
+	Notice                    string
+	ErrorText                 string
+	ErrorCode                 string
+	ErrorField                string
+	Data                      any
 }
 
 // render is the one way a page is written; err, if set, is shown in the
@@ -80,6 +83,7 @@ type pageData struct {
 // one sends the browser to log in again).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData, err error) {
 	d.Lang, d.Size, d.Dev = langOf(r), sizeOf(r), s.Outbox != nil
+	d.Federation, d.PasswordLogin = s.OIDC != nil, !s.PasswordLoginOff
 	if d.Path == "" {
 		d.Path = r.URL.Path
 	}
