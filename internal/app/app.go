@@ -57,6 +57,7 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 	a.Login.Observe(fanOut(authEventLog(log), a.Metrics.Observe)) // one line per authentication event, and metrics
 	a.Console = console.New(db, hasher, keys, now, a.Worker.Notify)
 	a.Operator = operator.New(db, hasher, now)
+	a.Operator.NoPassword = !cfg.OIDC.PasswordLogin
 	a.Bounces = BounceHandler(cfg, db, keys, now, log)
 	a.Bounces.Observe = a.Metrics.Bounce
 

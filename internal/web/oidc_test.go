@@ -249,7 +249,12 @@ func TestFederationFollowsKeyRotation(t *testing.T) {
 
 // ANSHIN_PASSWORD_LOGIN=off: the password step is gone from pages and API.
 func TestPasswordLoginOff(t *testing.T) {
-	fs := newFedServer(t, map[string]string{"ANSHIN_PASSWORD_LOGIN": "off"})
+	const token = "operator-token-0123456789"
+	fs := newFedServer(t, map[string]string{"ANSHIN_PASSWORD_LOGIN": "off", "ANSHIN_OPERATOR_TOKEN": token})
+	// The operator provisions accounts without a password.
+	r := fs.request(http.MethodPut, "/api/v1/operator/accounts/fed-only", map[string]any{"kind": "d_account"}, "Authorization", "Bearer "+token)
+	wantStatus(t, r, http.StatusCreated)
+
 	b := newBrowser(t, fs.URL)
 	login := b.get("/login")
 	if strings.Contains(login.Body, `name="login_id"`) {
@@ -262,7 +267,7 @@ func TestPasswordLoginOff(t *testing.T) {
 	if p := b.get("/login/password"); p.Status != http.StatusForbidden {
 		t.Fatalf("GET /login/password answered %d, want 403", p.Status)
 	}
-	r := fs.postJSON("/api/v1/login", map[string]string{"login_id": demo.RepresentativeID})
+	r = fs.postJSON("/api/v1/login", map[string]string{"login_id": demo.RepresentativeID})
 	wantError(t, r, http.StatusForbidden, "password_login_disabled")
 	r = fs.postJSON("/api/v1/login/x/password", map[string]string{"password": demo.Password})
 	wantError(t, r, http.StatusForbidden, "password_login_disabled")
