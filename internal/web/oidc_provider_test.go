@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/hex"
 	"io"
 	"log/slog"
@@ -14,14 +13,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	jose "github.com/go-jose/go-jose/v4"
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
-	"github.com/zitadel/oidc/v3/example/server/storage"
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/app"
@@ -30,197 +23,11 @@ import (
 	"github.com/anshin/anshin/internal/oidc"
 )
 
-// The upstream OpenID Provider of the federation tests is zitadel's, as its
-// example server runs it (exampleop, with its login page), on a storage
-// that lets a test choose the signing key (rotation, forgery) and spoil
-// what the ID token says (audience, nonce).
-
-const (
-	opClientID     = "anshin"
-	opClientSecret = "anshin-client-secret"
-	opPassword     = "verysecure"
-)
-
-// opUsers are the provider's users; a user's ID is its sub.
-type opUsers map[string]*storage.User
-
-func (u opUsers) GetUserByID(id string) *storage.User { return u[id] }
-func (u opUsers) GetUserByUsername(name string) *storage.User {
-	for _, x := range u {
-		if x.Username == name {
-			return x
-		}
-	}
-	return nil
-}
-func (u opUsers) ExampleClientID() string { return storage.ServiceUserID }
-
-type rsaKey struct {
-	id  string
-	key *rsa.PrivateKey
-}
-
-func (k *rsaKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
-func (k *rsaKey) Key() any                                    { return k.key }
-func (k *rsaKey) ID() string                                  { return k.id }
-
-type rsaPublic struct{ *rsaKey }
-
-func (k rsaPublic) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
-func (k rsaPublic) Use() string                        { return "sig" }
-func (k rsaPublic) Key() any                           { return &k.key.PublicKey }
-
-func newRSAKey(t *testing.T, id string) *rsaKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &rsaKey{id: id, key: k}
-}
-
-// opStorage is the example storage with the test's keys and spoilers.
-type opStorage struct {
-	*storage.Storage
-	mu        sync.Mutex
-	signer    *rsaKey
-	published []*rsaKey
-	// otherClient: the code is redeemed as otherClientID, whose ID token
-	// anshin then receives (aud another client).
-	otherClient bool
-	nonce       string // non-empty: the ID token's nonce
-}
-
-const otherClientID, otherClientSecret = "another-client", "another-client-secret"
-
-func (s *opStorage) SigningKey(context.Context) (op.SigningKey, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.signer, nil
-}
-
-func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256}, nil
-}
-
-func (s *opStorage) KeySet(context.Context) ([]op.Key, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var keys []op.Key
-	for _, k := range s.published {
-		keys = append(keys, rsaPublic{k})
-	}
-	return keys, nil
-}
-
-func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	ar, err := s.Storage.AuthRequestByCode(ctx, code)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return spoiled{AuthRequest: ar, otherClient: s.otherClient, nonce: s.nonce}, nil
-}
-
-// rotate signs with a new key from now on and publishes only that one.
-func (s *opStorage) rotate(k *rsaKey) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.signer, s.published = k, []*rsaKey{k}
-}
-
-func (s *opStorage) spoil(f func(*opStorage)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(s)
-}
-
-type spoiled struct {
-	op.AuthRequest
-	otherClient bool
-	nonce       string
-}
-
-func (a spoiled) GetClientID() string {
-	if a.otherClient {
-		return otherClientID
-	}
-	return a.AuthRequest.GetClientID()
-}
-
-func (a spoiled) GetAudience() []string {
-	if a.otherClient {
-		return []string{otherClientID}
-	}
-	return a.AuthRequest.GetAudience()
-}
-
-func (a spoiled) GetNonce() string {
-	if a.nonce != "" {
-		return a.nonce
-	}
-	return a.AuthRequest.GetNonce()
-}
-
-// testOP is a running provider.
-type testOP struct {
-	URL     string
-	Storage *opStorage
-	srv     *httptest.Server
-	// hold, when set, makes the token endpoint wait until it is closed.
-	hold chan struct{}
-}
-
-// newTestOP starts a provider whose users are the given login IDs (each
-// its sub, with the password opPassword) and whose client anshin is,
-// with redirectURI.
-func newTestOP(t *testing.T, redirectURI string, subs ...string) *testOP {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := "http://" + ln.Addr().String()
-	users := opUsers{}
-	for _, sub := range subs {
-		users[sub] = &storage.User{ID: sub, Username: sub + "@op", Password: opPassword}
-	}
-	clients := map[string]*storage.Client{opClientID: storage.WebClient(opClientID, opClientSecret, redirectURI),
-		otherClientID: storage.WebClient(otherClientID, otherClientSecret, redirectURI)}
-	k := newRSAKey(t, "key-1")
-	st := &opStorage{Storage: storage.NewStorageWithClients(users, clients), signer: k, published: []*rsaKey{k}}
-	o := &testOP{URL: issuer, Storage: st}
-	// Its request log would fill the test's output; the example sets it
-	// as the default logger.
-	router := exampleop.SetupServer(issuer, st, slog.New(slog.DiscardHandler), false)
-	o.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st.mu.Lock()
-		other := st.otherClient
-		st.mu.Unlock()
-		if other && strings.HasSuffix(r.URL.Path, "/token") {
-			r.SetBasicAuth(otherClientID, otherClientSecret)
-		}
-		if o.hold != nil && strings.HasSuffix(r.URL.Path, "/token") {
-			select {
-			case <-o.hold:
-			case <-r.Context().Done():
-			}
-		}
-		router.ServeHTTP(w, r)
-	}))
-	o.srv.Listener.Close()
-	o.srv.Listener = ln
-	o.srv.Start()
-	t.Cleanup(o.srv.Close)
-	return o
-}
-
 // fedServer is anshin with federation, on a listener chosen first so that
 // ANSHIN_PUBLIC_URL (and the redirect URI) is known before it starts.
 type fedServer struct {
 	*testServer
-	OP *testOP
+	OP *anshintest.OP
 }
 
 type fedOption func(env map[string]string, a *app.App)
@@ -241,7 +48,7 @@ func newFedServer(t *testing.T, env map[string]string, adjust ...func(*app.App, 
 		t.Fatal(err)
 	}
 	publicURL := "http://" + ln.Addr().String()
-	o := newTestOP(t, publicURL+config.OIDCCallbackPath, demo.RepresentativeID, demo.PendingAdminID, "stranger")
+	o := anshintest.NewOP(t, publicURL+config.OIDCCallbackPath, demo.RepresentativeID, demo.PendingAdminID, "stranger")
 	secretKey := make([]byte, 32)
 	rand.Read(secretKey)
 	vars := map[string]string{
@@ -250,8 +57,8 @@ func newFedServer(t *testing.T, env map[string]string, adjust ...func(*app.App, 
 		"ANSHIN_BOUNCE_DOMAIN":      testBounceDomain,
 		"ANSHIN_PUBLIC_URL":         publicURL,
 		"ANSHIN_OIDC_ISSUER":        o.URL,
-		"ANSHIN_OIDC_CLIENT_ID":     opClientID,
-		"ANSHIN_OIDC_CLIENT_SECRET": opClientSecret,
+		"ANSHIN_OIDC_CLIENT_ID":     anshintest.OPClientID,
+		"ANSHIN_OIDC_CLIENT_SECRET": anshintest.OPClientSecret,
 		"ANSHIN_FLOW_TTL":           "3h",
 	}
 	for k, v := range env {
@@ -361,7 +168,7 @@ func (fs *fedServer) signInAtProvider(b *browser, authURL, sub string) string {
 			if m == nil {
 				fs.t.Fatalf("the provider's login page has no request id:\n%s", p.Body)
 			}
-			p = b.postURL(fs.OP.URL+"/login/username", url.Values{"username": {sub + "@op"}, "password": {opPassword}, "id": {m[1]}})
+			p = b.postURL(fs.OP.URL+"/login/username", url.Values{"username": {sub + "@op"}, "password": {anshintest.OPPassword}, "id": {m[1]}})
 			if p.Status != http.StatusFound {
 				fs.t.Fatalf("the provider refused the login: %d\n%s", p.Status, p.Body)
 			}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anshin/anshin/internal/anshintest"
 	"github.com/anshin/anshin/internal/app"
 	"github.com/anshin/anshin/internal/config"
 	"github.com/anshin/anshin/internal/demo"
@@ -60,7 +61,7 @@ func TestFederationSignsInThroughTheProvider(t *testing.T) {
 	u, _ := url.Parse(auth)
 	q := u.Query()
 	if !strings.HasPrefix(auth, fs.OP.URL) || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" ||
-		q.Get("state") == "" || q.Get("nonce") == "" || q.Get("scope") != "openid" || q.Get("client_id") != opClientID {
+		q.Get("state") == "" || q.Get("nonce") == "" || q.Get("scope") != "openid" || q.Get("client_id") != anshintest.OPClientID {
 		t.Fatalf("authorization request %s lacks PKCE S256, state, nonce or scope openid", auth)
 	}
 	cb := fs.signInAtProvider(b, auth, demo.RepresentativeID)
@@ -141,11 +142,11 @@ func TestFederationRefusesExpiredToken(t *testing.T) {
 func TestFederationRefusesForgedToken(t *testing.T) {
 	fs := newFedServer(t, nil)
 	b := newBrowser(t, fs.URL)
-	fs.OP.Storage.spoil(func(s *opStorage) { s.signer = newRSAKey(t, "key-1") }) // same kid, another key
+	fs.OP.Storage.Spoil(func(s *anshintest.OPStorage) { s.Signer = anshintest.NewRSAKey(t, "key-1") }) // same kid, another key
 	fs.refused(b, fs.callback(b, fs.federate(b, demo.RepresentativeID)), http.StatusUnauthorized, "federation_token_invalid")
 
 	b = newBrowser(t, fs.URL)
-	fs.OP.Storage.spoil(func(s *opStorage) { s.signer = newRSAKey(t, "unpublished") })
+	fs.OP.Storage.Spoil(func(s *anshintest.OPStorage) { s.Signer = anshintest.NewRSAKey(t, "unpublished") })
 	fs.refused(b, fs.callback(b, fs.federate(b, demo.RepresentativeID)), http.StatusUnauthorized, "federation_token_invalid")
 	if n := strings.Count(fs.Log.String(), "signature"); n < 2 {
 		t.Errorf("the log names the signature %d times, want 2:\n%s", n, fs.Log.String())
@@ -155,7 +156,7 @@ func TestFederationRefusesForgedToken(t *testing.T) {
 func TestFederationRefusesWrongAudience(t *testing.T) {
 	fs := newFedServer(t, nil)
 	b := newBrowser(t, fs.URL)
-	fs.OP.Storage.spoil(func(s *opStorage) { s.otherClient = true })
+	fs.OP.Storage.Spoil(func(s *anshintest.OPStorage) { s.OtherClient = true })
 	fs.refused(b, fs.callback(b, fs.federate(b, demo.RepresentativeID)), http.StatusUnauthorized, "federation_token_invalid")
 	if !strings.Contains(fs.Log.String(), `expected audience \"anshin\"`) {
 		t.Errorf("the log does not name the audience:\n%s", fs.Log.String())
@@ -165,7 +166,7 @@ func TestFederationRefusesWrongAudience(t *testing.T) {
 func TestFederationRefusesNonceMismatch(t *testing.T) {
 	fs := newFedServer(t, nil)
 	b := newBrowser(t, fs.URL)
-	fs.OP.Storage.spoil(func(s *opStorage) { s.nonce = "someone-elses-nonce" })
+	fs.OP.Storage.Spoil(func(s *anshintest.OPStorage) { s.Nonce = "someone-elses-nonce" })
 	fs.refused(b, fs.callback(b, fs.federate(b, demo.RepresentativeID)), http.StatusUnauthorized, "federation_token_invalid")
 	if !strings.Contains(fs.Log.String(), "nonce") {
 		t.Errorf("the log does not name the nonce")
@@ -201,15 +202,15 @@ func TestFederationProviderDownOrSlow(t *testing.T) {
 	// Slow: the token endpoint does not answer in time.
 	b := newBrowser(t, fs.URL)
 	cb := fs.federate(b, demo.RepresentativeID)
-	fs.OP.hold = make(chan struct{})
+	fs.OP.Hold = make(chan struct{})
 	fs.refused(b, fs.callback(b, cb), http.StatusServiceUnavailable, "federation_unavailable")
-	close(fs.OP.hold)
+	close(fs.OP.Hold)
 
 	// Down: the provider is gone between the login at it and the callback.
 	b = newBrowser(t, fs.URL)
 	cb = fs.federate(b, demo.RepresentativeID)
-	fs.OP.hold = nil
-	fs.OP.srv.Close()
+	fs.OP.Hold = nil
+	fs.OP.Close()
 	fs.refused(b, fs.callback(b, cb), http.StatusServiceUnavailable, "federation_unavailable")
 }
 
@@ -239,7 +240,7 @@ func TestFederationFollowsKeyRotation(t *testing.T) {
 	if p := fs.callback(b, fs.federate(b, demo.RepresentativeID)); p.Status != http.StatusSeeOther {
 		t.Fatalf("first login: %d\n%s", p.Status, p.Body)
 	}
-	fs.OP.Storage.rotate(newRSAKey(t, "key-2"))
+	fs.OP.Storage.Rotate(anshintest.NewRSAKey(t, "key-2"))
 	b = newBrowser(t, fs.URL)
 	if p := fs.callback(b, fs.federate(b, demo.RepresentativeID)); p.Status != http.StatusSeeOther {
 		t.Fatalf("login after the key rotation: %d\n%s\n%s", p.Status, p.Body, fs.Log.String())
