@@ -184,6 +184,14 @@ func TestFederationAccessDeniedAndProviderErrors(t *testing.T) {
 	fs.refused(b, p, http.StatusForbidden, "federation_denied")
 	p.has(t, "同意されませんでした")
 
+	// The same page in English.
+	b = newBrowser(t, fs.URL)
+	b.get("/?lang=en").has(t, "Log in with d ACCOUNT")
+	auth, _ = url.Parse(fs.toProvider(b))
+	p = fs.callback(b, fs.URL+config.OIDCCallbackPath+"?error=access_denied&state="+url.QueryEscape(auth.Query().Get("state")))
+	fs.refused(b, p, http.StatusForbidden, "federation_denied")
+	p.has(t, "consent was not given")
+
 	b = newBrowser(t, fs.URL)
 	auth, _ = url.Parse(fs.toProvider(b))
 	fs.refused(b, fs.callback(b, fs.URL+config.OIDCCallbackPath+"?error=server_error&state="+url.QueryEscape(auth.Query().Get("state"))),
