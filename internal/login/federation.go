@@ -51,7 +51,8 @@ func (s *Service) StartFederation(ctx context.Context, clientIP string) (_ strin
 }
 
 // FinishFederation takes the flow's request for the callback that carries
-// state, once: a second callback with the same state finds it taken. Then
+// state, once: a second callback, or one after a wrong state, finds it
+// taken. Then
 // exchange (the provider's code for a checked ID token) names the login ID,
 // and the flow goes on at the key step, with the account of that ID or, if
 // none, with no account, so that issuing a key answers not_registered as
@@ -64,7 +65,9 @@ func (s *Service) FinishFederation(ctx context.Context, flowToken, state, client
 	}
 	var f *anshin.Flow
 	var req FederationRequest
+	var refused error // a wrong state: committed (the flow taken), then returned
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		refused = nil
 		var err error
 		if f, err = s.flow(tx, flowToken, StepFederation); err != nil {
 			switch anshin.ErrorCode(err) {
@@ -80,7 +83,9 @@ func (s *Service) FinishFederation(ctx context.Context, flowToken, state, client
 			return badState("the flow's request cannot be opened")
 		}
 		if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(req.State)) != 1 {
-			return badState("does not match the login flow's")
+			// A forged callback for this browser's flow: the flow is
+			// spent, so the real callback cannot follow it in.
+			refused = badState("does not match the login flow's")
 		}
 		f.Step = StepFederationReturned
 		if ok, err := tx.UpdateFlow(f, StepFederation); err != nil || !ok {
@@ -91,6 +96,9 @@ func (s *Service) FinishFederation(ctx context.Context, flowToken, state, client
 		}
 		return nil
 	})
+	if err == nil {
+		err = refused
+	}
 	if err != nil {
 		return err
 	}
