@@ -165,7 +165,14 @@ type OP struct {
 // with redirectURI.
 func NewOP(t *testing.T, redirectURI string, subs ...string) *OP {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return NewOPAt(t, "127.0.0.1:0", redirectURI, subs...)
+}
+
+// NewOPAt is NewOP listening on addr: a test that started anshin before
+// its provider chose the address first.
+func NewOPAt(t *testing.T, addr, redirectURI string, subs ...string) *OP {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
