@@ -39,14 +39,13 @@ type Config struct {
 }
 
 // Client is one upstream provider. Discovery happens once it succeeds; until
-// then each use tries again, and Ready reports the last failure.
+// then each use (and each Ready) tries again.
 type Client struct {
 	cfg  Config
 	http *http.Client
 
 	mu       sync.Mutex
 	provider *gooidc.Provider
-	lastErr  error
 }
 
 // New returns a client; it does not reach the provider yet (Discover).
@@ -68,24 +67,30 @@ func New(cfg Config) *Client {
 }
 
 // Discover reads the issuer's discovery document, once: after a success it
-// returns at once. A failure is kept for Ready and the log.
+// returns at once; after a failure the next call tries again. The lock is
+// not held while the provider is asked, so that logins during an outage
+// each wait for their own try, not for everyone's before them.
 func (c *Client) Discover(ctx context.Context) (*gooidc.Provider, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.provider != nil {
-		return c.provider, nil
+	p := c.provider
+	c.mu.Unlock()
+	if p != nil {
+		return p, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	// The key set fetches keys later, on its own, with the client of this
 	// context (not the request's lifetime): go-oidc detaches it.
 	p, err := gooidc.NewProvider(gooidc.ClientContext(ctx, c.http), c.cfg.Issuer)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err != nil {
-		c.lastErr = fmt.Errorf("discovery of %s: %w", c.cfg.Issuer, err)
-		return nil, unavailable(c.lastErr)
+		return nil, unavailable(fmt.Errorf("discovery of %s: %w", c.cfg.Issuer, err))
 	}
-	c.provider, c.lastErr = p, nil
-	return p, nil
+	if c.provider == nil { // the first success wins: one key set
+		c.provider = p
+	}
+	return c.provider, nil
 }
 
 // Ready is nil once discovery succeeded; it tries again if not.
