@@ -30,8 +30,6 @@ type fedServer struct {
 	OP *anshintest.OP
 }
 
-type fedOption func(env map[string]string, a *app.App)
-
 // withFederationTimeout makes each call to the provider give up sooner.
 func withFederationTimeout(cfg config.OIDC, now func() time.Time, d time.Duration) *oidc.Client {
 	return oidc.New(oidc.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
