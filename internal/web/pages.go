@@ -67,15 +67,17 @@ type pageData struct {
 	Path       string // the GET path the header's links return to
 	Title      string // locale key
 	Dev        bool
+	SignedIn   *login.SignedIn
+	Notice     string
+	ErrorText  string
+	ErrorCode  string
+	ErrorField string
+	Data       any
+
 	// Federation offers d アカウントでログイン; PasswordLogin the built-in
 	// login ID and password.
-	Federation, PasswordLogin bool
-	SignedIn                  *login.SignedIn
-	Notice                    string
-	ErrorText                 string
-	ErrorCode                 string
-	ErrorField                string
-	Data                      any
+	Federation    bool
+	PasswordLogin bool
 }
 
 // render is the one way a page is written; err, if set, is shown in the
