@@ -65,10 +65,10 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose forwarding headers name
 	// the client; none: the socket's peer is the client.
 	TrustedProxies []netip.Prefix
-	// Providers are the sending services' bounce notifications.
-	Providers Providers
 	// OIDC is the upstream OpenID Provider (oidc.go); Issuer "": none.
 	OIDC OIDC
+	// Providers are the sending services' bounce notifications.
+	Providers Providers
 }
 
 // Load reads the configuration through getenv. dev forces development

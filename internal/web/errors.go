@@ -22,6 +22,12 @@ var statusOf = map[string]int{
 	anshin.ECodeFlowNotFound:             http.StatusNotFound,
 	anshin.ECodeFlowExpired:              http.StatusGone,
 	anshin.ECodeFlowStep:                 http.StatusConflict,
+	anshin.ECodeFederationUnavailable:    http.StatusServiceUnavailable,
+	anshin.ECodeFederationDenied:         http.StatusForbidden,
+	anshin.ECodeFederationState:          http.StatusBadRequest,
+	anshin.ECodeFederationToken:          http.StatusUnauthorized,
+	anshin.ECodeFederationError:          http.StatusBadGateway,
+	anshin.ECodePasswordLoginDisabled:    http.StatusForbidden,
 	anshin.ECodeUnauthorized:             http.StatusUnauthorized,
 	anshin.ECodeForbidden:                http.StatusForbidden,
 	anshin.ECodeCrossOriginRefused:       http.StatusForbidden,
@@ -43,12 +49,6 @@ var statusOf = map[string]int{
 	anshin.ECodeNewLoginRequired:         http.StatusForbidden,
 	anshin.ECodeInitialPasswordInvalid:   http.StatusUnauthorized,
 	anshin.ECodeInitialPasswordLocked:    http.StatusLocked,
-	anshin.ECodeFederationUnavailable:    http.StatusServiceUnavailable,
-	anshin.ECodeFederationDenied:         http.StatusForbidden,
-	anshin.ECodeFederationState:          http.StatusBadRequest,
-	anshin.ECodeFederationToken:          http.StatusUnauthorized,
-	anshin.ECodeFederationError:          http.StatusBadGateway,
-	anshin.ECodePasswordLoginDisabled:    http.StatusForbidden,
 }
 
 // apiError is the JSON body of every error (SPEC §5).

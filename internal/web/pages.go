@@ -85,10 +85,10 @@ type pageData struct {
 // one sends the browser to log in again).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData, err error) {
 	d.Lang, d.Size, d.Dev = langOf(r), sizeOf(r), s.Outbox != nil
-	d.Federation, d.PasswordLogin = s.OIDC != nil, !s.PasswordLoginOff
 	if d.Path == "" {
 		d.Path = r.URL.Path
 	}
+	d.Federation, d.PasswordLogin = s.OIDC != nil, !s.PasswordLoginOff
 	if err != nil {
 		e := s.domainError(r, err)
 		if e.Code == anshin.ECodeUnauthorized && inConsole(r) {
