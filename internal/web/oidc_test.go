@@ -39,7 +39,7 @@ func (fs *fedServer) signedInAfter(b *browser, group string) {
 func (fs *fedServer) refused(b *browser, p page, status int, code string) {
 	fs.t.Helper()
 	if p.Status != status {
-		fs.t.Fatalf("callback answered %d, want %d (%s):\n%s", p.Status, status, code, p.Body)
+		fs.t.Fatalf("callback answered %d, want %d (%s):\n%s", p.Status, status, code, fs.Log.String())
 	}
 	if !strings.Contains(fs.Log.String(), "code="+code) {
 		fs.t.Fatalf("the log does not give the reason %s:\n%s", code, fs.Log.String())
