@@ -35,6 +35,7 @@ func runOperator(ctx context.Context, args []string, getenv func(string) string,
 	}
 	defer db.Close()
 	p := operator.New(db, secret.NewHasher(cfg.Argon2), func() time.Time { return time.Now().UTC() })
+	p.NoPassword = !cfg.OIDC.PasswordLogin
 	body, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
 	if err != nil {
 		return fmt.Errorf("reading standard input: %w", err)

@@ -52,6 +52,17 @@ const (
 	ECodePasskeysOff = "passkeys_unavailable"
 )
 
+// Upstream OpenID Connect (SPEC §2): why a federated login failed, and the
+// built-in password step switched off (ANSHIN_PASSWORD_LOGIN=off).
+const (
+	ECodeFederationUnavailable = "federation_unavailable" // provider down, slow or unreachable
+	ECodeFederationDenied      = "federation_denied"      // the user refused consent (access_denied)
+	ECodeFederationState       = "federation_state_invalid"
+	ECodeFederationToken       = "federation_token_invalid" // expired, forged, wrong audience or nonce
+	ECodeFederationError       = "federation_error"         // the provider answered with an error
+	ECodePasswordLoginDisabled = "password_login_disabled"
+)
+
 // ECodeCrossOriginRefused: a browser sent the request from another site
 // (Sec-Fetch-Site / Origin), which the server refuses.
 const ECodeCrossOriginRefused = "cross_origin_refused"

@@ -186,7 +186,8 @@ type Flow struct {
 	ID string // hash of the client's flow token
 	// SealedLoginID is the login ID as entered (normalized), sealed with
 	// the server's keyring: people type passwords into ID fields, so what
-	// was typed never rests in clear.
+	// was typed never rests in clear. A federated flow keeps its sealed
+	// request to the provider here instead (login.FederationRequest).
 	SealedLoginID []byte
 	AccountID     string // set once the password was right
 	Step          Step

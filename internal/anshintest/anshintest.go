@@ -1,7 +1,8 @@
 // Package anshintest is the one home of what tests share: a migrated
 // database, a cheap password hasher, a cookie-keeping browser client, an
-// injected clock, and the outbox worker run until idle with the key read
-// back from its messages. Tests get these here, never by hand.
+// injected clock, the outbox worker run until idle with the key read
+// back from its messages, and a real OpenID Provider (oidcop.go). Tests
+// get these here, never by hand.
 package anshintest
 
 import (

@@ -62,6 +62,7 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 	a.Login.Observe(fanOut(authEventLog(log), a.Metrics.Observe)) // one line per authentication event, and metrics
 	a.Console = console.New(db, hasher, keys, now, a.Worker.Notify)
 	a.Operator = operator.New(db, hasher, now)
+	a.Operator.NoPassword = !cfg.OIDC.PasswordLogin
 	a.Bounces = BounceHandler(cfg, db, keys, now, log)
 	a.Bounces.Observe = a.Metrics.Bounce
 
@@ -80,6 +81,10 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 		a.Web.Outbox = a.Outbox
 	}
 	a.Web.SES, a.Web.SendGrid = providerChecks(cfg, now)
+	a.Web.OIDC, a.Web.PasswordLoginOff = federation(cfg, now, log), !cfg.OIDC.PasswordLogin
+	if a.Web.OIDC != nil {
+		a.Web.ReadyChecks["oidc_provider"] = a.Web.OIDC.Ready
+	}
 	if cfg.MetricsAddr == "" { // else on a listener of its own (serve)
 		a.Web.Metrics = a.Metrics.Handler()
 	}

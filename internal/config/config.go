@@ -66,6 +66,8 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose forwarding headers name
 	// the client; none: the socket's peer is the client.
 	TrustedProxies []netip.Prefix
+	// OIDC is the upstream OpenID Provider (oidc.go); Issuer "": none.
+	OIDC OIDC
 	// Providers are the sending services' bounce notifications.
 	Providers Providers
 	// Passkeys is the relying party of passkeys; nil: passkeys off.
@@ -111,6 +113,7 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 	}
 	c.TrustedProxies = p.prefixes("ANSHIN_TRUSTED_PROXIES")
 	c.Providers = p.providers()
+	c.OIDC = p.oidc(c.PublicURL)
 	c.ShutdownTimeout = p.duration("ANSHIN_SHUTDOWN_TIMEOUT")
 	c.Retention = p.duration("ANSHIN_RETENTION")
 	c.LogFormat = p.str("ANSHIN_LOG_FORMAT")

@@ -43,6 +43,9 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 			return err
 		}
 		ev.AccountID = f.AccountID
+		if f.AccountID == "" { // a federated subject with no account
+			return noAccount()
+		}
 		if err := tx.LockAccount(f.AccountID); err != nil {
 			return err
 		}

@@ -193,6 +193,11 @@ func (s *Service) Methods(ctx context.Context, flowToken string) ([]MethodOption
 		if err != nil {
 			return err
 		}
+		if f.AccountID == "" { // a federated subject with no account
+			reason := noAccount().Code
+			opts = []MethodOption{{Method: anshin.MethodSMS, Reason: reason, Destination: []string{}}, {Method: anshin.MethodEmail, Reason: reason, Destination: []string{}}}
+			return nil
+		}
 		acct, err := tx.AccountByID(f.AccountID)
 		if err != nil {
 			return err

@@ -42,6 +42,9 @@ func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP 
 			return err
 		}
 		ev.AccountID = f.AccountID
+		if f.AccountID == "" { // a federated subject with no account
+			return noAccount()
+		}
 		acct, err := tx.AccountByID(f.AccountID)
 		if err != nil {
 			return err

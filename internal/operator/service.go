@@ -15,7 +15,8 @@ import (
 )
 
 // AccountInput is the body of PUT /api/v1/operator/accounts/{login_id}.
-// Password may be omitted when the account exists: its hash is kept.
+// Password may be omitted when the account exists (its hash is kept), or
+// when the password login is off (Service.NoPassword).
 type AccountInput struct {
 	Kind          string   `json:"kind"`
 	Password      string   `json:"password"`
@@ -46,6 +47,9 @@ type Service struct {
 	hasher *secret.Hasher
 	now    anshin.Clock
 	newID  func() string
+	// NoPassword: with ANSHIN_PASSWORD_LOGIN=off an account is created
+	// without a password, since the upstream provider does steps 1 and 2.
+	NoPassword bool
 }
 
 // New returns a provisioning service.
@@ -71,7 +75,7 @@ func (s *Service) PutAccount(ctx context.Context, loginID string, in AccountInpu
 		a, err := tx.AccountByLoginID(loginID)
 		created = anshin.ErrorCode(err) == anshin.ECodeNotFound
 		switch {
-		case created && hash == "":
+		case created && hash == "" && !s.NoPassword:
 			return anshin.FieldError("password", "a password is required to create an account")
 		case created:
 			a = &anshin.Account{ID: s.newID(), LoginID: loginID, CreatedAt: now}

@@ -15,6 +15,9 @@ var stepPaths = map[anshin.Step]string{
 	anshin.StepPasskey:         "/login",
 	anshin.StepGroup:           "/login/group",
 	anshin.StepDone:            "/console",
+	// A federated flow not yet (or no longer) between provider and callback.
+	login.StepFederation:         "/login",
+	login.StepFederationReturned: "/login",
 }
 
 // parseForm reads a form post within the body limit.

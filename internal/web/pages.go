@@ -108,6 +108,11 @@ type pageData struct {
 	Bad     map[string]string
 	BadList []fieldProblem
 	Data    any
+
+	// Federation offers d アカウントでログイン; PasswordLogin the built-in
+	// login ID and password.
+	Federation    bool
+	PasswordLogin bool
 }
 
 type fieldProblem struct{ Field, Text string }
@@ -120,6 +125,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if d.Path == "" {
 		d.Path = r.URL.Path
 	}
+	d.Federation, d.PasswordLogin = s.OIDC != nil, !s.PasswordLoginOff
 	if err != nil {
 		e := s.domainError(r, err)
 		if e.Code == anshin.ECodeUnauthorized && inConsole(r) {

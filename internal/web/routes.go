@@ -10,9 +10,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Pages: the login flow (SPEC §2) and the console (SPEC §4).
 	mux.Handle("GET /{$}", s.handleHome())
 	mux.Handle("GET /login", s.handleLoginPage())
-	mux.Handle("POST /login", s.handleLoginSubmit())
-	mux.Handle("GET /login/password", s.handlePasswordPage())
-	mux.Handle("POST /login/password", s.handlePasswordSubmit())
+	mux.Handle("POST /login", s.passwordLogin(s.handleLoginSubmit()))
+	mux.Handle("GET /login/password", s.passwordLogin(s.handlePasswordPage()))
+	mux.Handle("POST /login/password", s.passwordLogin(s.handlePasswordSubmit()))
+	mux.Handle("GET /login/oidc", s.handleFederationStart())
+	mux.Handle("GET /login/oidc/callback", s.handleFederationCallback())
 	mux.Handle("GET /login/key", s.handleKeyPage())
 	mux.Handle("POST /login/key/issue", s.handleKeyIssue())
 	mux.Handle("POST /login/key/verify", s.handleKeyVerify())
@@ -53,8 +55,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	}
 
 	// JSON API (SPEC §5).
-	mux.Handle("POST /api/v1/login", s.apiLoginStart())
-	mux.Handle("POST /api/v1/login/{flow_id}/password", s.apiLoginPassword())
+	mux.Handle("POST /api/v1/login", s.passwordLogin(s.apiLoginStart()))
+	mux.Handle("POST /api/v1/login/{flow_id}/password", s.passwordLogin(s.apiLoginPassword()))
 	mux.Handle("POST /api/v1/login/{flow_id}/one-time-key", s.apiLoginIssueKey())
 	mux.Handle("GET /api/v1/login/{flow_id}/deliveries", s.apiLoginDeliveries())
 	if s.TwilioReceipts != nil {

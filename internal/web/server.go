@@ -17,6 +17,7 @@ import (
 	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/delivery"
 	"github.com/anshin/anshin/internal/login"
+	"github.com/anshin/anshin/internal/oidc"
 	"github.com/anshin/anshin/internal/operator"
 )
 
@@ -56,6 +57,10 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose forwarding headers name
 	// the client (ANSHIN_TRUSTED_PROXIES); none: the socket's peer.
 	TrustedProxies []netip.Prefix
+	// OIDC is the upstream OpenID Provider (page_oidc.go); nil: none.
+	// PasswordLoginOff removes the built-in password step.
+	OIDC             *oidc.Client
+	PasswordLoginOff bool
 	// PublicURL is the public base URL; with https:// the cookies are
 	// Secure with the __Host- prefix and HSTS is sent.
 	PublicURL string
