@@ -42,6 +42,8 @@ type Tx interface {
 	PutGroup(g *ContractGroup) error
 	Group(id string) (*ContractGroup, error)
 	PutCLOMO(groupID string, c *CLOMOEnvironment, at time.Time) error
+	// SetPasskeyRequired sets the group's passkey policy (PutGroup keeps it).
+	SetPasskeyRequired(groupID string, required bool, at time.Time) error
 	PutAdministrator(a *Administrator) error
 	Administrator(groupID, accountID string) (*Administrator, error)
 	AdministratorsOfAccount(accountID string) ([]*Administrator, error)

@@ -72,6 +72,11 @@ func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP 
 			}
 			return err
 		}
+		// A group that requires passkeys takes a key only to register a
+		// first passkey for it: once one opens the group, keys do not.
+		if err := keyMayEnter(tx, acct.ID, groupID); err != nil {
+			return err
+		}
 		if used, err := tx.UseKey(k.ID, now); err != nil || !used {
 			if err == nil {
 				err = &anshin.Error{Code: anshin.ECodeKeyInvalid, Field: "key", Message: "the key was already used"}
@@ -82,7 +87,7 @@ func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP 
 		if err := tx.InvalidateFlowKeys(f.ID, now); err != nil {
 			return err
 		}
-		f.Scope = k.Scope
+		f.Scope, f.Factor = k.Scope, k.Method
 		if err := tx.ResetKeyFailures(acct.ID); err != nil {
 			return err
 		}
@@ -175,7 +180,7 @@ func (s *Service) signIn(tx anshin.Tx, f *anshin.Flow, from anshin.Step, groupID
 		return nil, firstErr(err, stepGone())
 	}
 	token := secret.NewToken()
-	sess := &anshin.Session{ID: secret.TokenID(token), AccountID: f.AccountID, GroupID: groupID, Scope: f.Scope,
+	sess := &anshin.Session{ID: secret.TokenID(token), AccountID: f.AccountID, GroupID: groupID, Scope: f.Scope, Factor: f.Factor,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax)}
 	if err := tx.CreateSession(sess); err != nil {
 		return nil, err

@@ -106,3 +106,15 @@ func TestPasskeysOff(t *testing.T) {
 	ts := newTestServer(t)
 	wantError(t, ts.postJSON("/api/v1/login/passkey", nil), http.StatusNotFound, "passkeys_unavailable")
 }
+
+// In a group that requires passkeys, a key sign-in reaches the passkey
+// API only.
+func TestPasskeyRequiredAPI(t *testing.T) {
+	ts := newTestServer(t, withPasskeys())
+	bearer := func(token string) []string { return []string{"Authorization", "Bearer " + token} }
+	rep := ts.signIn(demo.MultiGroupID, "sms", demo.GroupSakura)
+	wantStatus(t, ts.request(http.MethodPut, "/api/v1/passkey-policy", map[string]any{"required": true}, bearer(rep)...), http.StatusOK)
+	wantError(t, ts.request(http.MethodGet, "/api/v1/contract", nil, bearer(rep)...), http.StatusForbidden, "passkey_required")
+	wantStatus(t, ts.request(http.MethodGet, "/api/v1/passkeys", nil, bearer(rep)...), http.StatusOK)
+	wantStatus(t, ts.request(http.MethodPost, "/api/v1/passkeys/options", nil, bearer(rep)...), http.StatusOK)
+}

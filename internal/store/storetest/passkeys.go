@@ -147,3 +147,38 @@ func testChallengeOnceConcurrent(t *testing.T, s anshin.Store) {
 		t.Fatalf("%d takers won one challenge", won)
 	}
 }
+
+// testPasskeyPolicy: the group's policy is set on its own and PutGroup
+// keeps it; a flow remembers its second factor.
+func testPasskeyPolicy(t *testing.T, s anshin.Store) {
+	g := group("g1")
+	update(t, s, func(tx anshin.Tx) error { return tx.PutGroup(g) })
+	update(t, s, func(tx anshin.Tx) error { return tx.SetPasskeyRequired("g1", true, t0.Add(time.Minute)) })
+	update(t, s, func(tx anshin.Tx) error { return tx.PutGroup(g) }) // the operator's update
+	view(t, s, func(tx anshin.Tx) error {
+		got, err := tx.Group("g1")
+		if err != nil {
+			return err
+		}
+		if !got.PasskeyRequired {
+			t.Errorf("the policy did not survive PutGroup: %+v", got)
+		}
+		return nil
+	})
+	wantCode(t, s.Update(context.Background(), func(tx anshin.Tx) error { return tx.SetPasskeyRequired("nope", true, t0) }), anshin.ECodeNotFound)
+	f := flow("f1", "a1")
+	f.Factor = anshin.MethodPasskey
+	update(t, s, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
+	f.Factor = anshin.MethodSMS
+	update(t, s, func(tx anshin.Tx) error {
+		_, err := tx.UpdateFlow(f, anshin.StepOneTimeKey)
+		return err
+	})
+	view(t, s, func(tx anshin.Tx) error {
+		got, err := tx.Flow("f1")
+		if err == nil && got.Factor != anshin.MethodSMS {
+			t.Errorf("flow factor %q", got.Factor)
+		}
+		return err
+	})
+}

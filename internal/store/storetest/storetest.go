@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"Passkeys", testPasskeys},
 		{"Challenges", testChallenges},
 		{"ChallengeTakenOnceUnderConcurrency", testChallengeOnceConcurrent},
+		{"PasskeyPolicy", testPasskeyPolicy},
 		{"Audit", testAudit},
 		{"UpdateRollsBack", testRollback},
 		{"ViewSeesCommitted", testView},
