@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"Challenges", testChallenges},
 		{"ChallengeTakenOnceUnderConcurrency", testChallengeOnceConcurrent},
 		{"PasskeyPolicy", testPasskeyPolicy},
+		{"ChallengeReplacedByTheNext", testChallengeReplaced},
 		{"Audit", testAudit},
 		{"UpdateRollsBack", testRollback},
 		{"ViewSeesCommitted", testView},
