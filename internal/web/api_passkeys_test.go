@@ -46,8 +46,13 @@ func TestPasskeyAPI(t *testing.T) {
 		t.Fatalf("list %s", r.Raw)
 	}
 
-	// After the password.
-	flow := ts.toKeyStep(demo.MultiGroupID)
+	// After the password: パスキー is offered beside SMS and e-mail.
+	flow := ts.start(demo.MultiGroupID)
+	r = ts.password(flow, demo.Password)
+	wantStatus(t, r, http.StatusOK)
+	if methods, _ := r.JSON["methods"].([]any); len(methods) != 3 || methods[2].(map[string]any)["method"] != "passkey" {
+		t.Fatalf("methods after the password: %s", r.Raw)
+	}
 	r = ts.postJSON(flowPath(flow, "passkey/options"), nil)
 	wantStatus(t, r, http.StatusOK)
 	answer, err := auth.Get(options(t, r), nil)
