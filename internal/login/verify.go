@@ -185,7 +185,11 @@ func (s *Service) signIn(tx anshin.Tx, f *anshin.Flow, from anshin.Step, groupID
 	if err := tx.CreateSession(sess); err != nil {
 		return nil, err
 	}
-	if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: f.AccountID, Kind: anshin.AuditSignIn, ClientIP: clientIP, At: now}); err != nil {
+	detail := ""
+	if f.Factor != "" { // the log tells a passkey sign-in from a key's
+		detail = `{"method":"` + string(f.Factor) + `"}`
+	}
+	if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: f.AccountID, Kind: anshin.AuditSignIn, Detail: detail, ClientIP: clientIP, At: now}); err != nil {
 		return nil, err
 	}
 	return &Result{Next: anshin.StepDone, SessionToken: token, GroupID: groupID}, nil
