@@ -15,6 +15,12 @@ import (
 // register after an SMS sign-in, sign out, sign in with the passkey after
 // the password, sign in without ID or password, delete it.
 func TestBrowserPasskey(t *testing.T) {
+	for _, vp := range []struct{ w, h int64 }{{1280, 900}, {375, 812}} {
+		t.Run(strconv.Itoa(int(vp.w))+"px", func(t *testing.T) { browserPasskey(t, vp.w, vp.h) })
+	}
+}
+
+func browserPasskey(t *testing.T, width, height int64) {
 	testenv.Require(t, testenv.Chromium)
 	// The relying party is localhost (an IP address cannot be one), on a
 	// port chosen before the server starts, so the origin is known.
@@ -25,7 +31,7 @@ func TestBrowserPasskey(t *testing.T) {
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
 	startServe(t, testEnv(t, "ANSHIN_HTTP_ADDR", "localhost:"+port, "ANSHIN_PASSKEYS", "true"), "serve", "--demo")
-	c := newChrome(t, "http://localhost:"+port, 1280, 900)
+	c := newChrome(t, "http://localhost:"+port, width, height)
 	if _, err := chromedp.Call(c.ctx, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
 		t.Fatal(err)
 	}
