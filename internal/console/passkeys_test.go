@@ -121,7 +121,47 @@ func groupIDs(cs []anshin.GroupChoice) []string {
 func TestPasskeyOpensOnlyTheRegisteringSessionsGroups(t *testing.T) {
 	f := newPasskeyFixture(t)
 	ctx := context.Background()
-	attacker := f.signedIn(t, demo.MultiGroupID, demo.GroupHikari, demo.GroupHikari) // the e-mail key of k.watanabe@ opens Hikari only
+	// Hikari registered demo-multi with its own address k.watanabe@; it
+	// signs in there with the password and the e-mail key that address got.
+	flow := f.afterPassword(t, demo.MultiGroupID)
+	if _, err := f.login.IssueKey(ctx, flow, anshin.MethodEmail, "ja", "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	key := ""
+	err := f.db.View(ctx, func(tx anshin.Tx) error {
+		ds, err := tx.FlowDeliveries(secret.TokenID(flow))
+		for _, d := range ds {
+			if d.Recipient != "k.watanabe@example.co.jp" {
+				continue
+			}
+			raw, err := f.keys.Open(d.Payload)
+			if err != nil {
+				return err
+			}
+			var p anshin.KeyPayload
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return err
+			}
+			key = p.Key
+		}
+		return err
+	})
+	if err != nil || key == "" {
+		t.Fatalf("the key to k.watanabe@: %q %v", key, err)
+	}
+	res, err := f.login.Verify(ctx, flow, key, demo.GroupHikari, "192.0.2.9")
+	if err != nil || res.SessionToken == "" {
+		t.Fatalf("the attacker's sign-in: %+v %v", res, err)
+	}
+	si, err := f.login.Session(ctx, res.SessionToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := f.actor(t, demo.MultiGroupID, demo.GroupHikari)
+	attacker.Scope, attacker.SessionID, attacker.SignedInAt = si.Session.Scope, si.Session.ID, si.Session.CreatedAt
+	if !slices.Equal(attacker.Scope, []string{demo.GroupHikari}) {
+		t.Fatalf("the e-mail key of k.watanabe@ opened %v", attacker.Scope)
+	}
 	e, _ := f.register(t, attacker, "attacker")
 	if len(e.Groups) != 1 {
 		t.Fatalf("passkey groups %v, want Hikari's only", e.Groups)
@@ -151,7 +191,7 @@ func TestPasskeyOpensOnlyTheRegisteringSessionsGroups(t *testing.T) {
 	if err != nil || done.SessionToken == "" {
 		t.Fatalf("choosing Hikari: %+v %v", done, err)
 	}
-	si, err := f.login.Session(ctx, done.SessionToken)
+	si, err = f.login.Session(ctx, done.SessionToken)
 	if err != nil {
 		t.Fatal(err)
 	}
