@@ -26,6 +26,7 @@ const (
 	AuditPasskeyAdded          = "passkey_added"
 	AuditPasskeyDeleted        = "passkey_deleted"
 	AuditPasskeyRefused        = "passkey_refused"
+	AuditPasskeyPolicy         = "passkey_policy_changed"
 
 	AuditAdminAdded                      = "admin_added"
 	AuditAdminUpdated                    = "admin_updated"
@@ -48,7 +49,7 @@ const (
 // with a group (the operator's account and address events have none).
 var AuditKinds = []string{
 	AuditSignIn, AuditPasswordFailed, AuditKeyIssued, AuditKeyFailed, AuditInitialPasswordFailed, AuditGroupSwitched,
-	AuditPasskeyAdded, AuditPasskeyDeleted, AuditPasskeyRefused,
+	AuditPasskeyAdded, AuditPasskeyDeleted, AuditPasskeyRefused, AuditPasskeyPolicy,
 	AuditAdminAdded, AuditAdminUpdated, AuditAdminDeleted, AuditInitialPasswordReset,
 	AuditMailNotificationDisabledCleared, AuditMailBounced, AuditMailNotificationDisabled, AuditCLOMOCreated, AuditCLOMOUpdated,
 	AuditOperatorPutGroup, AuditOperatorPutAdmin, AuditOperatorPutCLOMO,

@@ -50,6 +50,9 @@ const (
 	ECodePasskeyRefused = "passkey_refused"
 	// ECodePasskeysOff: the server runs without passkeys.
 	ECodePasskeysOff = "passkeys_unavailable"
+	// ECodePasskeyRequired: the group requires passkeys; a one-time key
+	// only registers a first one.
+	ECodePasskeyRequired = "passkey_required"
 )
 
 // Upstream OpenID Connect (SPEC §2): why a federated login failed, and the

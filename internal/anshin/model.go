@@ -46,8 +46,11 @@ type ContractGroup struct {
 	RepresentativeNumber string // E.164
 	Contract             Contract
 	CLOMO                *CLOMOEnvironment // nil while not set
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// PasskeyRequired: only a passkey sign-in enters the group; a one-time
+	// key only registers a first passkey (SPEC §2, Passkeys).
+	PasskeyRequired bool
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // GroupChoice is how a group is offered to choose (SPEC §2 step 5) or to
@@ -194,7 +197,9 @@ type Flow struct {
 	GroupID       string // chosen group, set by a right key when step 7 follows
 	// Scope is the groups the flow's second factor opened, set by a right
 	// key when step 7 follows; the session inherits it.
-	Scope     []string
+	Scope []string
+	// Factor is the second factor that opened Scope (sms, email, passkey).
+	Factor    Method
 	ClientIP  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -302,6 +307,7 @@ type Session struct {
 	// Scope is the groups the sign-in's second factor opened: the session
 	// may switch to those without a new login (SPEC §4).
 	Scope      []string
+	Factor     Method // the second factor of the sign-in (sms, email, passkey)
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute end

@@ -18,6 +18,8 @@ const (
 	PurgeFlows PurgeKind = "login_flows"
 	// PurgeSessions removes sessions past their absolute or idle timeout.
 	PurgeSessions PurgeKind = "sessions"
+	// PurgeChallenges removes WebAuthn challenges that expired unanswered.
+	PurgeChallenges PurgeKind = "webauthn_challenges"
 	// PurgeThrottles removes throttles that expired and lock nothing.
 	PurgeThrottles PurgeKind = "throttles"
 	// PurgeDeliveries removes finished deliveries created before RetainSince.
@@ -33,12 +35,12 @@ const (
 
 // PurgeKinds lists every kind, in the order a purge run takes them: keys
 // before their flows, payloads before their deliveries.
-var PurgeKinds = []PurgeKind{PurgePayloads, PurgeKeys, PurgeFlows, PurgeSessions, PurgeThrottles, PurgeDeliveries, PurgeBounces, PurgeProviderEvents, PurgeAudit}
+var PurgeKinds = []PurgeKind{PurgePayloads, PurgeKeys, PurgeFlows, PurgeSessions, PurgeChallenges, PurgeThrottles, PurgeDeliveries, PurgeBounces, PurgeProviderEvents, PurgeAudit}
 
 // PurgeCutoffs say what is no longer live. Each is a point in time: rows
 // are removed only on its far side, so nothing a rule still reads goes.
 type PurgeCutoffs struct {
-	Now                time.Time // keys, sessions and throttles expired by now
+	Now                time.Time // keys, sessions, challenges and throttles expired by now
 	KeysCreatedBefore  time.Time // the account's issuance window (and cooldown) start
 	FlowsExpiredBefore time.Time // flows expired before this (a grace so "expired" can still be told)
 	SessionIdleSince   time.Time // sessions last seen before this are idle

@@ -42,6 +42,8 @@ type Tx interface {
 	PutGroup(g *ContractGroup) error
 	Group(id string) (*ContractGroup, error)
 	PutCLOMO(groupID string, c *CLOMOEnvironment, at time.Time) error
+	// SetPasskeyRequired sets the group's passkey policy (PutGroup keeps it).
+	SetPasskeyRequired(groupID string, required bool, at time.Time) error
 	PutAdministrator(a *Administrator) error
 	Administrator(groupID, accountID string) (*Administrator, error)
 	AdministratorsOfAccount(accountID string) ([]*Administrator, error)
@@ -156,8 +158,9 @@ type Tx interface {
 	// sign count is still from (two answers racing, one wins); it reports
 	// whether this call did.
 	UsePasskey(id []byte, from, to uint32, flags byte, at time.Time) (bool, error)
-	// CreateChallenge stores a ceremony begun; TakeChallenge removes and
-	// returns it, once, if it has not expired at now (not_found otherwise).
+	// CreateChallenge stores a ceremony begun, replacing any earlier one
+	// of the same flow or session; TakeChallenge removes and returns it,
+	// once, if it has not expired at now (not_found otherwise).
 	CreateChallenge(c *WebAuthnChallenge) error
 	TakeChallenge(id string, now time.Time) (*WebAuthnChallenge, error)
 

@@ -275,3 +275,22 @@ func (p *Passkeys) Delete(ctx context.Context, a Actor, id string) error {
 	}
 	return err
 }
+
+// SetRequired sets whether the actor's group requires passkeys: then only
+// a passkey sign-in enters it, and a one-time key only registers a first
+// passkey. Only the representative sets it; audited.
+func (p *Passkeys) SetRequired(ctx context.Context, a Actor, required bool) error {
+	return p.s.store.Update(ctx, func(tx anshin.Tx) error {
+		m, err := me(tx, a)
+		if err != nil {
+			return err
+		}
+		if err := representativeOnly(m, "require passkeys"); err != nil {
+			return err
+		}
+		if err := tx.SetPasskeyRequired(a.GroupID, required, p.s.now()); err != nil {
+			return err
+		}
+		return p.s.audit(tx, a, anshin.AuditPasskeyPolicy, map[string]any{"required": required})
+	})
+}

@@ -121,7 +121,47 @@ func groupIDs(cs []anshin.GroupChoice) []string {
 func TestPasskeyOpensOnlyTheRegisteringSessionsGroups(t *testing.T) {
 	f := newPasskeyFixture(t)
 	ctx := context.Background()
-	attacker := f.signedIn(t, demo.MultiGroupID, demo.GroupHikari, demo.GroupHikari) // the e-mail key of k.watanabe@ opens Hikari only
+	// Hikari registered demo-multi with its own address k.watanabe@; it
+	// signs in there with the password and the e-mail key that address got.
+	flow := f.afterPassword(t, demo.MultiGroupID)
+	if _, err := f.login.IssueKey(ctx, flow, anshin.MethodEmail, "ja", "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	key := ""
+	err := f.db.View(ctx, func(tx anshin.Tx) error {
+		ds, err := tx.FlowDeliveries(secret.TokenID(flow))
+		for _, d := range ds {
+			if d.Recipient != "k.watanabe@example.co.jp" {
+				continue
+			}
+			raw, err := f.keys.Open(d.Payload)
+			if err != nil {
+				return err
+			}
+			var p anshin.KeyPayload
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return err
+			}
+			key = p.Key
+		}
+		return err
+	})
+	if err != nil || key == "" {
+		t.Fatalf("the key to k.watanabe@: %q %v", key, err)
+	}
+	res, err := f.login.Verify(ctx, flow, key, demo.GroupHikari, "192.0.2.9")
+	if err != nil || res.SessionToken == "" {
+		t.Fatalf("the attacker's sign-in: %+v %v", res, err)
+	}
+	si, err := f.login.Session(ctx, res.SessionToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := f.actor(t, demo.MultiGroupID, demo.GroupHikari)
+	attacker.Scope, attacker.SessionID, attacker.SignedInAt = si.Session.Scope, si.Session.ID, si.Session.CreatedAt
+	if !slices.Equal(attacker.Scope, []string{demo.GroupHikari}) {
+		t.Fatalf("the e-mail key of k.watanabe@ opened %v", attacker.Scope)
+	}
 	e, _ := f.register(t, attacker, "attacker")
 	if len(e.Groups) != 1 {
 		t.Fatalf("passkey groups %v, want Hikari's only", e.Groups)
@@ -151,7 +191,7 @@ func TestPasskeyOpensOnlyTheRegisteringSessionsGroups(t *testing.T) {
 	if err != nil || done.SessionToken == "" {
 		t.Fatalf("choosing Hikari: %+v %v", done, err)
 	}
-	si, err := f.login.Session(ctx, done.SessionToken)
+	si, err = f.login.Session(ctx, done.SessionToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,5 +402,109 @@ func TestPasskeySignInRefusals(t *testing.T) {
 	}
 	if _, err := f.pk.Add(ctx, a, "evil", body); anshin.ErrorCode(err) != anshin.ECodePasskeyRefused {
 		t.Errorf("registration from another origin: %v", err)
+	}
+}
+
+// keySignIn signs loginID in to group by an SMS key (the test knows the
+// key), returning the session token or the error of key entry.
+func (f *passkeyFixture) keySignIn(t *testing.T, loginID, group string) (string, error) {
+	t.Helper()
+	ctx := context.Background()
+	f.login.SetKeyGenerator(func(n int) string { return strings.Repeat("7", n) })
+	token := f.afterPassword(t, loginID)
+	if _, err := f.login.IssueKey(ctx, token, anshin.MethodSMS, "ja", "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.login.Verify(ctx, token, strings.Repeat("7", 8), group, "192.0.2.9")
+	if err != nil {
+		return "", err
+	}
+	if res.SessionToken == "" {
+		t.Fatalf("key sign-in to %s: %+v", group, res)
+	}
+	return res.SessionToken, nil
+}
+
+// A group that requires passkeys: a key sign-in may only register the
+// first passkey, once, within 10 minutes; then only the passkey enters,
+// also by a group switch.
+func TestPasskeyRequiredGroup(t *testing.T) {
+	f := newPasskeyFixture(t)
+	ctx := context.Background()
+	all := []string{demo.GroupSakura, demo.GroupMidori, demo.GroupHikari}
+	if err := f.pk.SetRequired(ctx, f.signedIn(t, demo.CarrierFreeID, demo.GroupSakura, demo.GroupSakura), true); anshin.ErrorCode(err) != anshin.ECodeForbidden {
+		t.Fatalf("an admin set the policy: %v", err)
+	}
+	if err := f.pk.SetRequired(ctx, f.signedIn(t, demo.MultiGroupID, demo.GroupSakura, all...), true); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(f.auditKinds(t, demo.GroupSakura), anshin.AuditPasskeyPolicy) {
+		t.Error("the policy change is not audited")
+	}
+
+	// A key sign-in lives 10 minutes, for registering only.
+	token, err := f.keySignIn(t, demo.MultiGroupID, demo.GroupSakura)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si, err := f.login.Session(ctx, token)
+	if err != nil || !si.EnrollOnly {
+		t.Fatalf("key session in a passkey group: %+v %v", si, err)
+	}
+	f.clock.Advance(11 * time.Minute)
+	if _, err := f.login.Session(ctx, token); anshin.ErrorCode(err) != anshin.ECodeUnauthorized {
+		t.Fatalf("the key session outlived its 10 minutes: %v", err)
+	}
+
+	// Once: the first passkey ends the key session.
+	f.clock.Advance(2 * time.Minute)
+	token, err = f.keySignIn(t, demo.MultiGroupID, demo.GroupSakura)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si, err = f.login.Session(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.signedIn(t, demo.MultiGroupID, demo.GroupSakura, si.Session.Scope...)
+	a.SessionID, a.SignedInAt = si.Session.ID, si.Session.CreatedAt
+	f.register(t, a, "first")
+	if _, err := f.login.Session(ctx, token); anshin.ErrorCode(err) != anshin.ECodeUnauthorized {
+		t.Fatalf("the key session lives on after the first passkey: %v", err)
+	}
+
+	// Now a key no longer enters; the passkey does, and its session is whole.
+	f.clock.Advance(2 * time.Minute)
+	if _, err := f.keySignIn(t, demo.MultiGroupID, demo.GroupSakura); anshin.ErrorCode(err) != anshin.ECodePasskeyRequired {
+		t.Fatalf("a key entered a passkey group: %v", err)
+	}
+	flow := f.afterPassword(t, demo.MultiGroupID)
+	opts, err := f.lpk.Options(ctx, flow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := f.auth.Get(opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.lpk.SignIn(ctx, flow, body, "192.0.2.9"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.lpk.ChooseGroup(ctx, flow, demo.GroupSakura, "192.0.2.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if si, err := f.login.Session(ctx, res.SessionToken); err != nil || si.EnrollOnly || si.Session.Factor != anshin.MethodPasskey {
+		t.Fatalf("passkey session: %+v %v", si, err)
+	}
+
+	// A key session elsewhere does not switch into the group.
+	f.clock.Advance(2 * time.Minute)
+	other, err := f.keySignIn(t, demo.MultiGroupID, demo.GroupHikari)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.login.SwitchGroup(ctx, other, demo.GroupSakura, "192.0.2.9"); anshin.ErrorCode(err) != anshin.ECodePasskeyRequired {
+		t.Fatalf("a key session switched into a passkey group: %v", err)
 	}
 }

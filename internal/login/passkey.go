@@ -165,7 +165,7 @@ func (p *Passkeys) SignIn(ctx context.Context, flowToken string, body []byte, cl
 			res = nil
 			return nil
 		}
-		f.AccountID, f.Step = a.Passkey.AccountID, anshin.StepGroup
+		f.AccountID, f.Step, f.Factor = a.Passkey.AccountID, anshin.StepGroup, anshin.MethodPasskey
 		if ok, err := tx.UpdateFlow(f, from); err != nil || !ok {
 			return firstErr(err, stepGone())
 		}

@@ -120,7 +120,14 @@ func (s *Service) Password(ctx context.Context, flowToken, password, clientIP st
 				return err
 			}
 		}
-		opts, err = s.methodOptions(tx, acct)
+		if opts, err = s.methodOptions(tx, acct); err != nil {
+			return err
+		}
+		// Step 3 offers パスキー beside SMS and e-mail when the account has one.
+		keys, err := tx.PasskeysOfAccount(acct.ID)
+		if len(keys) > 0 {
+			opts = append(opts, MethodOption{Method: anshin.MethodPasskey, Available: true, Destination: []string{}})
+		}
 		return err
 	})
 	return opts, err

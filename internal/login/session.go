@@ -17,6 +17,33 @@ type SignedIn struct {
 	// Groups is how many contract groups the account administers: the
 	// console offers グループ切替 only when there is another one.
 	Groups int
+	// EnrollOnly: the group requires passkeys and this sign-in was by a
+	// one-time key; it may only register a first passkey, within
+	// EnrollWindow of signing in (SPEC §2, Passkeys).
+	EnrollOnly bool
+}
+
+// EnrollWindow is how long a key sign-in into a group that requires
+// passkeys may register the first one.
+const EnrollWindow = 10 * time.Minute
+
+// keyMayEnter refuses a one-time key for a group that requires passkeys
+// once the account has a passkey that opens it.
+func keyMayEnter(tx anshin.Tx, accountID, groupID string) error {
+	g, err := tx.Group(groupID)
+	if err != nil || !g.PasskeyRequired {
+		return err
+	}
+	keys, err := tx.PasskeysOfAccount(accountID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.Opens(groupID) {
+			return &anshin.Error{Code: anshin.ECodePasskeyRequired, Field: "group_id", Message: "the group requires a passkey sign-in"}
+		}
+	}
+	return nil
 }
 
 // Session returns the live session behind sessionToken. Membership is checked on
@@ -47,8 +74,22 @@ func (s *Service) Session(ctx context.Context, sessionToken string) (*SignedIn, 
 			return err
 		}
 		admins, err := tx.AdministratorsOfAccount(out.Session.AccountID)
+		if err != nil {
+			return err
+		}
 		out.Groups = len(admins)
-		return err
+		if out.Group.PasskeyRequired && out.Session.Factor != anshin.MethodPasskey {
+			// A key sign-in lives on only to register the first passkey:
+			// once, within the window.
+			if now.Sub(out.Session.CreatedAt) > EnrollWindow {
+				return unauthorized
+			}
+			if err := keyMayEnter(tx, out.Account.ID, out.Group.ID); err != nil {
+				return unauthorized
+			}
+			out.EnrollOnly = true
+		}
+		return nil
 	})
 	if c := anshin.ErrorCode(err); c == anshin.ECodeNotFound || c == anshin.ECodeUnauthorized {
 		return nil, unauthorized

@@ -63,6 +63,15 @@ func (s *Service) SwitchGroup(ctx context.Context, sessionToken, groupID, client
 		if !old.Opens(groupID) {
 			return &anshin.Error{Code: anshin.ECodeNewLoginRequired, Field: "group_id", Message: "the key of this sign-in does not open that group; sign in again for it"}
 		}
+		if old.Factor != anshin.MethodPasskey {
+			g, err := tx.Group(groupID)
+			if err != nil {
+				return err
+			}
+			if g.PasskeyRequired {
+				return &anshin.Error{Code: anshin.ECodePasskeyRequired, Field: "group_id", Message: "the group requires a passkey sign-in"}
+			}
+		}
 		pending := adm.NeedsInitialPassword()
 		if pending {
 			if err := s.initialPasswordOpen(adm, now); err != nil {
@@ -81,13 +90,13 @@ func (s *Service) SwitchGroup(ctx context.Context, sessionToken, groupID, client
 		if pending {
 			ft := secret.NewToken()
 			f := &anshin.Flow{ID: secret.TokenID(ft), AccountID: old.AccountID, Step: anshin.StepInitialPassword,
-				GroupID: groupID, Scope: old.Scope, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
+				GroupID: groupID, Scope: old.Scope, Factor: old.Factor, ClientIP: clientIP, CreatedAt: now, ExpiresAt: now.Add(s.cfg.FlowTTL)}
 			res = &SwitchResult{Next: anshin.StepInitialPassword, FlowToken: ft}
 			return tx.CreateFlow(f)
 		}
 		nt := secret.NewToken()
 		res = &SwitchResult{Next: anshin.StepDone, SessionToken: nt}
-		return tx.CreateSession(&anshin.Session{ID: secret.TokenID(nt), AccountID: old.AccountID, GroupID: groupID, Scope: old.Scope,
+		return tx.CreateSession(&anshin.Session{ID: secret.TokenID(nt), AccountID: old.AccountID, GroupID: groupID, Scope: old.Scope, Factor: old.Factor,
 			CreatedAt: old.CreatedAt, LastSeenAt: now, ExpiresAt: old.ExpiresAt})
 	})
 	if err != nil {

@@ -75,6 +75,11 @@ func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP 
 			}
 			return err
 		}
+		// A group that requires passkeys takes a key only to register a
+		// first passkey for it: once one opens the group, keys do not.
+		if err := keyMayEnter(tx, acct.ID, groupID); err != nil {
+			return err
+		}
 		if used, err := tx.UseKey(k.ID, now); err != nil || !used {
 			if err == nil {
 				err = &anshin.Error{Code: anshin.ECodeKeyInvalid, Field: "key", Message: "the key was already used"}
@@ -85,7 +90,7 @@ func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP 
 		if err := tx.InvalidateFlowKeys(f.ID, now); err != nil {
 			return err
 		}
-		f.Scope = k.Scope
+		f.Scope, f.Factor = k.Scope, k.Method
 		if err := tx.ResetKeyFailures(acct.ID); err != nil {
 			return err
 		}
@@ -178,12 +183,16 @@ func (s *Service) signIn(tx anshin.Tx, f *anshin.Flow, from anshin.Step, groupID
 		return nil, firstErr(err, stepGone())
 	}
 	token := secret.NewToken()
-	sess := &anshin.Session{ID: secret.TokenID(token), AccountID: f.AccountID, GroupID: groupID, Scope: f.Scope,
+	sess := &anshin.Session{ID: secret.TokenID(token), AccountID: f.AccountID, GroupID: groupID, Scope: f.Scope, Factor: f.Factor,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.cfg.SessionMax)}
 	if err := tx.CreateSession(sess); err != nil {
 		return nil, err
 	}
-	if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: f.AccountID, Kind: anshin.AuditSignIn, ClientIP: clientIP, At: now}); err != nil {
+	detail := ""
+	if f.Factor != "" { // the log tells a passkey sign-in from a key's
+		detail = `{"method":"` + string(f.Factor) + `"}`
+	}
+	if err := tx.AppendAudit(&anshin.AuditEvent{GroupID: groupID, AccountID: f.AccountID, Kind: anshin.AuditSignIn, Detail: detail, ClientIP: clientIP, At: now}); err != nil {
 		return nil, err
 	}
 	return &Result{Next: anshin.StepDone, SessionToken: token, GroupID: groupID}, nil

@@ -158,6 +158,25 @@ func (s *Server) apiPasskeyRename(w http.ResponseWriter, r *http.Request, _ *log
 	return err
 }
 
+// apiPasskeyPolicy sets whether the group requires passkeys
+// (representative only).
+func (s *Server) apiPasskeyPolicy(w http.ResponseWriter, r *http.Request, _ *login.SignedIn, a console.Actor) error {
+	if s.ConsolePasskeys == nil {
+		return s.passkeysOff()
+	}
+	var in struct {
+		Required bool `json:"required"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	err := s.ConsolePasskeys.SetRequired(r.Context(), a, in.Required)
+	if err == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"required": in.Required})
+	}
+	return err
+}
+
 func (s *Server) apiPasskeyDelete(w http.ResponseWriter, r *http.Request, _ *login.SignedIn, a console.Actor) error {
 	if s.ConsolePasskeys == nil {
 		return s.passkeysOff()

@@ -46,8 +46,13 @@ func TestPasskeyAPI(t *testing.T) {
 		t.Fatalf("list %s", r.Raw)
 	}
 
-	// After the password.
-	flow := ts.toKeyStep(demo.MultiGroupID)
+	// After the password: パスキー is offered beside SMS and e-mail.
+	flow := ts.start(demo.MultiGroupID)
+	r = ts.password(flow, demo.Password)
+	wantStatus(t, r, http.StatusOK)
+	if methods, _ := r.JSON["methods"].([]any); len(methods) != 3 || methods[2].(map[string]any)["method"] != "passkey" {
+		t.Fatalf("methods after the password: %s", r.Raw)
+	}
 	r = ts.postJSON(flowPath(flow, "passkey/options"), nil)
 	wantStatus(t, r, http.StatusOK)
 	answer, err := auth.Get(options(t, r), nil)
@@ -105,4 +110,16 @@ func TestPasskeyAPI(t *testing.T) {
 func TestPasskeysOff(t *testing.T) {
 	ts := newTestServer(t)
 	wantError(t, ts.postJSON("/api/v1/login/passkey", nil), http.StatusNotFound, "passkeys_unavailable")
+}
+
+// In a group that requires passkeys, a key sign-in reaches the passkey
+// API only.
+func TestPasskeyRequiredAPI(t *testing.T) {
+	ts := newTestServer(t, withPasskeys())
+	bearer := func(token string) []string { return []string{"Authorization", "Bearer " + token} }
+	rep := ts.signIn(demo.MultiGroupID, "sms", demo.GroupSakura)
+	wantStatus(t, ts.request(http.MethodPut, "/api/v1/passkey-policy", map[string]any{"required": true}, bearer(rep)...), http.StatusOK)
+	wantError(t, ts.request(http.MethodGet, "/api/v1/contract", nil, bearer(rep)...), http.StatusForbidden, "passkey_required")
+	wantStatus(t, ts.request(http.MethodGet, "/api/v1/passkeys", nil, bearer(rep)...), http.StatusOK)
+	wantStatus(t, ts.request(http.MethodPost, "/api/v1/passkeys/options", nil, bearer(rep)...), http.StatusOK)
 }

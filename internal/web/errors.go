@@ -51,6 +51,7 @@ var statusOf = map[string]int{
 	anshin.ECodeInitialPasswordLocked:    http.StatusLocked,
 	anshin.ECodePasskeyRefused:           http.StatusUnauthorized,
 	anshin.ECodePasskeysOff:              http.StatusNotFound,
+	anshin.ECodePasskeyRequired:          http.StatusForbidden,
 }
 
 // apiError is the JSON body of every error (SPEC §5).

@@ -15,12 +15,16 @@ import (
 
 // passkeysData is the console's passkey page.
 type passkeysData struct {
-	List   []console.PasskeyEntry
-	Recent bool // the sign-in may still add and delete
+	List           []console.PasskeyEntry
+	Recent         bool // the sign-in may still add and delete
+	EnrollOnly     bool // a key sign-in into a group that requires passkeys
+	Representative bool // may set the group's policy
+	Required       bool // the group requires passkeys
 }
 
 func (s *Server) renderPasskeys(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor, notice string, err error) {
-	d := passkeysData{Recent: s.now().Sub(a.SignedInAt) <= console.PasskeyRecency}
+	d := passkeysData{Recent: s.now().Sub(a.SignedInAt) <= console.PasskeyRecency, EnrollOnly: si.EnrollOnly,
+		Representative: si.Admin.Role == anshin.RoleRepresentative, Required: si.Group.PasskeyRequired}
 	var lerr error
 	d.List, lerr = s.ConsolePasskeys.List(r.Context(), a)
 	if err == nil {
@@ -42,8 +46,26 @@ func (s *Server) handlePasskeysPage(w http.ResponseWriter, r *http.Request, si *
 		notice = s.i18n.T(langOf(r), "passkeys.renamed")
 	case "deleted":
 		notice = s.i18n.T(langOf(r), "passkeys.deleted")
+	case "policy":
+		notice = s.i18n.T(langOf(r), "passkeys.policy.saved")
 	}
 	s.renderPasskeys(w, r, si, a, notice, nil)
+}
+
+func (s *Server) handlePasskeyPolicy(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	if s.ConsolePasskeys == nil {
+		s.handleNotFound().ServeHTTP(w, r)
+		return
+	}
+	err := parseForm(w, r)
+	if err == nil {
+		err = s.ConsolePasskeys.SetRequired(r.Context(), a, r.PostForm.Get("required") == "on")
+	}
+	if err != nil {
+		s.renderPasskeys(w, r, si, a, "", err)
+		return
+	}
+	http.Redirect(w, r, "/console/passkeys?done=policy", http.StatusSeeOther)
 }
 
 func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {

@@ -41,6 +41,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/admins/{login_id}/initial-password", s.consolePage(s.handleAdminReset))
 	mux.Handle("GET /console/audit", s.consolePage(s.handleAuditPage))
 	mux.Handle("GET /console/passkeys", s.consolePage(s.handlePasskeysPage))
+	mux.Handle("POST /console/passkey-policy", s.consolePage(s.handlePasskeyPolicy))
 	mux.Handle("POST /console/passkeys/{id}", s.consolePage(s.handlePasskeyRename))
 	mux.Handle("POST /console/passkeys/{id}/delete", s.consolePage(s.handlePasskeyDelete))
 	mux.Handle("GET /console/groups", s.consolePage(s.handleGroupsPage))
@@ -90,6 +91,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/passkeys", s.consoleAPI(s.apiPasskeyRegister))
 	mux.Handle("PUT /api/v1/passkeys/{id}", s.consoleAPI(s.apiPasskeyRename))
 	mux.Handle("DELETE /api/v1/passkeys/{id}", s.consoleAPI(s.apiPasskeyDelete))
+	mux.Handle("PUT /api/v1/passkey-policy", s.consoleAPI(s.apiPasskeyPolicy))
 
 	// Bounce events of an e-mail provider (SPEC §3), off without ANSHIN_BOUNCE_WEBHOOK_TOKEN.
 	mux.Handle("POST /api/v1/bounces", s.apiBounces())

@@ -30,6 +30,10 @@ func (s *Server) consolePage(h func(w http.ResponseWriter, r *http.Request, si *
 			s.render(w, r, 0, "error", pageData{Title: "page.error"}, err)
 			return
 		}
+		if si.EnrollOnly && !passkeyRoute(r) {
+			http.Redirect(w, r, "/console/passkeys", http.StatusSeeOther)
+			return
+		}
 		h(w, r, si, actorOf(r, si))
 	}))
 }
@@ -39,6 +43,9 @@ func (s *Server) consolePage(h func(w http.ResponseWriter, r *http.Request, si *
 func (s *Server) consoleAPI(h func(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) error) http.Handler {
 	return s.consoleTexts(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		si, err := s.Login.Session(r.Context(), sessionToken(r))
+		if err == nil && si.EnrollOnly && !passkeyRoute(r) {
+			err = anshin.Errorf(anshin.ECodePasskeyRequired, "the group requires passkeys: this sign-in may only register one")
+		}
 		if err == nil {
 			err = h(w, r, si, actorOf(r, si))
 		}
@@ -46,6 +53,13 @@ func (s *Server) consoleAPI(h func(w http.ResponseWriter, r *http.Request, si *l
 			s.writeError(w, r, err)
 		}
 	}))
+}
+
+// passkeyRoute tells the routes a sign-in that may only register a first
+// passkey may use: the passkey page and API (routes.go).
+func passkeyRoute(r *http.Request) bool {
+	p := r.URL.Path
+	return p == "/console/passkeys" || p == "/api/v1/passkeys" || p == "/api/v1/passkeys/options"
 }
 
 // actorOf is the console's view of a signed-in request.

@@ -11,8 +11,8 @@ import (
 )
 
 func (t *tx) CreateFlow(f *anshin.Flow) error {
-	_, err := t.exec(`INSERT INTO login_flows (id, login_id, account_id, step, group_id, scope, client_ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		f.ID, base64.StdEncoding.EncodeToString(f.SealedLoginID), f.AccountID, f.Step, f.GroupID, scope(f.Scope), f.ClientIP, ms(f.CreatedAt), ms(f.ExpiresAt))
+	_, err := t.exec(`INSERT INTO login_flows (id, login_id, account_id, step, group_id, scope, factor, client_ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		f.ID, base64.StdEncoding.EncodeToString(f.SealedLoginID), f.AccountID, f.Step, f.GroupID, scope(f.Scope), f.Factor, f.ClientIP, ms(f.CreatedAt), ms(f.ExpiresAt))
 	return err
 }
 
@@ -20,8 +20,8 @@ func (t *tx) Flow(id string) (*anshin.Flow, error) {
 	var f anshin.Flow
 	var created, expires int64
 	var sealed, sc string
-	err := t.row([]any{&f.ID, &sealed, &f.AccountID, &f.Step, &f.GroupID, &sc, &f.ClientIP, &created, &expires}, "login flow",
-		`SELECT id, login_id, account_id, step, group_id, scope, client_ip, created_at, expires_at FROM login_flows WHERE id = ?`, id)
+	err := t.row([]any{&f.ID, &sealed, &f.AccountID, &f.Step, &f.GroupID, &sc, &f.Factor, &f.ClientIP, &created, &expires}, "login flow",
+		`SELECT id, login_id, account_id, step, group_id, scope, factor, client_ip, created_at, expires_at FROM login_flows WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -36,8 +36,8 @@ func (t *tx) Flow(id string) (*anshin.Flow, error) {
 }
 
 func (t *tx) UpdateFlow(f *anshin.Flow, from anshin.Step) (bool, error) {
-	n, err := t.execN(`UPDATE login_flows SET account_id = ?, step = ?, group_id = ?, scope = ?, expires_at = ? WHERE id = ? AND step = ?`,
-		f.AccountID, f.Step, f.GroupID, scope(f.Scope), ms(f.ExpiresAt), f.ID, from)
+	n, err := t.execN(`UPDATE login_flows SET account_id = ?, step = ?, group_id = ?, scope = ?, factor = ?, expires_at = ? WHERE id = ? AND step = ?`,
+		f.AccountID, f.Step, f.GroupID, scope(f.Scope), f.Factor, ms(f.ExpiresAt), f.ID, from)
 	return n == 1, err
 }
 

@@ -26,9 +26,10 @@ func (t *tx) Group(id string) (*anshin.ContractGroup, error) {
 	var g anshin.ContractGroup
 	var contract, clomo string
 	var created, updated int64
-	err := t.row([]any{&g.ID, &g.ManagementNumber, &g.RepresentativeNumber, &contract, &clomo, &created, &updated},
+	var required int
+	err := t.row([]any{&g.ID, &g.ManagementNumber, &g.RepresentativeNumber, &contract, &clomo, &created, &updated, &required},
 		"contract group",
-		`SELECT id, management_number, representative_number, contract, clomo, created_at, updated_at FROM contract_groups WHERE id = ?`, id)
+		`SELECT id, management_number, representative_number, contract, clomo, created_at, updated_at, passkey_required FROM contract_groups WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +42,20 @@ func (t *tx) Group(id string) (*anshin.ContractGroup, error) {
 			return nil, anshin.Errorf(anshin.ECodeInternal, "group %s: corrupt CLOMO settings: %v", id, err)
 		}
 	}
-	g.CreatedAt, g.UpdatedAt = tm(created), tm(updated)
+	g.CreatedAt, g.UpdatedAt, g.PasskeyRequired = tm(created), tm(updated), required != 0
 	return &g, nil
+}
+
+func (t *tx) SetPasskeyRequired(groupID string, required bool, at time.Time) error {
+	v := 0
+	if required {
+		v = 1
+	}
+	n, err := t.execN(`UPDATE contract_groups SET passkey_required = ?, updated_at = ? WHERE id = ?`, v, ms(at), groupID)
+	if err == nil && n == 0 {
+		return anshin.Errorf(anshin.ECodeNotFound, "contract group %s not found", groupID)
+	}
+	return err
 }
 
 func (t *tx) PutCLOMO(groupID string, c *anshin.CLOMOEnvironment, at time.Time) error {

@@ -74,6 +74,18 @@ func (t *tx) UsePasskey(id []byte, from, to uint32, flags byte, at time.Time) (b
 }
 
 func (t *tx) CreateChallenge(c *anshin.WebAuthnChallenge) error {
+	// One live ceremony per flow and per session: a retry replaces the
+	// last, so a client asking again and again stores one row.
+	if c.FlowID != "" {
+		if _, err := t.exec(`DELETE FROM webauthn_challenges WHERE flow_id = ?`, c.FlowID); err != nil {
+			return err
+		}
+	}
+	if c.SessionID != "" {
+		if _, err := t.exec(`DELETE FROM webauthn_challenges WHERE session_id = ?`, c.SessionID); err != nil {
+			return err
+		}
+	}
 	_, err := t.exec(`INSERT INTO webauthn_challenges (id, purpose, account_id, flow_id, session_id, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Purpose, c.AccountID, c.FlowID, c.SessionID, string(c.Data), ms(c.CreatedAt), ms(c.ExpiresAt))
 	return err

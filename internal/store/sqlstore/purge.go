@@ -32,6 +32,8 @@ var purgeRules = map[anshin.PurgeKind]purgeRule{
 		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.FlowsExpiredBefore)} }},
 	anshin.PurgeSessions: {table: "sessions", key: "id", cond: `(expires_at <= ? OR last_seen_at < ?)`,
 		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.Now), ms(c.SessionIdleSince)} }},
+	anshin.PurgeChallenges: {table: "webauthn_challenges", key: "id", cond: `expires_at <= ?`,
+		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.Now)} }},
 	anshin.PurgeThrottles: {table: "throttles", key: "name", cond: `expires_at <= ? AND locked_till <= ?`,
 		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.Now), ms(c.Now)} }},
 	anshin.PurgeDeliveries: {table: "deliveries", key: "id", cond: `created_at < ? AND status <> 'queued'`,

@@ -7,8 +7,8 @@ import (
 )
 
 func (t *tx) CreateSession(s *anshin.Session) error {
-	_, err := t.exec(`INSERT INTO sessions (id, account_id, group_id, scope, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.AccountID, s.GroupID, scope(s.Scope), ms(s.CreatedAt), ms(s.LastSeenAt), ms(s.ExpiresAt))
+	_, err := t.exec(`INSERT INTO sessions (id, account_id, group_id, scope, factor, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.AccountID, s.GroupID, scope(s.Scope), s.Factor, ms(s.CreatedAt), ms(s.LastSeenAt), ms(s.ExpiresAt))
 	return err
 }
 
@@ -16,8 +16,8 @@ func (t *tx) Session(id string) (*anshin.Session, error) {
 	var s anshin.Session
 	var created, seen, expires int64
 	var sc string
-	err := t.row([]any{&s.ID, &s.AccountID, &s.GroupID, &sc, &created, &seen, &expires}, "session",
-		`SELECT id, account_id, group_id, scope, created_at, last_seen_at, expires_at FROM sessions WHERE id = ?`, id)
+	err := t.row([]any{&s.ID, &s.AccountID, &s.GroupID, &sc, &s.Factor, &created, &seen, &expires}, "session",
+		`SELECT id, account_id, group_id, scope, factor, created_at, last_seen_at, expires_at FROM sessions WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}

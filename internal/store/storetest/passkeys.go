@@ -115,6 +115,30 @@ func testChallenges(t *testing.T, s anshin.Store) {
 	}
 }
 
+// testChallengeReplaced: a flow's (or session's) new ceremony replaces
+// its last one.
+func testChallengeReplaced(t *testing.T, s anshin.Store) {
+	for _, c := range []*anshin.WebAuthnChallenge{
+		{ID: "f-1", Purpose: anshin.CeremonyLogin, FlowID: "f1"},
+		{ID: "f-2", Purpose: anshin.CeremonyLogin, FlowID: "f1"},
+		{ID: "s-1", Purpose: anshin.CeremonyRegister, SessionID: "s1"},
+		{ID: "s-2", Purpose: anshin.CeremonyRegister, SessionID: "s1"},
+		{ID: "other", Purpose: anshin.CeremonyLogin, FlowID: "f2"},
+	} {
+		c.Data, c.CreatedAt, c.ExpiresAt = []byte("{}"), t0, t0.Add(5*time.Minute)
+		update(t, s, func(tx anshin.Tx) error { return tx.CreateChallenge(c) })
+	}
+	for id, live := range map[string]bool{"f-1": false, "f-2": true, "s-1": false, "s-2": true, "other": true} {
+		err := s.Update(context.Background(), func(tx anshin.Tx) error {
+			_, err := tx.TakeChallenge(id, t0)
+			return err
+		})
+		if (err == nil) != live {
+			t.Errorf("challenge %s: %v, want live %v", id, err, live)
+		}
+	}
+}
+
 // testChallengeOnceConcurrent: instances racing to finish one ceremony,
 // one wins.
 func testChallengeOnceConcurrent(t *testing.T, s anshin.Store) {
@@ -146,4 +170,39 @@ func testChallengeOnceConcurrent(t *testing.T, s anshin.Store) {
 	if won != 1 {
 		t.Fatalf("%d takers won one challenge", won)
 	}
+}
+
+// testPasskeyPolicy: the group's policy is set on its own and PutGroup
+// keeps it; a flow remembers its second factor.
+func testPasskeyPolicy(t *testing.T, s anshin.Store) {
+	g := group("g1")
+	update(t, s, func(tx anshin.Tx) error { return tx.PutGroup(g) })
+	update(t, s, func(tx anshin.Tx) error { return tx.SetPasskeyRequired("g1", true, t0.Add(time.Minute)) })
+	update(t, s, func(tx anshin.Tx) error { return tx.PutGroup(g) }) // the operator's update
+	view(t, s, func(tx anshin.Tx) error {
+		got, err := tx.Group("g1")
+		if err != nil {
+			return err
+		}
+		if !got.PasskeyRequired {
+			t.Errorf("the policy did not survive PutGroup: %+v", got)
+		}
+		return nil
+	})
+	wantCode(t, s.Update(context.Background(), func(tx anshin.Tx) error { return tx.SetPasskeyRequired("nope", true, t0) }), anshin.ECodeNotFound)
+	f := flow("f1", "a1")
+	f.Factor = anshin.MethodPasskey
+	update(t, s, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
+	f.Factor = anshin.MethodSMS
+	update(t, s, func(tx anshin.Tx) error {
+		_, err := tx.UpdateFlow(f, anshin.StepOneTimeKey)
+		return err
+	})
+	view(t, s, func(tx anshin.Tx) error {
+		got, err := tx.Flow("f1")
+		if err == nil && got.Factor != anshin.MethodSMS {
+			t.Errorf("flow factor %q", got.Factor)
+		}
+		return err
+	})
 }

@@ -62,6 +62,11 @@ func purgeSeed(t *testing.T, s anshin.Store) map[anshin.PurgeKind]int {
 				return err
 			}
 		}
+		for id, exp := range map[string]time.Time{"ch-dead": now, "ch-live": now.Add(time.Minute)} {
+			if err := tx.CreateChallenge(&anshin.WebAuthnChallenge{ID: id, Purpose: anshin.CeremonyLogin, Data: []byte("{}"), CreatedAt: exp.Add(-5 * time.Minute), ExpiresAt: exp}); err != nil {
+				return err
+			}
+		}
 		for _, th := range []struct {
 			name          string
 			locked, expir time.Time
@@ -122,6 +127,7 @@ func purgeSeed(t *testing.T, s anshin.Store) map[anshin.PurgeKind]int {
 		anshin.PurgeKeys:           2,
 		anshin.PurgeFlows:          1,
 		anshin.PurgeSessions:       2,
+		anshin.PurgeChallenges:     1,
 		anshin.PurgeThrottles:      1,
 		anshin.PurgeDeliveries:     1,
 		anshin.PurgeBounces:        1,
@@ -168,7 +174,7 @@ func testPurge(t *testing.T, s anshin.Store) {
 	checkPurged(t, s)
 	// Nothing is left to purge: a second run removes nothing.
 	if again, err := purgeAll(s, 500); err != nil || fmt.Sprint(again) != fmt.Sprint(map[anshin.PurgeKind]int{
-		anshin.PurgePayloads: 0, anshin.PurgeKeys: 0, anshin.PurgeFlows: 0, anshin.PurgeSessions: 0,
+		anshin.PurgePayloads: 0, anshin.PurgeKeys: 0, anshin.PurgeFlows: 0, anshin.PurgeSessions: 0, anshin.PurgeChallenges: 0,
 		anshin.PurgeThrottles: 0, anshin.PurgeDeliveries: 0, anshin.PurgeBounces: 0, anshin.PurgeProviderEvents: 0, anshin.PurgeAudit: 0}) {
 		t.Errorf("second purge: %v, %v", again, err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func testSessions(t *testing.T, s anshin.Store) {
-	sess := &anshin.Session{ID: "s1", AccountID: "a1", GroupID: "g1", Scope: []string{"g1", "g3"}, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour)}
+	sess := &anshin.Session{ID: "s1", AccountID: "a1", GroupID: "g1", Scope: []string{"g1", "g3"}, Factor: anshin.MethodEmail, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour)}
 	update(t, s, func(tx anshin.Tx) error { return tx.CreateSession(sess) })
 	wantCode(t, s.Update(context.Background(), func(tx anshin.Tx) error { return tx.CreateSession(sess) }), anshin.ECodeConflict)
 	update(t, s, func(tx anshin.Tx) error { return tx.TouchSession("s1", t0.Add(5*time.Minute)) })

@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"Passkeys", testPasskeys},
 		{"Challenges", testChallenges},
 		{"ChallengeTakenOnceUnderConcurrency", testChallengeOnceConcurrent},
+		{"PasskeyPolicy", testPasskeyPolicy},
+		{"ChallengeReplacedByTheNext", testChallengeReplaced},
 		{"Audit", testAudit},
 		{"UpdateRollsBack", testRollback},
 		{"ViewSeesCommitted", testView},

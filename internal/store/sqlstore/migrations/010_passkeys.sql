@@ -28,3 +28,10 @@ CREATE TABLE webauthn_challenges (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX webauthn_challenges_expires ON webauthn_challenges(expires_at);
+CREATE INDEX webauthn_challenges_flow ON webauthn_challenges(flow_id);
+CREATE INDEX webauthn_challenges_session ON webauthn_challenges(session_id);
+-- The representative may require passkeys for a group; flows and sessions
+-- remember the second factor that opened them (sms, email, passkey).
+ALTER TABLE contract_groups ADD COLUMN passkey_required INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE login_flows ADD COLUMN factor TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN factor TEXT NOT NULL DEFAULT '';
