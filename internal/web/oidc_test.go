@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func (fs *fedServer) refused(b *browser, p page, status int, code string) {
 	if p.Status != status {
 		fs.t.Fatalf("callback answered %d, want %d (%s):\n%s", p.Status, status, code, fs.Log.String())
 	}
-	if !strings.Contains(fs.Log.String(), "code="+code) {
+	if log := fs.Log.String(); !strings.Contains(log, `msg="federated login failed"`) || !strings.Contains(log, " code="+code+" reason=") {
 		fs.t.Fatalf("the log does not give the reason %s:\n%s", code, fs.Log.String())
 	}
 	if c := b.get("/console"); c.Status == http.StatusOK {
@@ -70,6 +71,9 @@ func TestFederationSignsInThroughTheProvider(t *testing.T) {
 		t.Fatalf("callback answered %d %q, want 303 to the key step:\n%s", p.Status, p.Header.Get("Location"), p.Body)
 	}
 	fs.signedInAfter(b, demo.GroupAnshin)
+	if !strings.Contains(fs.Log.String(), "event=federation outcome=success") {
+		t.Errorf("no federation event in the log:\n%s", fs.Log.String())
+	}
 }
 
 // The flow after federation is today's: an initial password is asked.
@@ -211,8 +215,10 @@ func TestFederationProviderDownOrSlow(t *testing.T) {
 	b := newBrowser(t, fs.URL)
 	cb := fs.federate(b, demo.RepresentativeID)
 	fs.OP.Hold = make(chan struct{})
+	release := sync.OnceFunc(func() { close(fs.OP.Hold) })
+	defer release() // a failure must not leave the provider's handler waiting
 	fs.refused(b, fs.callback(b, cb), http.StatusServiceUnavailable, "federation_unavailable")
-	close(fs.OP.Hold)
+	release()
 
 	// Down: the provider is gone between the login at it and the callback.
 	b = newBrowser(t, fs.URL)
