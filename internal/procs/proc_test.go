@@ -1,0 +1,24 @@
+package procs
+
+import (
+	"os"
+	"testing"
+)
+
+func TestCPUAndMemoryOfThisProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	x := 0
+	for i := range 50_000_000 {
+		x += i
+	}
+	_ = x
+	cpu, err := CPU(os.Getpid())
+	if err != nil || cpu <= 0 {
+		t.Errorf("CPU: %v, %v", cpu, err)
+	}
+	if rss, hwm := MemoryKiB(os.Getpid()); rss <= 0 || hwm < rss {
+		t.Errorf("MemoryKiB: rss %d, hwm %d", rss, hwm)
+	}
+}
