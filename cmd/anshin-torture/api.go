@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	shared "github.com/anshin/anshin/internal/procs"
 	_ "github.com/anshin/anshin/internal/store/sqlstore" // the sqlite driver
 	_ "github.com/jackc/pgx/v5/stdlib"                   // the pgx driver
 )
@@ -116,9 +117,7 @@ func (i *instance) toKeyStep(loginID, pw string) (string, error) {
 }
 
 // account is one provisioned login.
-type account struct {
-	LoginID, Password, Line, Email, Group string
-}
+type account = shared.Account
 
 var seq atomic.Int64
 
@@ -157,22 +156,7 @@ func (i *instance) provision(prefix string, n int, line func(k int) string) []ac
 }
 
 func (i *instance) putAccount(a account) error {
-	auth := []string{"Authorization", "Bearer " + operatorToken}
-	steps := []struct {
-		path string
-		body any
-	}{
-		{"/api/v1/operator/accounts/" + url.PathEscape(a.LoginID), map[string]any{"kind": "d_account", "password": a.Password, "docomo_line": a.Line, "contact_emails": []string{a.Email}}},
-		{"/api/v1/operator/groups/" + a.Group, map[string]any{"management_number": "N" + a.Group, "representative_number": "03-1234-5678",
-			"contract": map[string]any{"plan": "standard", "licenses": 10, "start_date": "2024-04-01", "status": "active"}}},
-		{"/api/v1/operator/groups/" + a.Group + "/admins/" + url.PathEscape(a.LoginID), map[string]any{"role": "representative", "name": "代表 " + a.LoginID, "email": a.Email}},
-	}
-	for _, s := range steps {
-		if r := call(httpClient, "PUT", i.URL+s.path, s.body, auth...); r.Status != 200 && r.Status != 201 {
-			return fmt.Errorf("PUT %s: %s %v", s.path, r, r.Body)
-		}
-	}
-	return nil
+	return shared.PutAccount(httpClient, i.URL, operatorToken, a)
 }
 
 // sqliteDB is a new SQLite file's URL.

@@ -20,8 +20,8 @@ func messagesLost(e *env) *row {
 		Limit: "0 lost; duplicates only within the lease window", OK: true}
 	box := newKeyBox()
 	sink := newMailSink(box)
-	defer sink.close()
-	sink.setHold(400 * time.Millisecond)
+	defer sink.Close()
+	sink.SetHold(400 * time.Millisecond)
 	dbURL := e.sqliteDB("crash")
 	env := with(baseEnv(dbURL), "ANSHIN_SMTP_URL", "smtp://"+sink.Addr, "ANSHIN_OUTBOX_LEASE", lease.String())
 	inst := e.start(env)
@@ -31,7 +31,7 @@ func messagesLost(e *env) *row {
 	for k := range kills {
 		// Two keys per cycle, then death at a random moment: often while
 		// the sink holds a message, sometimes before any send began.
-		before := len(box.messages())
+		before := len(box.Messages())
 		for j := range 2 {
 			acct := accts[(2*k+j)%len(accts)]
 			flow, err := inst.toKeyStep(acct.LoginID, acct.Password)
@@ -43,7 +43,7 @@ func messagesLost(e *env) *row {
 		}
 		if rand.IntN(3) > 0 {
 			deadline := time.Now().Add(3 * lease)
-			for len(box.messages()) == before && time.Now().Before(deadline) {
+			for len(box.Messages()) == before && time.Now().Before(deadline) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
@@ -72,7 +72,7 @@ func messagesLost(e *env) *row {
 	}
 	rows.Close()
 	copies := map[string][]time.Time{}
-	for _, m := range box.messages() {
+	for _, m := range box.Messages() {
 		id := strings.Trim(m.MessageID, "<>")
 		id, _, _ = strings.Cut(id, ".")
 		copies[id] = append(copies[id], m.At)

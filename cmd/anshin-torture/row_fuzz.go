@@ -240,7 +240,7 @@ func fuzzedRequests(e *env) *row {
 		Limit: "0 answers 5xx, 0 panics", OK: true}
 	box := newKeyBox()
 	sink := newMailSink(box)
-	defer sink.close()
+	defer sink.Close()
 	env := with(baseEnv(e.sqliteDB("fuzz")), "ANSHIN_SMTP_URL", "smtp://"+sink.Addr, "ANSHIN_BOUNCE_WEBHOOK_TOKEN", "torture-bounce-token-0123456",
 		"ANSHIN_TRUSTED_PROXIES", "127.0.0.1")
 	inst := e.start(env, "--demo")
@@ -256,7 +256,7 @@ func fuzzedRequests(e *env) *row {
 	flow, err := inst.toKeyStep(demo.RepresentativeID, demo.Password)
 	must(err, "login")
 	if a := inst.issue(flow, "email"); a.Status == http.StatusOK {
-		if k := box.next("yamada.taro@example.co.jp", 30*time.Second); k != "" {
+		if k := box.Next("yamada.taro@example.co.jp", 30*time.Second); k != "" {
 			if a := inst.verify(flow, k, demo.GroupAnshin); a.str("session_token") != "" {
 				st.sessions = append(st.sessions, a.str("session_token"))
 			}

@@ -82,8 +82,8 @@ func (e *env) realLimitsPair(name string) (a, b *instance, dbURL string, box *ke
 	sms := newSMSSink(box)
 	real := []string{"ANSHIN_KEY_COOLDOWN", "", "ANSHIN_KEYS_PER_ACCOUNT_HOUR", "", "ANSHIN_KEYS_PER_FLOW", "",
 		"ANSHIN_SMS_PER_ACCOUNT_HOUR", "", "ANSHIN_SMS_PER_NUMBER_HOUR", "", "ANSHIN_SMS_GLOBAL_HOUR", ""}
-	a, b, dbURL = e.pair(name, sink, append(real, sms.env()...)...)
-	return a, b, dbURL, box, func() { sink.close(); sms.close() }
+	a, b, dbURL = e.pair(name, sink, append(real, sms.Env()...)...)
+	return a, b, dbURL, box, func() { sink.Close(); sms.Close() }
 }
 
 func (e *env) pair(name string, sink *mailSink, extra ...string) (a, b *instance, dbURL string) {
@@ -105,7 +105,7 @@ func keysAtStep(insts []*instance, box *keyBox, accts []account) (flows, keys []
 		if a := insts[(i+1)%len(insts)].issue(flow, "email"); a.Status != http.StatusOK {
 			fatalf("issue: %s %v", a, a.Body)
 		}
-		k := box.next(accts[i].Email, 60*time.Second)
+		k := box.Next(accts[i].Email, 60*time.Second)
 		if k == "" {
 			fatalf("no key arrived for %s", accts[i].Email)
 		}
@@ -121,7 +121,7 @@ func doubleAccepts(e *env) *row {
 	r := &row{What: "double accepts", Load: fmt.Sprintf("%d concurrent verifies of %d keys across 2 instances (PostgreSQL)", nKeys*per, nKeys), Limit: "0", OK: true}
 	box := newKeyBox()
 	sink := newMailSink(box)
-	defer sink.close()
+	defer sink.Close()
 	a, b, dbURL := e.pair("double", sink)
 	insts := []*instance{a, b}
 	accts := a.provision("dbl", nKeys, nil)
@@ -186,7 +186,7 @@ func failureCounter(e *env) *row {
 		Limit: "exact; locks at the limit, not one later", OK: true}
 	box := newKeyBox()
 	sink := newMailSink(box)
-	defer sink.close()
+	defer sink.Close()
 	a, b, dbURL := e.pair("failures", sink, "ANSHIN_KEY_FAILURE_LIMIT", fmt.Sprint(limit))
 	insts := []*instance{a, b}
 	acct := a.provision("fail", 1, nil)[0]
@@ -233,10 +233,10 @@ func failureCounter(e *env) *row {
 	// Locked now: even the right key is refused.
 	flow, err := a.toKeyStep(acct.LoginID, acct.Password)
 	must(err, "login after the lock")
-	box.drain(acct.Email)
+	box.Drain(acct.Email)
 	if ans := b.issue(flow, "email"); ans.Status != http.StatusOK {
 		r.failf("issuing after the lock: %s", ans)
-	} else if k := box.next(acct.Email, 30*time.Second); k == "" {
+	} else if k := box.Next(acct.Email, 30*time.Second); k == "" {
 		r.failf("no key arrived after the lock")
 	} else if ans := a.verify(flow, k, acct.Group); ans.Code() != "rate_limited" {
 		r.failf("the right key during the lock answered %s, want rate_limited", ans)

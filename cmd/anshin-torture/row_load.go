@@ -49,12 +49,12 @@ func smsPumping(e *env) *row {
 		ok += c
 	}
 	// Wait for the gateway to have them all.
-	for deadline := time.Now().Add(60 * time.Second); len(box.messages()) < ok && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(60 * time.Second); len(box.Messages()) < ok && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(time.Second)
 	perNum := map[string]int{}
-	msgs := box.messages()
+	msgs := box.Messages()
 	for _, m := range msgs {
 		perNum[m.To]++
 	}
@@ -93,7 +93,7 @@ func memoryUnderLoad(e *env) *row {
 		Limit: fmt.Sprintf("RSS ≤ %d MiB", limitMiB), OK: true, Reported: e.quick}
 	box := newKeyBox()
 	sink := newMailSink(box)
-	defer sink.close()
+	defer sink.Close()
 	env := with(baseEnv(e.sqliteDB("memory")), "ANSHIN_ARGON2_MEMORY_KIB", "", "ANSHIN_ARGON2_TIME", "", "ANSHIN_SMTP_URL", "smtp://"+sink.Addr,
 		"ANSHIN_LOG_LEVEL", "info") // the listening line names the memory limit
 	if v := os.Getenv("ANSHIN_TORTURE_GOMEMLIMIT"); v != "" { // to compare

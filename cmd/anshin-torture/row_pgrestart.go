@@ -37,17 +37,17 @@ func loginLoop(inst *instance, box *keyBox, db *sql.DB, acct account, stop <-cha
 		if failed(inst.password(flow, acct.Password)) {
 			continue
 		}
-		box.drain(acct.Email)
+		box.Drain(acct.Email)
 		if failed(inst.issue(flow, "email")) {
 			continue
 		}
 		var key string
 		if db == nil {
-			key = box.next(acct.Email, 60*time.Second)
+			key = box.Next(acct.Email, 60*time.Second)
 		} else {
 			// A copy of an earlier login's key can arrive late (sent again
 			// after a lease): take the key of this flow's own delivery.
-			key = box.keyOf(flowDelivery(db, flow), 60*time.Second)
+			key = box.KeyOf(flowDelivery(db, flow), 60*time.Second)
 		}
 		if key == "" {
 			step(answer{Err: fmt.Errorf("the key of an issued login never arrived")})
@@ -87,7 +87,7 @@ func postgresRestart(e *env) *row {
 	}
 	box := newKeyBox()
 	sink := newMailSink(box)
-	defer sink.close()
+	defer sink.Close()
 	a, b, dbURL := e.pair("restart", sink, "ANSHIN_OUTBOX_LEASE", "5s")
 	insts := []*instance{a, b}
 	accts := a.provision("pgr", 8, nil)
@@ -162,7 +162,7 @@ func postgresRestart(e *env) *row {
 		time.Sleep(200 * time.Millisecond)
 	}
 	arrived := map[string]bool{}
-	for _, m := range box.messages() {
+	for _, m := range box.Messages() {
 		id, _, _ := strings.Cut(strings.Trim(m.MessageID, "<>"), ".")
 		arrived[id] = true
 	}

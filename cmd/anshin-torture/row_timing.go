@@ -49,7 +49,7 @@ func enumerationTiming(e *env) *row {
 		Limit: "median difference < 5 ms", OK: true, Reported: e.quick}
 	box := newKeyBox()
 	sink := newMailSink(box)
-	defer sink.close()
+	defer sink.Close()
 	env := with(baseEnv(e.sqliteDB("timing")), "ANSHIN_ARGON2_MEMORY_KIB", "", "ANSHIN_ARGON2_TIME", "",
 		"ANSHIN_TRUSTED_PROXIES", "127.0.0.1", "ANSHIN_SMTP_URL", "smtp://"+sink.Addr, "ANSHIN_BOUNCE_WEBHOOK_TOKEN", "torture-bounce-token-0123456")
 	inst := e.start(env)
@@ -158,11 +158,11 @@ func disableMail(inst *instance, box *keyBox, acct account) {
 	if a := inst.issue(flow, "email"); a.Status != http.StatusOK {
 		fatalf("issue: %s", a)
 	}
-	if box.next(acct.Email, 30*time.Second) == "" {
+	if box.Next(acct.Email, 30*time.Second) == "" {
 		fatalf("no key mail for %s", acct.Email)
 	}
 	id := ""
-	for _, m := range box.messages() {
+	for _, m := range box.Messages() {
 		if m.To == acct.Email {
 			id, _, _ = strings.Cut(strings.Trim(m.MessageID, "<>"), ".")
 		}

@@ -1,227 +1,26 @@
 package main
 
-import (
-	"encoding/json"
-	"io"
-	"mime/quotedprintable"
-	"net"
-	"net/http"
-	"regexp"
-	"strings"
-	"sync"
-	"time"
+import shared "github.com/anshin/anshin/internal/procs"
 
-	"github.com/emersion/go-smtp"
+// The sinks are internal/procs', shared with cmd/anshin-bench.
+type (
+	keyBox   = shared.KeyBox
+	mailSink = shared.MailSink
 )
 
-// received is one message a sink took: e-mail through SMTP, SMS through
-// the webhook driver's POST.
-type received struct {
-	At        time.Time
-	To        string
-	MessageID string // Message-ID (e-mail), message_id (webhook)
-	Key       string // the one-time key in it, if any
-}
-
-// keyBox holds what the sinks received and hands keys to whoever waits
-// for a recipient's next one.
-type keyBox struct {
-	mu    sync.Mutex
-	all   []received
-	queue map[string]chan string
-	byID  map[string]string // delivery ID → key
-}
-
-func newKeyBox() *keyBox { return &keyBox{queue: map[string]chan string{}, byID: map[string]string{}} }
-
-// deliveryID is the delivery a Message-ID names (<id.time@domain>).
-func deliveryID(messageID string) string {
-	id, _, _ := strings.Cut(strings.Trim(messageID, "<>"), ".")
-	return id
-}
-
-// keyOf waits for the key of one delivery; "" after timeout.
-func (b *keyBox) keyOf(id string, timeout time.Duration) string {
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		b.mu.Lock()
-		k := b.byID[id]
-		b.mu.Unlock()
-		if k != "" {
-			return k
-		}
-	}
-	return ""
-}
-
-func (b *keyBox) ch(to string) chan string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c := b.queue[to]
-	if c == nil {
-		c = make(chan string, 1024)
-		b.queue[to] = c
-	}
-	return c
-}
-
-func (b *keyBox) add(m received) {
-	b.mu.Lock()
-	b.all = append(b.all, m)
-	if m.Key != "" && m.MessageID != "" {
-		b.byID[deliveryID(m.MessageID)] = m.Key
-	}
-	b.mu.Unlock()
-	if m.Key != "" {
-		select {
-		case b.ch(m.To) <- m.Key:
-		default:
-		}
-	}
-}
-
-// next waits for to's next key; "" after timeout.
-func (b *keyBox) next(to string, timeout time.Duration) string {
-	select {
-	case k := <-b.ch(to):
-		return k
-	case <-time.After(timeout):
-		return ""
-	}
-}
-
-// drain forgets the keys waiting for to.
-func (b *keyBox) drain(to string) {
-	c := b.ch(to)
-	for {
-		select {
-		case <-c:
-		default:
-			return
-		}
-	}
-}
-
-func (b *keyBox) messages() []received {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]received(nil), b.all...)
-}
-
-var (
-	keyInText = regexp.MustCompile(`(?:^|[^0-9])([0-9]{6,12})(?:[^0-9]|$)`)
-	// keyInMail: the key stands alone on an indented line of the text part
-	// (internal/delivery/templates); boundaries may hold digits too.
-	keyInMail = regexp.MustCompile(`(?m)^ {4}([0-9]{6,12})\r?$`)
-)
-
-// mailSink is a real SMTP server (go-smtp) that accepts everything; with
-// hold set, it waits that long after the data before answering 250, so
-// a sender can die while the message is in the server's hands.
-type mailSink struct {
-	Addr string
-	box  *keyBox
-	srv  *smtp.Server
-	mu   sync.Mutex
-	hold time.Duration
-}
+func newKeyBox() *keyBox { return shared.NewKeyBox() }
 
 func newMailSink(box *keyBox) *mailSink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := shared.NewMailSink(box)
 	must(err, "SMTP sink")
-	s := &mailSink{Addr: ln.Addr().String(), box: box}
-	s.srv = smtp.NewServer(s)
-	s.srv.Domain = "localhost"
-	s.srv.ReadTimeout, s.srv.WriteTimeout = 30*time.Second, 30*time.Second
-	s.srv.MaxRecipients = 100
-	go s.srv.Serve(ln)
 	return s
 }
 
-func (s *mailSink) setHold(d time.Duration) { s.mu.Lock(); s.hold = d; s.mu.Unlock() }
-func (s *mailSink) close()                  { s.srv.Close() }
-
-func (s *mailSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: s}, nil }
-
-type sinkSession struct {
-	sink *mailSink
-	to   []string
-}
-
-func (ss *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	ss.to = append(ss.to, to)
-	return nil
-}
-func (ss *sinkSession) Reset()        { ss.to = nil }
-func (ss *sinkSession) Logout() error { return nil }
-
-func (ss *sinkSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	ss.sink.mu.Lock()
-	hold := ss.sink.hold
-	ss.sink.mu.Unlock()
-	// The message is the server's once the data is in: a real MTA
-	// commits it to its queue, then answers. The sender may die between.
-	text := string(b)
-	head, body, _ := strings.Cut(text, "\r\n\r\n")
-	id := ""
-	for _, l := range strings.Split(head, "\r\n") {
-		if v, ok := strings.CutPrefix(strings.ToLower(l), "message-id:"); ok {
-			id = strings.TrimSpace(v)
-		}
-	}
-	decoded, _ := io.ReadAll(quotedprintable.NewReader(strings.NewReader(body)))
-	key := ""
-	if m := keyInMail.FindStringSubmatch(string(decoded)); m != nil {
-		key = m[1]
-	}
-	for _, to := range ss.to {
-		ss.sink.box.add(received{At: time.Now(), To: to, MessageID: id, Key: key})
-	}
-	if hold > 0 {
-		time.Sleep(hold)
-	}
-	return nil
-}
-
-// smsSink is the gateway the webhook SMS driver posts to.
-type smsSink struct {
-	URL string
-	box *keyBox
-	srv *http.Server
-}
-
-func newSMSSink(box *keyBox) *smsSink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func newSMSSink(box *keyBox) *shared.SMSSink {
+	s, err := shared.NewSMSSink(box)
 	must(err, "SMS sink")
-	s := &smsSink{URL: "http://" + ln.Addr().String() + "/sms", box: box}
-	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m struct {
-			To        string `json:"to"`
-			Body      string `json:"body"`
-			MessageID string `json:"message_id"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-			http.Error(w, "bad JSON", http.StatusBadRequest)
-			return
-		}
-		key := ""
-		if k := keyInText.FindStringSubmatch(m.Body); k != nil {
-			key = k[1]
-		}
-		box.add(received{At: time.Now(), To: m.To, MessageID: m.MessageID, Key: key})
-		w.WriteHeader(http.StatusAccepted)
-	})}
-	go s.srv.Serve(ln)
 	return s
 }
 
-func (s *smsSink) close() { s.srv.Close() }
-
-// smsEnv points an instance's SMS at the sink.
-func (s *smsSink) env() []string {
-	return []string{"ANSHIN_SMS_DRIVER", "webhook", "ANSHIN_SMS_WEBHOOK_URL", s.URL, "ANSHIN_SMS_WEBHOOK_SECRET", "torture-webhook-secret-0123"}
-}
+// memoryKiB reads VmRSS and VmHWM (the peak) of pid.
+var memoryKiB = shared.MemoryKiB

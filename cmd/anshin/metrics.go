@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/config"
-	"github.com/anshin/anshin/internal/metrics"
 )
 
-// startMetricsListener serves /metrics alone on ANSHIN_METRICS_ADDR, when
-// it is set; stop closes it.
-func startMetricsListener(cfg *config.Config, m *metrics.Metrics, log *slog.Logger) (stop func(), err error) {
+// startMetricsListener serves handler (app.MetricsHandler: /metrics, and
+// the profiles with ANSHIN_PPROF=on) on ANSHIN_METRICS_ADDR, when it is
+// set; stop closes it.
+func startMetricsListener(cfg *config.Config, handler http.Handler, log *slog.Logger) (stop func(), err error) {
 	if cfg.MetricsAddr == "" {
 		return func() {}, nil
 	}
@@ -22,10 +22,11 @@ func startMetricsListener(cfg *config.Config, m *metrics.Metrics, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("ANSHIN_METRICS_ADDR: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if cfg.Pprof {
+		srv.WriteTimeout = 2 * time.Minute // a CPU profile takes 30 s by default
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -33,6 +34,6 @@ func startMetricsListener(cfg *config.Config, m *metrics.Metrics, log *slog.Logg
 			log.Error("metrics listener: stopped", "err", err)
 		}
 	}()
-	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics", "pprof", cfg.Pprof)
 	return func() { srv.Close(); <-done }, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -228,5 +229,46 @@ func TestServeMetricsOnTheirOwnListener(t *testing.T) {
 	apiCall(t, "POST", srv.URL+"/api/v1/login", map[string]string{"login_id": demo.RepresentativeID})
 	if n := sample(scrape(t, url), "anshin_login_steps_total", "step", "login_started"); n != 1 {
 		t.Errorf("login_started on the metrics listener: %v, want 1", n)
+	}
+}
+
+// ANSHIN_PPROF=on serves /debug/pprof/ on the metrics listener and never
+// on the main one; off, neither serves it.
+func TestServePprofOnlyOnTheMetricsListener(t *testing.T) {
+	for _, on := range []string{"on", "off"} {
+		t.Run(on, func(t *testing.T) {
+			srv := startServe(t, testEnv(t, "ANSHIN_METRICS_ADDR", "127.0.0.1:0", "ANSHIN_PPROF", on), "serve", "--demo")
+			deadline := time.Now().Add(10 * time.Second)
+			for !metricsURL.MatchString(srv.Stderr.String()) && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			metrics := metricsURL.FindString(srv.Stderr.String())
+			if metrics == "" {
+				t.Fatalf("the log names no metrics listener:\n%s", srv.Stderr)
+			}
+			want := map[string]int{srv.URL: http.StatusNotFound, strings.TrimSuffix(metrics, "/metrics"): http.StatusNotFound}
+			if on == "on" {
+				want[strings.TrimSuffix(metrics, "/metrics")] = http.StatusOK
+			}
+			for base, code := range want {
+				resp, err := http.Get(base + "/debug/pprof/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != code {
+					t.Errorf("GET %s/debug/pprof/: %d, want %d", base, resp.StatusCode, code)
+				}
+			}
+		})
+	}
+}
+
+// ANSHIN_PPROF=on without ANSHIN_METRICS_ADDR does not start.
+func TestServePprofRefusedWithoutMetricsAddr(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--demo"}, getenvFrom(testEnv(t, "ANSHIN_PPROF", "on")), strings.NewReader(""), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "ANSHIN_PPROF") {
+		t.Fatalf("serve with ANSHIN_PPROF=on alone: %v, want an error naming ANSHIN_PPROF", err)
 	}
 }

@@ -65,7 +65,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	stopMetrics, err := startMetricsListener(cfg, a.Metrics, log)
+	stopMetrics, err := startMetricsListener(cfg, a.MetricsHandler(), log)
 	if err != nil {
 		ln.Close()
 		stopBounces()

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 
 	"github.com/anshin/anshin/internal/anshin"
@@ -41,6 +42,7 @@ type App struct {
 	Operator *operator.Service
 	Bounces  *bounce.Handler
 	Web      web.Deps
+	pprof    bool
 }
 
 // New builds the services on a migrated store from cfg, with cfg's secret
@@ -88,7 +90,24 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 	if cfg.MetricsAddr == "" { // else on a listener of its own (serve)
 		a.Web.Metrics = a.Metrics.Handler()
 	}
+	a.pprof = cfg.Pprof
 	return a, nil
+}
+
+// MetricsHandler is what the listener of ANSHIN_METRICS_ADDR serves:
+// /metrics, and with ANSHIN_PPROF=on Go's profiles under /debug/pprof/.
+// The main listener never serves the profiles.
+func (a *App) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	if a.pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	return mux
 }
 
 // NewHandler is the HTTP server of a.Web.

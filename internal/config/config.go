@@ -27,6 +27,7 @@ import (
 type Config struct {
 	HTTPAddr       string
 	MetricsAddr    string // "": /metrics on HTTPAddr
+	Pprof          bool   // /debug/pprof/ on MetricsAddr
 	DatabaseURL    string
 	SecretKey      []byte
 	OperatorToken  string
@@ -81,6 +82,7 @@ func Load(getenv func(string) string, dev bool) (*Config, error) {
 	c := &Config{
 		HTTPAddr:       p.str("ANSHIN_HTTP_ADDR"),
 		MetricsAddr:    p.str("ANSHIN_METRICS_ADDR"),
+		Pprof:          p.onOff("ANSHIN_PPROF"),
 		DatabaseURL:    p.str("ANSHIN_DATABASE_URL"),
 		OperatorToken:  p.str("ANSHIN_OPERATOR_TOKEN"),
 		SMTPURL:        p.str("ANSHIN_SMTP_URL"),
@@ -166,6 +168,9 @@ func (p *parser) check(c *Config) {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			p.fail("ANSHIN_METRICS_ADDR", "must be host:port, like 127.0.0.1:9090")
 		}
+	}
+	if c.Pprof && c.MetricsAddr == "" {
+		p.fail("ANSHIN_PPROF", "on needs ANSHIN_METRICS_ADDR: profiles are served on the metrics listener only, never on the main one")
 	}
 	if c.BounceSMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.BounceSMTPAddr); err != nil {
@@ -320,6 +325,18 @@ func (p *parser) boolean(name string) bool {
 		p.fail(name, "must be true or false")
 	}
 	return b
+}
+
+// onOff reads a switch written on or off.
+func (p *parser) onOff(name string) bool {
+	switch v := strings.ToLower(p.str(name)); v {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	p.fail(name, "must be on or off")
+	return false
 }
 
 func (p *parser) integer(name string) int {

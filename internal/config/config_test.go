@@ -135,3 +135,16 @@ func TestRetention(t *testing.T) {
 		t.Errorf("retention shorter than the bounce window: %v", err)
 	}
 }
+
+func TestPprofNeedsTheMetricsListener(t *testing.T) {
+	if _, err := Load(env(map[string]string{"ANSHIN_PPROF": "on"}), true); err == nil || !strings.Contains(err.Error(), "ANSHIN_PPROF:") {
+		t.Errorf("ANSHIN_PPROF=on alone: got %v", err)
+	}
+	if _, err := Load(env(map[string]string{"ANSHIN_PPROF": "yes"}), true); err == nil || !strings.Contains(err.Error(), "ANSHIN_PPROF:") {
+		t.Errorf("ANSHIN_PPROF=yes: got %v", err)
+	}
+	c, err := Load(env(map[string]string{"ANSHIN_PPROF": "on", "ANSHIN_METRICS_ADDR": "127.0.0.1:9090"}), true)
+	if err != nil || !c.Pprof {
+		t.Errorf("ANSHIN_PPROF=on with ANSHIN_METRICS_ADDR: %v, %v", c, err)
+	}
+}

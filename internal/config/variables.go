@@ -47,6 +47,7 @@ func variables() []Variable {
 		{Name: "ANSHIN_HTTP_ADDR", Default: "127.0.0.1:8080", Help: "listen address"},
 		{Name: "ANSHIN_TRUSTED_PROXIES", Unset: "none: the socket's peer is the client", Help: "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For / Forwarded (and X-Forwarded-Proto) are believed, e.g. 10.0.0.0/8,192.0.2.7; see Running behind a proxy"},
 		{Name: "ANSHIN_METRICS_ADDR", Unset: "none: /metrics on ANSHIN_HTTP_ADDR", Help: "listen address of /metrics alone, e.g. a private 10.0.0.5:9090; then the main listener does not serve it"},
+		{Name: "ANSHIN_PPROF", Default: "off", Help: "on: Go's net/http/pprof profiles under /debug/pprof/ on ANSHIN_METRICS_ADDR, which it requires; never on the main listener"},
 		{Name: "ANSHIN_DATABASE_URL", Default: "sqlite:./data/anshin.db", Help: "sqlite:PATH, or postgres://user:password@host:port/database?sslmode=… for several instances on one PostgreSQL"},
 		{Name: "ANSHIN_SECRET_KEY", Unset: "generated into the data folder in development", Help: "key for hashes, signatures and sealed messages: 32+ random bytes as hex (64+ characters, openssl rand -hex 32) or base64"},
 		{Name: "ANSHIN_OPERATOR_TOKEN", Unset: "none: operator API off", Help: "bearer token of the operator API; at least 16 characters"},

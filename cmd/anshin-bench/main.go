@@ -1,0 +1,495 @@
+// Command anshin-bench measures whole logins on the real anshin binary:
+// it starts `anshin serve` (one instance on SQLite, or two on PostgreSQL
+// with --pg), a real SMTP sink and an SMS gateway stand-in (the webhook
+// driver's POSTs), drives API logins (ID → password → SMS key → verify)
+// at several concurrency levels, and prints one Markdown table beside the
+// bare argon2id ceiling measured in the same run (README: Performance).
+// scripts/bench builds the binary and runs it. It prints figures; it
+// asserts none.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/anshin/anshin/internal/anshintest"
+	"github.com/anshin/anshin/internal/procs"
+	"github.com/anshin/anshin/internal/secret"
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver, to create the run's database
+	"golang.org/x/crypto/argon2"
+)
+
+const (
+	secretKey     = "fae1744c31ded4ee5bf0911747169a91ff1e1cccb2e72549359eba32400e94e9"
+	operatorToken = "bench-operator-token-0123456789"
+)
+
+type options struct {
+	bin      string
+	pg       string
+	duration time.Duration
+	clients  []int
+	argon2   secret.Argon2Params
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "hash-loop" {
+		hashLoop(os.Args[2:])
+		return
+	}
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "anshin-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, w io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("anshin-bench", flag.ContinueOnError)
+	fs.StringVar(&o.bin, "bin", "", "the anshin binary (required)")
+	fs.StringVar(&o.pg, "pg", "", "a PostgreSQL URL: two instances on a new database there instead of one on SQLite")
+	fs.DurationVar(&o.duration, "duration", 15*time.Second, "how long each concurrency level runs")
+	clients := fs.String("clients", "1,4,8", "concurrency levels: clients logging in without pause, each its own account")
+	mem := fs.Uint("argon2-memory", uint(secret.DefaultArgon2.MemoryKiB), "argon2id memory in KiB (ANSHIN_ARGON2_MEMORY_KIB)")
+	passes := fs.Uint("argon2-time", uint(secret.DefaultArgon2.Time), "argon2id passes (ANSHIN_ARGON2_TIME)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.bin == "" {
+		return errors.New("--bin is required")
+	}
+	o.argon2 = secret.Argon2Params{MemoryKiB: uint32(*mem), Time: uint32(*passes), Threads: secret.DefaultArgon2.Threads}
+	for _, s := range strings.Split(*clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("--clients: %q is not a number of clients", s)
+		}
+		o.clients = append(o.clients, n)
+	}
+	work, err := os.MkdirTemp("", "anshin-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	box := procs.NewKeyBox()
+	mail, err := procs.NewMailSink(box)
+	if err != nil {
+		return err
+	}
+	defer mail.Close()
+	sms, err := procs.NewSMSSink(box)
+	if err != nil {
+		return err
+	}
+	defer sms.Close()
+
+	store, dbURL, n := "SQLite, 1 instance", "sqlite:"+filepath.Join(work, "bench.db"), 1
+	if o.pg != "" {
+		if dbURL, err = newPostgresDB(o.pg); err != nil {
+			return err
+		}
+		store, n = "PostgreSQL, 2 instances", 2
+	}
+	env := serverEnv(o, dbURL, mail.Addr, sms.Env())
+	var servers []*server
+	defer func() {
+		for _, s := range servers {
+			s.stop()
+		}
+	}()
+	for i := range n {
+		s, err := start(o.bin, work, env, i)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, s)
+	}
+	// Each client takes its turn through accounts of its own, so that no
+	// account nears the hourly limits on keys and SMS (at most 1000).
+	accts, err := provision(servers[0].URL, slices.Max(o.clients)*accountsPerClient)
+	if err != nil {
+		return err
+	}
+	// One login per account first: the first statements and hashes of a
+	// process are not what it costs later.
+	if _, err := drive(servers, box, accts, slices.Max(o.clients), 0); err != nil {
+		return err
+	}
+
+	before, err := bareHash(o.argon2)
+	if err != nil {
+		return err
+	}
+	var rows []level
+	for _, c := range o.clients {
+		l, err := drive(servers, box, accts, c, o.duration)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, l)
+	}
+	after, err := bareHash(o.argon2)
+	if err != nil {
+		return err
+	}
+	hash := (before + after) / 2
+	printTable(w, o, store, rows, hash, before, after)
+	return nil
+}
+
+// serverEnv is each instance's environment: the run's hash, real SMTP and
+// SMS sinks, and the per-account and per-client limits out of the way (a
+// benchmark's clients log in far more often than people do).
+func serverEnv(o options, dbURL, smtpAddr string, sms []string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"ANSHIN_DATABASE_URL=" + dbURL,
+		"ANSHIN_HTTP_ADDR=127.0.0.1:0",
+		"ANSHIN_SECRET_KEY=" + secretKey,
+		"ANSHIN_OPERATOR_TOKEN=" + operatorToken,
+		"ANSHIN_SMTP_URL=smtp://" + smtpAddr,
+		"ANSHIN_ARGON2_MEMORY_KIB=" + strconv.Itoa(int(o.argon2.MemoryKiB)),
+		"ANSHIN_ARGON2_TIME=" + strconv.Itoa(int(o.argon2.Time)),
+		"ANSHIN_KEY_COOLDOWN=0s",
+		"ANSHIN_KEYS_PER_ACCOUNT_HOUR=1000",
+		"ANSHIN_KEYS_PER_FLOW=100",
+		"ANSHIN_FLOWS_PER_CLIENT=0", // every client is 127.0.0.1
+		"ANSHIN_SMS_PER_ACCOUNT_HOUR=1000",
+		"ANSHIN_SMS_PER_NUMBER_HOUR=1000",
+		"ANSHIN_SMS_GLOBAL_HOUR=1000000",
+		"ANSHIN_LOG_LEVEL=warn",
+	}
+	for i := 0; i+1 < len(sms); i += 2 {
+		env = append(env, sms[i]+"="+sms[i+1])
+	}
+	return env
+}
+
+// server is one `anshin serve` process.
+type server struct {
+	URL  string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func start(bin, work string, env []string, i int) (*server, error) {
+	s := &server{cmd: exec.Command(bin, "serve"), log: filepath.Join(work, fmt.Sprintf("serve-%d.log", i)), done: make(chan struct{})}
+	s.cmd.Env, s.cmd.Dir = env, work
+	logf, err := os.Create(s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.cmd.Stderr = logf
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { s.cmd.Wait(); logf.Close(); close(s.done) }()
+	select {
+	case s.URL = <-anshintest.ListeningURL(stdout):
+		return s, nil
+	case <-s.done:
+	case <-time.After(90 * time.Second):
+		s.stop()
+	}
+	b, _ := os.ReadFile(s.log)
+	return nil, fmt.Errorf("anshin serve did not start:\n%s", b)
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+func newPostgresDB(base string) (string, error) {
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	name := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		return "", fmt.Errorf("--pg: %w", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+var client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+func provision(base string, n int) ([]procs.Account, error) {
+	accts := make([]procs.Account, n)
+	for k := range accts {
+		accts[k] = procs.Account{LoginID: fmt.Sprintf("bench-%d", k), Password: fmt.Sprintf("pw-%d-bench-x9", k),
+			Line: fmt.Sprintf("0903%07d", k), Email: fmt.Sprintf("bench-%d@example.jp", k), Group: fmt.Sprintf("g-bench-%d", k)}
+		if err := procs.PutAccount(client, base, operatorToken, accts[k]); err != nil {
+			return nil, err
+		}
+	}
+	return accts, nil
+}
+
+// The steps of a login, as the table names them.
+var steps = []string{"ID", "password", "SMS key", "verify"}
+
+// level is what one concurrency level measured.
+type level struct {
+	clients int
+	logins  int
+	errors  int
+	elapsed time.Duration
+	took    [][]time.Duration // per step
+	cpu     time.Duration     // of every server process
+	hwm     int               // KiB, the largest instance's peak so far
+}
+
+const accountsPerClient = 20
+
+// drive runs c clients, client k logging in on server k mod n as
+// accts[k], accts[k+c], … in turn, each without pause, for d; d == 0 is
+// one login each.
+func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d time.Duration) (level, error) {
+	l := level{clients: c, took: make([][]time.Duration, len(steps))}
+	cpu0, err := serversCPU(servers)
+	if err != nil {
+		return l, err
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	startAt := time.Now()
+	deadline := startAt.Add(d)
+	for k := range c {
+		wg.Go(func() {
+			for j := 0; j == 0 || time.Now().Before(deadline); j++ {
+				took, err := login(servers[k%len(servers)].URL, box, accts[(k+j*c)%len(accts)])
+				mu.Lock()
+				if err != nil {
+					l.errors++
+					if l.errors <= 3 {
+						fmt.Fprintln(os.Stderr, "anshin-bench: login:", err)
+					}
+				} else {
+					l.logins++
+					for i, t := range took {
+						l.took[i] = append(l.took[i], t)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	l.elapsed = time.Since(startAt)
+	cpu1, err := serversCPU(servers)
+	if err != nil {
+		return l, err
+	}
+	l.cpu = cpu1 - cpu0
+	for _, s := range servers {
+		_, hwm := procs.MemoryKiB(s.cmd.Process.Pid)
+		l.hwm = max(l.hwm, hwm)
+	}
+	return l, nil
+}
+
+func serversCPU(servers []*server) (time.Duration, error) {
+	var sum time.Duration
+	for _, s := range servers {
+		t, err := procs.CPU(s.cmd.Process.Pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += t
+	}
+	return sum, nil
+}
+
+// login is one whole login; took is each step's time. The SMS key step
+// runs from the request until the key is at the gateway.
+func login(base string, box *procs.KeyBox, a procs.Account) (took []time.Duration, err error) {
+	t := time.Now()
+	lap := func() {
+		took = append(took, time.Since(t))
+		t = time.Now()
+	}
+	var started struct {
+		FlowID string `json:"flow_id"`
+	}
+	if err := post(base+"/api/v1/login", map[string]string{"login_id": a.LoginID}, &started); err != nil {
+		return nil, fmt.Errorf("ID: %w", err)
+	}
+	lap()
+	flow := base + "/api/v1/login/" + started.FlowID
+	if err := post(flow+"/password", map[string]string{"password": a.Password}, nil); err != nil {
+		return nil, fmt.Errorf("password: %w", err)
+	}
+	lap()
+	box.Drain(a.SMSTo())
+	if err := post(flow+"/one-time-key", map[string]string{"method": "sms"}, nil); err != nil {
+		return nil, fmt.Errorf("SMS key: %w", err)
+	}
+	key := box.Next(a.SMSTo(), 60*time.Second)
+	if key == "" {
+		return nil, errors.New("SMS key: none at the gateway within 60 s")
+	}
+	lap()
+	if err := post(flow+"/verify", map[string]string{"key": key, "group_id": a.Group}, nil); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	lap()
+	return took, nil
+}
+
+func post(u string, body, into any) error {
+	b, _ := json.Marshal(body)
+	resp, err := client.Post(u, "application/json", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%d %s", resp.StatusCode, got)
+	}
+	if into != nil {
+		return json.Unmarshal(got, into)
+	}
+	return nil
+}
+
+// bareHash runs argon2id alone in a child process (this binary's
+// hash-loop), one loop per core, and returns the CPU time of one hash.
+func bareHash(p secret.Argon2Params) (time.Duration, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	out, err := exec.Command(self, "hash-loop", strconv.Itoa(int(p.MemoryKiB)), strconv.Itoa(int(p.Time)), strconv.Itoa(int(p.Threads))).Output()
+	if err != nil {
+		return 0, fmt.Errorf("hash-loop: %w", err)
+	}
+	var hashes int
+	var cpu time.Duration
+	if _, err := fmt.Sscan(string(out), &hashes, &cpu); err != nil || hashes == 0 {
+		return 0, fmt.Errorf("hash-loop: %q", out)
+	}
+	return cpu / time.Duration(hashes), nil
+}
+
+// hashLoop hashes on every core for about three seconds, after one
+// warm-up hash each, and prints the hashes and the CPU time they took
+// (utime + stime of this process, as for the servers).
+func hashLoop(args []string) {
+	var m, t, th int
+	if len(args) != 3 {
+		os.Exit(2)
+	}
+	m, _ = strconv.Atoi(args[0])
+	t, _ = strconv.Atoi(args[1])
+	th, _ = strconv.Atoi(args[2])
+	hash := func() {
+		argon2.IDKey([]byte("bench-password"), []byte("0123456789abcdef"), uint32(t), uint32(m), uint8(th), 32)
+	}
+	cores := runtime.NumCPU()
+	var wg sync.WaitGroup
+	for range cores {
+		wg.Go(hash)
+	}
+	wg.Wait()
+	cpu0, err := procs.CPU(os.Getpid())
+	if err != nil {
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	n := 0
+	for range cores {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				hash()
+				mu.Lock()
+				n++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	cpu1, _ := procs.CPU(os.Getpid())
+	fmt.Println(n, int64(cpu1-cpu0))
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) }
+
+func printTable(w io.Writer, o options, store string, rows []level, hash, before, after time.Duration) {
+	cores := runtime.NumCPU()
+	ceiling := float64(cores) / hash.Seconds()
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(w, "anshin-bench %s: %s, argon2id %d KiB × %d passes, %s per level, %d cores, load %s\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), store, o.argon2.MemoryKiB, o.argon2.Time, o.duration, cores, strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Fprintf(w, "bare argon2id, its own process, one loop per core: %s ms CPU per hash (%s before, %s after) → ceiling %.0f logins/s\n\n",
+		ms(hash), ms(before), ms(after), ceiling)
+	fmt.Fprint(w, "| clients | logins/s | ÷ ceiling |")
+	for _, s := range steps {
+		fmt.Fprintf(w, " %s p50 / p99 ms |", s)
+	}
+	fmt.Fprint(w, " server CPU per login | hash share | peak RSS | errors |\n|---|---|---|")
+	fmt.Fprint(w, strings.Repeat("---|", len(steps)+4), "\n")
+	for _, r := range rows {
+		rate := float64(r.logins) / r.elapsed.Seconds()
+		perLogin := time.Duration(0)
+		if r.logins > 0 {
+			perLogin = r.cpu / time.Duration(r.logins)
+		}
+		share := 0.0
+		if perLogin > 0 {
+			share = 100 * float64(hash) / float64(perLogin)
+		}
+		fmt.Fprintf(w, "| %d | %.1f | %.0f %% |", r.clients, rate, 100*rate/ceiling)
+		for i := range steps {
+			fmt.Fprintf(w, " %s / %s |", ms(pct(r.took[i], 0.5)), ms(pct(r.took[i], 0.99)))
+		}
+		fmt.Fprintf(w, " %s ms | %.0f %% | %.0f MiB | %d |\n", ms(perLogin), share, float64(r.hwm)/1024, r.errors)
+	}
+}
