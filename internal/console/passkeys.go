@@ -114,14 +114,7 @@ func (p *Passkeys) Begin(ctx context.Context, a Actor) (json.RawMessage, error) 
 	}
 	var out json.RawMessage
 	err := p.s.store.Update(ctx, func(tx anshin.Tx) error {
-		if _, err := me(tx, a); err != nil {
-			return err
-		}
-		acct, err := tx.AccountByID(a.AccountID)
-		if err != nil {
-			return err
-		}
-		keys, err := tx.PasskeysOfAccount(acct.ID)
+		acct, keys, err := myPasskeys(tx, a)
 		if err != nil {
 			return err
 		}
@@ -129,6 +122,20 @@ func (p *Passkeys) Begin(ctx context.Context, a Actor) (json.RawMessage, error) 
 		return err
 	})
 	return out, err
+}
+
+// myPasskeys loads the actor's account and its passkeys, after the
+// membership check.
+func myPasskeys(tx anshin.Tx, a Actor) (*anshin.Account, []*anshin.Passkey, error) {
+	if _, err := me(tx, a); err != nil {
+		return nil, nil, err
+	}
+	acct, err := tx.AccountByID(a.AccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := tx.PasskeysOfAccount(acct.ID)
+	return acct, keys, err
 }
 
 func checkName(name string) (string, error) {
@@ -155,14 +162,7 @@ func (p *Passkeys) Add(ctx context.Context, a Actor, name string, body []byte) (
 	queued := 0
 	err = p.s.store.Update(ctx, func(tx anshin.Tx) error {
 		refusal, queued = nil, 0
-		if _, err := me(tx, a); err != nil {
-			return err
-		}
-		acct, err := tx.AccountByID(a.AccountID)
-		if err != nil {
-			return err
-		}
-		keys, err := tx.PasskeysOfAccount(acct.ID)
+		acct, keys, err := myPasskeys(tx, a)
 		if err != nil {
 			return err
 		}
