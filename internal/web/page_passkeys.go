@@ -53,47 +53,39 @@ func (s *Server) handlePasskeysPage(w http.ResponseWriter, r *http.Request, si *
 }
 
 func (s *Server) handlePasskeyPolicy(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-	if s.ConsolePasskeys == nil {
-		s.handleNotFound().ServeHTTP(w, r)
-		return
-	}
-	err := parseForm(w, r)
-	if err == nil {
-		err = s.ConsolePasskeys.SetRequired(r.Context(), a, r.PostForm.Get("required") == "on")
-	}
-	if err != nil {
-		s.renderPasskeys(w, r, si, a, "", err)
-		return
-	}
-	http.Redirect(w, r, "/console/passkeys?done=policy", http.StatusSeeOther)
+	s.passkeyPost(w, r, si, a, "policy", func() error {
+		return s.ConsolePasskeys.SetRequired(r.Context(), a, r.PostForm.Get("required") == "on")
+	})
 }
 
 func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	s.passkeyPost(w, r, si, a, "renamed", func() error {
+		return s.ConsolePasskeys.Rename(r.Context(), a, r.PathValue("id"), r.PostForm.Get("name"))
+	})
+}
+
+func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
+	s.passkeyPost(w, r, si, a, "deleted", func() error {
+		return s.ConsolePasskeys.Delete(r.Context(), a, r.PathValue("id"))
+	})
+}
+
+// passkeyPost runs one form post of the passkey page: act, then back to
+// the page with its notice, or the page again with the error.
+func (s *Server) passkeyPost(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor, done string, act func() error) {
 	if s.ConsolePasskeys == nil {
 		s.handleNotFound().ServeHTTP(w, r)
 		return
 	}
 	err := parseForm(w, r)
 	if err == nil {
-		err = s.ConsolePasskeys.Rename(r.Context(), a, r.PathValue("id"), r.PostForm.Get("name"))
+		err = act()
 	}
 	if err != nil {
 		s.renderPasskeys(w, r, si, a, "", err)
 		return
 	}
-	http.Redirect(w, r, "/console/passkeys?done=renamed", http.StatusSeeOther)
-}
-
-func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request, si *login.SignedIn, a console.Actor) {
-	if s.ConsolePasskeys == nil {
-		s.handleNotFound().ServeHTTP(w, r)
-		return
-	}
-	if err := s.ConsolePasskeys.Delete(r.Context(), a, r.PathValue("id")); err != nil {
-		s.renderPasskeys(w, r, si, a, "", err)
-		return
-	}
-	http.Redirect(w, r, "/console/passkeys?done=deleted", http.StatusSeeOther)
+	http.Redirect(w, r, "/console/passkeys?done="+done, http.StatusSeeOther)
 }
 
 // flowPasskey runs a ceremony step of the browser's flow as JSON.
