@@ -484,3 +484,29 @@ func TestConsoleAPIMalformed(t *testing.T) {
 	}
 	wantStatus(t, ts.session(rep), http.StatusOK)
 }
+
+// An input with several bad fields answers all of them at once: the first
+// as field and message, every one in fields.
+func TestConsoleAPIAnswersEveryFieldError(t *testing.T) {
+	ts := newTestServer(t)
+	rep := ts.signIn(demo.MultiGroupID, "sms", demo.GroupSakura)
+	r := ts.as(rep, http.MethodPost, "/api/v1/admins?lang=en", map[string]string{"login_id": demo.NoGroupID, "name": "", "email": "not-an-address"})
+	wantError(t, r, http.StatusUnprocessableEntity, "invalid_field")
+	list, _ := r.ErrorField("fields").([]any)
+	var got []string
+	for _, f := range list {
+		m := f.(map[string]any)
+		if msg, _ := m["message"].(string); msg == "" {
+			t.Errorf("field %v has no message", m["field"])
+		}
+		got = append(got, m["field"].(string))
+	}
+	if strings.Join(got, " ") != "name email initial_password" || r.ErrorField("field") != "name" {
+		t.Errorf("fields %q (first %v), want name, email, initial_password", got, r.ErrorField("field"))
+	}
+	// One bad field: no list, as before.
+	r = ts.as(rep, http.MethodPost, "/api/v1/admins", map[string]string{"login_id": demo.NoGroupID, "name": "田中 次郎", "initial_password": "Abcd12345", "email": "x"})
+	if wantError(t, r, http.StatusUnprocessableEntity, "invalid_field"); r.ErrorField("fields") != nil {
+		t.Errorf("a single field error came with a list: %s", r.Raw)
+	}
+}

@@ -69,6 +69,14 @@ type apiErrorBody struct {
 	// KeySentTo, with key_not_for_group: the masked destinations whose key
 	// opens the chosen group.
 	KeySentTo []string `json:"key_sent_to,omitempty"`
+	// Fields, with invalid_field: every field at fault in the input (the
+	// first is also Field and Message), so a client shows all at once.
+	Fields []apiFieldError `json:"fields,omitempty"`
+}
+
+type apiFieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // domainError turns any error into an *anshin.Error fit to show: an
@@ -97,6 +105,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.KeySentTo = e.Masked
 	} else {
 		body.Skipped = e.Masked
+	}
+	if len(e.Others) > 0 {
+		for _, f := range append([]*anshin.Error{e}, e.Others...) {
+			body.Fields = append(body.Fields, apiFieldError{Field: f.Field, Message: s.errorText(r, f)})
+		}
 	}
 	if !e.RetryAt.IsZero() {
 		at := e.RetryAt.UTC()
