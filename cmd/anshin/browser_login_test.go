@@ -17,11 +17,7 @@ import (
 func TestBrowserGroupChoiceKeepsTheKey(t *testing.T) {
 	srv := startBrowserDemo(t)
 	c := newChrome(t, srv.URL, 1280, 900)
-	c.loginToKeyPage("demo-multi", false)
-	seen := messageIDs(c.http.outbox())
-	c.do("choose e-mail", chromedp.Click(chromedp.ID("method-email")))
-	c.click(`#issue button[type=submit]`)
-	key := c.http.awaitKey("watanabe@example.co.jp", seen)
+	key := c.multiEmailKey()
 	order := c.eval(`Array.from(document.querySelectorAll("input[name=group_id]")).map(e => e.value).join(" ")`)
 	if order != "sakura-butsuryu midori-seiyaku hikari-kensetsu" {
 		c.fail("groups in the order %q, want by management number", order)
@@ -45,11 +41,7 @@ func TestBrowserGroupChoiceKeepsTheKey(t *testing.T) {
 	c.see("ご契約情報", "N0000002")
 	c.click(`form[action="/logout"] button`)
 
-	c.loginToKeyPage("demo-multi", false)
-	seen = messageIDs(c.http.outbox())
-	c.do("choose e-mail", chromedp.Click(chromedp.ID("method-email")))
-	c.click(`#issue button[type=submit]`)
-	c.http.awaitKey("watanabe@example.co.jp", seen)
+	c.multiEmailKey()
 	if got := c.eval(`(document.querySelector("input[name=group_id]:checked") || {value: ""}).value`); got != "sakura-butsuryu" {
 		c.fail("the group used last is not preselected: %q", got)
 	}

@@ -28,19 +28,24 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
+	f, _ := newFixtureAt(t, func() time.Time { return t0 })
+	return f
+}
+
+// newFixtureAt is the demo data in a fresh database and a console service
+// on the clock now, with the cheap hasher both use.
+func newFixtureAt(t *testing.T, now func() time.Time) (*fixture, *secret.Hasher) {
 	t.Helper()
-	ctx := context.Background()
 	db := anshintest.MustOpenDB(t)
 	keys, err := secret.NewKeyring(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	hasher := anshintest.CheapHasher()
-	now := func() time.Time { return t0 }
-	if _, err := demo.Load(ctx, operator.New(db, hasher, now), db); err != nil {
+	if _, err := demo.Load(context.Background(), operator.New(db, hasher, now), db); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{db: db, svc: console.New(db, hasher, keys, now, nil), keys: keys}
+	return &fixture{db: db, svc: console.New(db, hasher, keys, now, nil), keys: keys}, hasher
 }
 
 // actor is the demo account loginID acting in group.

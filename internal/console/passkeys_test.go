@@ -13,7 +13,6 @@ import (
 	"github.com/anshin/anshin/internal/console"
 	"github.com/anshin/anshin/internal/demo"
 	"github.com/anshin/anshin/internal/login"
-	"github.com/anshin/anshin/internal/operator"
 	"github.com/anshin/anshin/internal/passkey"
 	"github.com/anshin/anshin/internal/secret"
 )
@@ -33,17 +32,8 @@ type passkeyFixture struct {
 
 func newPasskeyFixture(t *testing.T) *passkeyFixture {
 	t.Helper()
-	ctx := context.Background()
-	db := anshintest.MustOpenDB(t)
-	keys, err := secret.NewKeyring(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := anshintest.NewClock(t0)
-	hasher := anshintest.CheapHasher()
-	if _, err := demo.Load(ctx, operator.New(db, hasher, clock.Now), db); err != nil {
-		t.Fatal(err)
-	}
+	f, hasher := newFixtureAt(t, clock.Now)
 	cfg, err := passkey.ConfigFromURL(origin + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -52,10 +42,9 @@ func newPasskeyFixture(t *testing.T) *passkeyFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := console.New(db, hasher, keys, clock.Now, nil)
-	ls := login.New(db, hasher, keys, clock.Now, login.Defaults(), nil)
-	return &passkeyFixture{fixture: &fixture{db: db, svc: svc, keys: keys}, clock: clock, login: ls,
-		pk: console.NewPasskeys(svc, rp), lpk: login.NewPasskeys(ls, rp), auth: anshintest.NewAuthenticator(origin)}
+	ls := login.New(f.db, hasher, f.keys, clock.Now, login.Defaults(), nil)
+	return &passkeyFixture{fixture: f, clock: clock, login: ls,
+		pk: console.NewPasskeys(f.svc, rp), lpk: login.NewPasskeys(ls, rp), auth: anshintest.NewAuthenticator(origin)}
 }
 
 // signedIn is loginID's session in group whose second factor opened scope,
