@@ -64,6 +64,12 @@ var (
 	// a parenthesis — not any three digits in the text.
 	replyRE = regexp.MustCompile(`(?m)(?:^|said:|returned|error:|reply:|[;'"(])\s*([245])\d\d(?:[ :-]|$)`)
 	spaceRE = regexp.MustCompile(`\s+`)
+	// A refusal that names the recipient right after its reply code,
+	// "550 <a@example.jp>: User unknown", answers RCPT TO: only there is
+	// one recipient to name. Refused at DATA, the same server leaves the
+	// name out ("550 : User unknown", a Japanese carrier's receiving
+	// setting).
+	echoedRecipientRE = regexp.MustCompile(`\b[45]\d\d[ :-]+(?:[45]\.\d{1,3}\.\d{1,3}[ :-]+)?<[^<>\s@]+@[^<>\s]+>:`)
 )
 
 // enhancedStatus finds the first enhanced status code (RFC 3463) in s,
@@ -100,6 +106,9 @@ type facts struct {
 	// one): the SMTP command the reply answered is read from it, and its
 	// words are judged when the diagnostic says nothing.
 	context string
+	// reporter is the domain of the mail system that wrote the notice
+	// (its From address): a provider's own wording is read its way.
+	reporter string
 }
 
 // classify decides what status (an enhanced code, possibly empty), action
@@ -206,7 +215,7 @@ func judgeText(f facts, text string) Verdict {
 			// "Mailbox full, try again later" is a state that may pass.
 			return set(Transient, ReasonTemporary)
 		}
-		if r != ReasonNoSuchUser || userUnknownHolds(text, klass, code, cmd) {
+		if r != ReasonNoSuchUser || userUnknownHolds(text, klass, code, cmd) || cmd != "DATA" && providerSaysUnknown(f.reporter, text) {
 			return set(Permanent, r)
 		}
 		if cmd == "DATA" || klass == "5" && subject == "2" || !containsAny(text, weakUserPhrases) {
@@ -292,10 +301,24 @@ func userUnknownHolds(text, klass, code, cmd string) bool {
 		return true
 	case cmd == "DATA":
 		return false
+	case echoedRecipientRE.MatchString(text):
+		return true
 	case klass == "5" && strings.HasPrefix(code, "2."):
 		return false
 	}
 	return cmd == "RCPT"
+}
+
+// providerSaysUnknown tells whether the notice comes from a mail system
+// whose own words for an address it does not have are in text, as the
+// provider documents them.
+func providerSaysUnknown(reporter, text string) bool {
+	for _, p := range providerUnknownPhrases {
+		if (reporter == p.domain || strings.HasSuffix(reporter, "."+p.domain)) && containsAny(text, p.phrases) {
+			return true
+		}
+	}
+	return false
 }
 
 // smtpCommand finds the SMTP command a refusal answered, in the words MTAs

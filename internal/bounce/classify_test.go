@@ -1,6 +1,9 @@
 package bounce
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestClassify pins the rules on single diagnostics, in the order they
 // apply: policy before address, codes before phrases, temporary codes
@@ -34,11 +37,46 @@ func TestClassify(t *testing.T) {
 		{"", "", "Remote host said:\n452 mailbox full", Transient, ReasonTemporary},
 		{"", "", "your message of 400 KB: mailbox full", Permanent, ReasonMailboxFull},
 		{"", "", "sent to 200 recipients; the recipient's mailbox is full", Permanent, ReasonMailboxFull},
+		// A "user unknown" that names the recipient after the reply code
+		// answered RCPT TO; without the name (or with DATA named) it is a
+		// receiving filter.
+		{"", "", "550: <taro@ezweb.ne.jp>: User unknown", Permanent, ReasonNoSuchUser},
+		{"5.0.0", "failed", "550 <taro@ezweb.ne.jp>: User unknown", Permanent, ReasonNoSuchUser},
+		{"5.0.0", "failed", "550 : User unknown", None, ReasonFiltered},
+		{"", "", "550 <taro@ezweb.ne.jp>: User unknown (in reply to end of DATA command)", None, ReasonFiltered},
+		{"", "", "<taro@ezweb.ne.jp>: host lsean.ezweb.ne.jp said: 550 : User unknown", None, ReasonFiltered},
 	} {
 		v := classify(c.status, c.action, c.diagnostic)
 		if v.Class != c.class || v.Reason != c.reason {
 			t.Errorf("%q %q %q: %s (%s), want %s (%s)", c.status, c.action, c.diagnostic, v.Class, v.Reason, c.class, c.reason)
 		}
+	}
+}
+
+// A provider's own wording for an unknown address counts only in a notice
+// its own mail system wrote: the same words from anyone else (or from a
+// look-alike domain) are a filter's.
+func TestProviderWording(t *testing.T) {
+	notice := func(from string) string {
+		return "From: Mail Delivery System <" + from + ">\nSubject: Mail Delivery Failure\n\n" +
+			"I was unable to deliver your message to the following addresses:\n\ntaro@example.jp\n\n" +
+			"Reason: 550 taro@example.jp... No such user\n"
+	}
+	for from, want := range map[string]Class{
+		"MAILER-DAEMON@messagelabs.com":                   Permanent,
+		"mailer-daemon@server-7.bemta-12.messagelabs.com": Permanent,
+		"mailer-daemon@mx.example.org":                    None,
+		"mailer-daemon@messagelabs.com.attacker.example":  None,
+		"mailer-daemon@notmessagelabs.com":                None,
+	} {
+		if v := Parse([]byte(notice(from))).For("taro@example.jp"); v.Class != want {
+			t.Errorf("from %s: %s (%s), want %s", from, v.Class, v.Reason, want)
+		}
+	}
+	// Named at DATA, even the provider's words are about the message.
+	data := strings.Replace(notice("MAILER-DAEMON@messagelabs.com"), "No such user", "No such user (in reply to end of DATA command)", 1)
+	if v := Parse([]byte(data)).For("taro@example.jp"); v.Class != None {
+		t.Errorf("provider wording at DATA: %s (%s)", v.Class, v.Reason)
 	}
 }
 

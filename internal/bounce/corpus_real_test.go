@@ -35,16 +35,6 @@ var knownMisses = map[string]string{
 	// "after end of data: 553 neko.example.com does not exist" names the
 	// sender's domain (the recipient is at example.net), after DATA.
 	"lhost-exim-37.eml kijitora@example.net": "sender domain, at DATA",
-	// "550 a@b... No such user" with a bare 5.0.0 and no SMTP command: the
-	// same words are labelled filtered in lhost-mcafee-04.
-	"rhost-messagelabs-02.eml kijitora@neko.example.org": "bare user unknown",
-	// "Invalid user address … 550 - Requested action not taken: no such
-	// user here", no code, no command: word for word lhost-apachejames-01,
-	// labelled filtered (and lhost-mailfoundry-01 alike).
-	"lhost-verizon-02.eml may-be-straycat-nyaaaaaan@vtext.com": "bare user unknown",
-	// "550: <a@ezweb.ne.jp>: User unknown" relayed by Yahoo, no code, no
-	// command: the carrier's wording the corpus labels filtered elsewhere.
-	"lhost-yahoo-07.eml otsu-sakaba-hunter-neko-nyaaaaaaan@ezweb.ne.jp": "bare user unknown",
 }
 
 // findRealCorpus walks up from the package folder to the folder that holds

@@ -13,6 +13,21 @@ var commandPhrases = []struct{ phrase, command string }{
 	{"in reply to starttls", "CONN"}, {"after starttls", "CONN"}, {"after initial connection", "CONN"}, {"while connected to", "CONN"},
 }
 
+// Providers whose notices say a recipient does not exist in words that,
+// from any other mail system, could be a filter: their own mailers write
+// them only for an unknown address.
+var providerUnknownPhrases = []struct {
+	domain  string
+	phrases []string
+}{
+	// Broadcom Email Security.cloud (MessageLabs) documents these as an
+	// invalid recipient in the protected domain.
+	{"messagelabs.com", []string{"no such user", "invalid recipient", "recipient mailbox is not allowed"}},
+	// Verizon Wireless's e-mail gateways to phones: no such subscriber.
+	{"vtext.com", []string{"invalid user address", "no such user here", "no valid recipients"}},
+	{"vzwpix.com", []string{"invalid user address", "no such user here", "no valid recipients"}},
+}
+
 // Phrases, matched on lower-cased text with white space collapsed.
 var (
 	// The recipient's own filter or receiving setting refused our mail.

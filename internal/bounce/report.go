@@ -42,6 +42,7 @@ type Report struct {
 	whole    *Verdict // the verdict of text, once computed
 	preamble string   // text before the first recipient's block
 	unnamed  *Verdict // a DSN's only group, whose recipient is unreadable
+	reporter string   // the domain of the notice's From address
 }
 
 // plausibleAddress tells a recipient address from what broken DSNs put
@@ -63,6 +64,9 @@ func Parse(raw []byte) *Report {
 	m := readMessage(raw)
 	r := &Report{Kind: KindOther, Format: "unknown", Recipients: []Recipient{}}
 	r.subject = headerText(m.header.Get("Subject"))
+	if from, err := mail.ParseAddress(m.header.Get("From")); err == nil {
+		r.reporter = strings.ToLower(from.Address[strings.LastIndexByte(from.Address, '@')+1:])
+	}
 
 	var dsn []dsnRecipient
 	var texts []string
@@ -104,7 +108,7 @@ func Parse(raw []byte) *Report {
 			if len(dsn) == 1 {
 				context += "\n" + text
 			}
-			v := judge(facts{status: d.status, action: d.action, diagnostic: d.diagnostic, context: context})
+			v := judge(facts{status: d.status, action: d.action, diagnostic: d.diagnostic, context: context, reporter: r.reporter})
 			if !plausibleAddress(addr) {
 				// "@mx.example.org", a mailbox file path: the group names no
 				// one; with no other, it speaks of the VERP delivery's own.
@@ -152,12 +156,12 @@ func (r *Report) textVerdict(addr string, blocks []string) Verdict {
 	if bare && len(r.blocks) > 1 {
 		// A bare address line among several: what is said before the
 		// first address is about all of them; other blocks are not.
-		return classify("", "", r.preamble+"\n"+t)
+		return r.judge(r.preamble + "\n" + t)
 	}
 	if !bare {
 		// The recipient's own words first; the only recipient's notice
 		// may say more around them.
-		f := facts{diagnostic: t}
+		f := facts{diagnostic: t, reporter: r.reporter}
 		if len(r.blocks) == 1 {
 			f.context = r.text // the SMTP command may be named outside the block
 		}
@@ -169,12 +173,17 @@ func (r *Report) textVerdict(addr string, blocks []string) Verdict {
 		// A bare address line (Exim, Office 365) or the only recipient:
 		// the reason is in the rest of the text, judged once.
 		if r.whole == nil {
-			v := classify("", "", r.text)
+			v := r.judge(r.text)
 			r.whole = &v
 		}
 		return *r.whole
 	}
-	return classify("", "", t)
+	return r.judge(t)
+}
+
+// judge classifies failure text of the notice.
+func (r *Report) judge(text string) Verdict {
+	return judge(facts{diagnostic: text, reporter: r.reporter})
 }
 
 // For is the verdict for the delivery's own recipient. A bounce that
@@ -205,7 +214,7 @@ func (r *Report) For(address string) Verdict {
 	}
 	// No recipient named: the VERP address says which delivery bounced,
 	// so the whole failure text is about its one recipient.
-	return classify("", "", r.text)
+	return r.judge(r.text)
 }
 
 // looksLikeBounce requires a sign that a mail system, not a person or an
