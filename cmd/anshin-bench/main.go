@@ -48,6 +48,7 @@ type options struct {
 	duration time.Duration
 	clients  []int
 	argon2   secret.Argon2Params
+	profiles string // a folder for CPU profiles of the last level, or ""
 }
 
 func main() {
@@ -70,6 +71,7 @@ func run(args []string, w io.Writer) error {
 	clients := fs.String("clients", "1,4,8", "concurrency levels: clients logging in without pause, each its own account")
 	mem := fs.Uint("argon2-memory", uint(secret.DefaultArgon2.MemoryKiB), "argon2id memory in KiB (ANSHIN_ARGON2_MEMORY_KIB)")
 	passes := fs.Uint("argon2-time", uint(secret.DefaultArgon2.Time), "argon2id passes (ANSHIN_ARGON2_TIME)")
+	fs.StringVar(&o.profiles, "cpuprofile", "", "a folder: each instance's CPU profile of the last level goes there as cpu-N.pprof (ANSHIN_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -117,6 +119,10 @@ func run(args []string, w io.Writer) error {
 		}
 	}()
 	for i := range n {
+		env := env
+		if o.profiles != "" {
+			env = append(slices.Clip(env), "ANSHIN_PPROF=on", "ANSHIN_METRICS_ADDR="+metricsAddr(i))
+		}
 		s, err := start(o.bin, work, env, i)
 		if err != nil {
 			return err
@@ -140,10 +146,19 @@ func run(args []string, w io.Writer) error {
 		return err
 	}
 	var rows []level
-	for _, c := range o.clients {
+	for k, c := range o.clients {
+		var profiled chan error
+		if o.profiles != "" && k == len(o.clients)-1 {
+			profiled = profile(o, n)
+		}
 		l, err := drive(servers, box, accts, c, o.duration)
 		if err != nil {
 			return err
+		}
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				return err
+			}
 		}
 		rows = append(rows, l)
 	}
@@ -178,10 +193,60 @@ func serverEnv(o options, dbURL, smtpAddr string, sms []string) []string {
 		"ANSHIN_SMS_GLOBAL_HOUR=1000000",
 		"ANSHIN_LOG_LEVEL=warn",
 	}
+	// The runtime's settings pass through, to compare them.
+	for _, name := range []string{"ANSHIN_MEMORY_LIMIT", "GOGC", "GOMEMLIMIT", "GODEBUG"} {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
 	for i := 0; i+1 < len(sms); i += 2 {
 		env = append(env, sms[i]+"="+sms[i+1])
 	}
 	return env
+}
+
+// metricsAddr is instance i's metrics listener when profiles are taken.
+func metricsAddr(i int) string { return fmt.Sprintf("127.0.0.1:%d", 39090+i) }
+
+// profile takes a CPU profile of each of the n instances over the level
+// about to run (its duration less a second at each end) into o.profiles.
+func profile(o options, n int) chan error {
+	done := make(chan error, 1)
+	secs := max(1, int((o.duration-2*time.Second)/time.Second))
+	go func() {
+		time.Sleep(time.Second)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddr(i), secs)
+				errs[i] = fetchTo(u, filepath.Join(o.profiles, fmt.Sprintf("cpu-%d.pprof", i)))
+			})
+		}
+		wg.Wait()
+		done <- errors.Join(errs...)
+	}()
+	return done
+}
+
+func fetchTo(u, path string) error {
+	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // server is one `anshin serve` process.

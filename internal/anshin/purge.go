@@ -29,13 +29,16 @@ const (
 	// PurgeProviderEvents removes the event IDs of sending services noted
 	// before RetainSince: no provider repeats an event that late.
 	PurgeProviderEvents PurgeKind = "provider_events"
+	// PurgeSMSMinutes removes the per-minute SMS counts of minutes before
+	// RetainSince: the hourly cap reads only the last hour's.
+	PurgeSMSMinutes PurgeKind = "sms_minutes"
 	// PurgeAudit removes audit events recorded before RetainSince.
 	PurgeAudit PurgeKind = "audit_events"
 )
 
 // PurgeKinds lists every kind, in the order a purge run takes them: keys
 // before their flows, payloads before their deliveries.
-var PurgeKinds = []PurgeKind{PurgePayloads, PurgeKeys, PurgeFlows, PurgeSessions, PurgeChallenges, PurgeThrottles, PurgeDeliveries, PurgeBounces, PurgeProviderEvents, PurgeAudit}
+var PurgeKinds = []PurgeKind{PurgePayloads, PurgeKeys, PurgeFlows, PurgeSessions, PurgeChallenges, PurgeThrottles, PurgeDeliveries, PurgeBounces, PurgeProviderEvents, PurgeSMSMinutes, PurgeAudit}
 
 // PurgeCutoffs say what is no longer live. Each is a point in time: rows
 // are removed only on its far side, so nothing a rule still reads goes.

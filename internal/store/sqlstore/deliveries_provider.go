@@ -43,10 +43,30 @@ func (t *tx) CountSMS(accountID, number string, since time.Time, caps anshin.SMS
 		}
 	}
 	if caps.Total > 0 {
-		c.Total, c.OldestTotal, err = t.countSince(`SELECT created_at FROM deliveries
-			WHERE channel = 'sms' AND created_at > ? ORDER BY created_at LIMIT ?`, ms(since), caps.Total)
+		c.Total, c.OldestTotal, err = t.smsSince(since)
+		c.Total = min(c.Total, caps.Total)
 	}
 	return c, err
+}
+
+// smsSince counts the SMS queued after since in the whole service: the
+// whole minutes from sms_minutes (at most 61 rows), the first, partial one
+// from its deliveries; and finds the oldest of them. Its cost does not grow
+// with the SMS traffic of the hour.
+func (t *tx) smsSince(since time.Time) (int, time.Time, error) {
+	firstWhole := ms(since)/60000 + 1
+	var whole, partial int
+	var oldest sql.NullInt64
+	err := t.row([]any{&whole}, "count", `SELECT COALESCE(SUM(sent), 0) FROM sms_minutes WHERE minute >= ?`, firstWhole)
+	if err == nil {
+		err = t.row([]any{&partial}, "count", `SELECT COUNT(*) FROM deliveries
+			WHERE channel = 'sms' AND created_at > ? AND created_at < ?`, ms(since), firstWhole*60000)
+	}
+	if err == nil && whole+partial > 0 {
+		err = t.row([]any{&oldest}, "oldest SMS", `SELECT created_at FROM deliveries
+			WHERE channel = 'sms' AND created_at > ? ORDER BY created_at LIMIT 1`, ms(since))
+	}
+	return whole + partial, tm(oldest.Int64), err
 }
 
 // countSince counts the rows of a bounded, ordered query of created_at

@@ -19,6 +19,12 @@ func (t *tx) EnqueueDelivery(d *anshin.Delivery) error {
 	_, err := t.exec(`INSERT INTO deliveries (`+deliveryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, ?, ?)`,
 		d.ID, d.Kind, d.Channel, d.Recipient, d.FlowID, d.KeyID, d.Lang, base64.StdEncoding.EncodeToString(d.Payload),
 		anshin.DeliveryQueued, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt))
+	if err != nil || d.Channel != anshin.MethodSMS {
+		return err
+	}
+	// Counted in its minute, for the service's hourly SMS cap (CountSMS).
+	_, err = t.exec(`INSERT INTO sms_minutes (minute, sent) VALUES (?, 1)
+		ON CONFLICT (minute) DO UPDATE SET sent = sms_minutes.sent + 1`, ms(d.CreatedAt)/60000)
 	return err
 }
 

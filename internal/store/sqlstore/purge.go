@@ -42,6 +42,8 @@ var purgeRules = map[anshin.PurgeKind]purgeRule{
 		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.RetainSince)} }},
 	anshin.PurgeProviderEvents: {table: "provider_events", key: "provider, event_id", cond: `at < ?`,
 		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.RetainSince)} }},
+	anshin.PurgeSMSMinutes: {table: "sms_minutes", key: "minute", cond: `minute < ?`,
+		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.RetainSince) / 60000} }},
 	anshin.PurgeAudit: {table: "audit_events", key: "id", cond: `at < ?`,
 		args: func(c anshin.PurgeCutoffs) []any { return []any{ms(c.RetainSince)} }},
 }

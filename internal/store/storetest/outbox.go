@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,6 +216,99 @@ func testDeliveryReceipts(t *testing.T, s anshin.Store) {
 		list, err := tx.FlowDeliveries("flow-d1")
 		if err == nil && (len(list) != 1 || list[0].Status != anshin.DeliveryDelivered) {
 			t.Errorf("after receipts: %+v", list)
+		}
+		return err
+	})
+}
+
+// testSMSCount checks the service-wide count of the hourly SMS cap, kept
+// per minute: exact at both ends of the window, whatever minute it starts
+// in, with the oldest SMS in it, and blind to e-mail.
+func testSMSCount(t *testing.T, s anshin.Store) {
+	since := t0.Add(90*time.Second + 500*time.Millisecond) // in the middle of a minute
+	at := []time.Duration{
+		-time.Hour, -30 * time.Second, 0, // before the window, or on its start: out
+		time.Millisecond, 29 * time.Second, // its first, partial minute
+		30 * time.Second, time.Minute, 59 * time.Minute, time.Hour, // whole minutes, and now
+	}
+	update(t, s, func(tx anshin.Tx) error {
+		for i, d := range at {
+			sms := delivery(fmt.Sprintf("sms-%d", i), t0)
+			sms.Channel, sms.Recipient, sms.CreatedAt = anshin.MethodSMS, "+819011110000", since.Add(d)
+			if err := tx.EnqueueDelivery(sms); err != nil {
+				return err
+			}
+			mail := delivery(fmt.Sprintf("mail-%d", i), t0)
+			mail.CreatedAt = since.Add(d)
+			if err := tx.EnqueueDelivery(mail); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, c := range []struct {
+		since  time.Time
+		cap    int
+		total  int
+		oldest time.Time
+	}{
+		{since, 100, 6, since.Add(time.Millisecond)},
+		{since, 4, 4, since.Add(time.Millisecond)},                         // stops at its cap
+		{since.Add(-time.Millisecond), 100, 7, since},                      // the start itself is in
+		{since.Add(29 * time.Second), 100, 4, since.Add(30 * time.Second)}, // a window starting later
+		{since.Add(-2 * time.Hour), 100, 9, since.Add(-time.Hour)},         // all of them
+		{since.Add(time.Hour), 100, 0, time.Time{}},                        // none
+		{t0.Add(2 * time.Minute), 100, 4, since.Add(30 * time.Second)},     // a window starting on a minute
+	} {
+		var got anshin.SMSCounts
+		err := s.View(context.Background(), func(tx anshin.Tx) (err error) {
+			got, err = tx.CountSMS("nobody", "+819099990000", c.since, anshin.SMSCaps{Total: c.cap})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Total != c.total || !got.OldestTotal.Equal(c.oldest) {
+			t.Errorf("since %v, cap %d: %d SMS, oldest %v; want %d, %v", c.since.Sub(since), c.cap, got.Total, got.OldestTotal, c.total, c.oldest)
+		}
+	}
+}
+
+// testSMSCapConcurrent hammers the service-wide SMS cap from many
+// transactions at once, each for another account and number and spread
+// over minutes: exactly the cap's worth are queued.
+func testSMSCapConcurrent(t *testing.T, s anshin.Store) {
+	const limit = 5
+	var queued atomic.Int32
+	concurrently(t, 20, func(i int) error {
+		did := false
+		err := s.Update(context.Background(), func(tx anshin.Tx) error {
+			did = false
+			number := fmt.Sprintf("+8190%08d", i)
+			c, err := tx.CountSMS(fmt.Sprintf("acct-%d", i), number, t0.Add(-time.Hour), anshin.SMSCaps{PerAccount: 10, PerNumber: 10, Total: limit})
+			if err != nil || c.Total >= limit {
+				return err
+			}
+			sms := delivery(fmt.Sprintf("sms-%02d", i), t0)
+			sms.Channel, sms.Recipient, sms.CreatedAt = anshin.MethodSMS, number, t0.Add(time.Duration(i)*7*time.Second)
+			if err := tx.EnqueueDelivery(sms); err != nil {
+				return err
+			}
+			did = true
+			return nil
+		})
+		if did && err == nil {
+			queued.Add(1)
+		}
+		return err
+	})
+	if n := queued.Load(); n != limit {
+		t.Errorf("%d SMS queued, want exactly the cap %d", n, limit)
+	}
+	view(t, s, func(tx anshin.Tx) error {
+		c, err := tx.CountSMS("nobody", "+819099990000", t0.Add(-time.Hour), anshin.SMSCaps{Total: 100})
+		if err == nil && c.Total != limit {
+			t.Errorf("%d SMS counted, want %d", c.Total, limit)
 		}
 		return err
 	})

@@ -97,6 +97,15 @@ func purgeSeed(t *testing.T, s anshin.Store) map[anshin.PurgeKind]int {
 		if err := tx.EnqueueDelivery(note); err != nil {
 			return err
 		}
+		// Queued SMS notices, one past retention: only its minute's count
+		// goes.
+		for id, at := range map[string]time.Time{"d-sms-old": t0, "d-sms-new": now} {
+			sms := delivery(id, now)
+			sms.Kind, sms.KeyID, sms.Channel, sms.Recipient, sms.CreatedAt = anshin.DeliveryKindNotification, "", anshin.MethodSMS, "+819011110000", at
+			if err := tx.EnqueueDelivery(sms); err != nil {
+				return err
+			}
+		}
 		for _, id := range []string{"d-old-sent", "d-new-sent"} {
 			if err := tx.FinishDelivery(id, anshin.DeliverySent, "", now); err != nil {
 				return err
@@ -132,6 +141,7 @@ func purgeSeed(t *testing.T, s anshin.Store) map[anshin.PurgeKind]int {
 		anshin.PurgeDeliveries:     1,
 		anshin.PurgeBounces:        1,
 		anshin.PurgeProviderEvents: 1,
+		anshin.PurgeSMSMinutes:     1,
 		anshin.PurgeAudit:          2,
 	}
 }
@@ -175,7 +185,7 @@ func testPurge(t *testing.T, s anshin.Store) {
 	// Nothing is left to purge: a second run removes nothing.
 	if again, err := purgeAll(s, 500); err != nil || fmt.Sprint(again) != fmt.Sprint(map[anshin.PurgeKind]int{
 		anshin.PurgePayloads: 0, anshin.PurgeKeys: 0, anshin.PurgeFlows: 0, anshin.PurgeSessions: 0, anshin.PurgeChallenges: 0,
-		anshin.PurgeThrottles: 0, anshin.PurgeDeliveries: 0, anshin.PurgeBounces: 0, anshin.PurgeProviderEvents: 0, anshin.PurgeAudit: 0}) {
+		anshin.PurgeThrottles: 0, anshin.PurgeDeliveries: 0, anshin.PurgeBounces: 0, anshin.PurgeProviderEvents: 0, anshin.PurgeSMSMinutes: 0, anshin.PurgeAudit: 0}) {
 		t.Errorf("second purge: %v, %v", again, err)
 	}
 }
@@ -214,7 +224,7 @@ func checkPurged(t *testing.T, s anshin.Store) {
 				t.Errorf("throttle %s present: %v, want %v", name, n > 0, want)
 			}
 		}
-		for id, want := range map[string]bool{"d-old-queued": true, "d-old-sent": false, "d-new-sent": true, "d-key-live": true, "d-note": true} {
+		for id, want := range map[string]bool{"d-old-queued": true, "d-old-sent": false, "d-new-sent": true, "d-key-live": true, "d-note": true, "d-sms-old": true} {
 			_, err := tx.Delivery(id)
 			present("delivery "+id, err, want)
 		}

@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"OutboxStats", testOutboxStats},
 		{"OutboxClaimedOnceUnderConcurrency", testOutboxConcurrent},
 		{"DeliveryReceipts", testDeliveryReceipts},
+		{"SMSCountOfTheHour", testSMSCount},
+		{"SMSCapUnderConcurrency", testSMSCapConcurrent},
 		{"MailNotificationDisabled", testMailNotificationDisabled},
 		{"Bounces", testBounces},
 		{"BounceRecordedOnceUnderConcurrency", testBounceConcurrent},
