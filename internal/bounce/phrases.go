@@ -39,7 +39,7 @@ var (
 		// A gateway's per-recipient protection or rule, a sending service's
 		// suppression of an address it saw bounce before.
 		"account is protected by", "rule imposed mailbox access", "recipient refuses to accept", "bounced address",
-		"not found recipient account",
+		"not found recipient account", "mail is rejected by recipients",
 		"受信拒否", "拒否設定", "指定受信", "受信設定", "迷惑メール設定", "迷惑メールフィルタ",
 	}
 	// Our sender address, its domain or our sending host was refused.
@@ -67,7 +67,7 @@ var (
 		// Relaying: the server does not take mail for the recipient's domain from us.
 		"unable to relay", "relay denied", "no relaying", "as a relay", "relay mail", "relay through", "relaying mail",
 		"mail relay", "credentials for relay", "not a gateway", "rcpthost", "we don't handle mail for",
-		"specified domain is not allowed", "not local host", "submit messages to this e-mail system", "mailing list",
+		"specified domain is not allowed", "not local host", "submit messages to this e-mail system", "closed mailing list",
 	}
 	// Spam, virus, content, authentication, reputation, rate limits.
 	policyPhrases = []string{
@@ -79,11 +79,12 @@ var (
 		"rdns", "not in accordance with rfc", "non-compliant", "rfc 5322", "rfc5322",
 		"迷惑", "ポリシー", "スパム", "なりすまし", "ウイルス",
 		// Our sending host's address and its standing on block lists.
-		"client host", "sender ip", "sending ip", "source ip", "your ip", "from ip", "the ip", "ip address is listed",
+		"client host", "sender ip", "sending ip", "source ip", "your ip", "from ip", "the ip ", "ip address is listed",
 		"dynamic ip", "bad ip", "ip profile", "listed as abusive", "rbl", "spamhaus", "spamcop", "barracuda", "abuseat",
-		"cloudmark", "customer block list", "client blocked",
+		"cloudmark", "customer block list", "client blocked", "dnsbl", "connection denied", "suspected bounce attack",
+		"rejected by destination domain",
 		// Authentication of our session or domain, TLS.
-		"authenticat", "authentificat", "username and password", "identity changes", "login attempts", "ses:",
+		"authenticat", "authentificat", "username and password", "identity changes", "login attempts", "ses:sendrawemail",
 		"not subscribed to ses", "starttls", "tls required", "requires tls", "requires encryption", "tls/ssl", "mta-sts",
 		"tlsa-invalid", "dnssec-invalid", "certificate", "high-strength ciphers", "spoof",
 		// Reverse DNS of our host.
@@ -104,6 +105,7 @@ var (
 		"exceeded threshold", "unusual rate", "excessive volume", "unexpected volume", "maximum number of connections",
 		"too many sessions", "too many smtp sessions", "too many concurrent", "too many errors", "too many invalid",
 		"too many bad commands", "too many unwanted", "trop de connexions", "numerous attempts", "user complaints",
+		"frequency limited", "frequency of receiving", "access denined",
 		// Refusals that point the sender to a page about its host or message.
 		"refused - see", "service refused", "service refuse", "mail rejete", "noncompliant", "multiple from",
 	}
@@ -195,13 +197,15 @@ var (
 // them (servers send "550 5.1.1" for a loop or a timeout too).
 var troublePhrases = []string{
 	// The receiving system.
-	"loop", "configuration error", "config error", "misconfigured", "incorrectly configured", "local error",
+	"mail loop", "routing loop", "forwarding loop", "loop detected", "loops back", "looping", "loop was found",
+	"loop count", "configuration error", "config error", "misconfigured", "incorrectly configured", "local error",
 	"internal error", "server error", "interrupted system call", "write error", "output file", "drd for domain",
 	"no mdb", "error while being processed", "service currently unavailable", "service not available",
 	"service unavailable", "service not active", "temporarily not available", "temporarily unavailable",
 	"server busy", "agent busy", "system problem", "local problem", "system resources", "mail system full",
 	"disk space", "no space left on device", "unable to process", "message ended early", "expansion problem",
 	"address ambiguous", "failed to be replicated", "journaling", "destination domains per transaction",
+	"upstream error",
 	// The network and DNS between us.
 	"unable to connect", "could not connect", "cannot connect", "couldn't connect", "no route to host",
 	"unreachable", "not reachable", "connection refused", "connection reset", "connection dropped",
