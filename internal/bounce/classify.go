@@ -96,6 +96,16 @@ func containsAny(s string, list []string) bool {
 	return false
 }
 
+// containsPair tells whether s holds both words of one pair, in order.
+func containsPair(s string, pairs [][2]string) bool {
+	for _, p := range pairs {
+		if i := strings.Index(s, p[0]); i >= 0 && strings.Contains(s[i+len(p[0]):], p[1]) {
+			return true
+		}
+	}
+	return false
+}
+
 // facts are what a bounce tells about one recipient.
 type facts struct {
 	status     string // enhanced status code, possibly empty
@@ -123,7 +133,9 @@ func classify(status, action, diagnostic string) Verdict {
 // the address, because a wrong disable locks an administrator out; the
 // SMTP command a refusal answered comes next (an address is only judged at
 // RCPT TO: a "user unknown" after DATA is a filter); then the words about
-// the address; the enhanced status code decides where the words do not.
+// the address (a system, network, queue or size failure named with no
+// word about the address passes, whatever code came with it); the
+// enhanced status code decides where the words do not.
 func judge(f facts) Verdict {
 	diag := strings.TrimSpace(spaceRE.ReplaceAllString(f.diagnostic, " "))
 	v := judgeText(f, strings.ToLower(diag))
@@ -209,8 +221,21 @@ func judgeText(f facts, text string) Verdict {
 		}
 		return set(None, ReasonPolicy)
 	}
+	gone := addressGone(text)
+	switch {
+	case klass != "" && subject == "3" && code != "3.2":
+		// The mail system's own status (its storage, its configuration):
+		// whatever it says of a "mailbox" or "disabled" is about the
+		// system. (X.3.2, a system that takes no mail at all, is judged
+		// with the domain below.)
+		return set(Transient, ReasonTemporary)
+	case gone == "" && systemTrouble(text):
+		// A system, network, queue or size failure and no word about the
+		// address: the address was never judged, whatever the code.
+		return set(Transient, ReasonTemporary)
+	}
 	// 2. Words of a permanently gone address that no code overrules.
-	if r := addressGone(text); r != "" {
+	if r := gone; r != "" {
 		if temporary || klass == "" && (r == ReasonMailboxFull && containsAny(text, transientPhrases) || containsAny(text, temporaryPhrases)) {
 			// "Mailbox full, try again later" is a state that may pass.
 			return set(Transient, ReasonTemporary)
@@ -227,7 +252,7 @@ func judgeText(f facts, text string) Verdict {
 	// judged; refused after DATA, the message was.
 	switch cmd {
 	case "DATA":
-		if containsAny(text, userPhrases) || klass == "5" && (subject == "1" || subject == "2") {
+		if containsAny(text, userPhrases) || containsPair(text, userPairs) || klass == "5" && (subject == "1" || subject == "2") {
 			return set(None, ReasonFiltered)
 		}
 	}
@@ -273,10 +298,17 @@ func addressGone(text string) string {
 		return ReasonMailboxDisabled
 	case containsAny(text, notAcceptPhrases), containsAny(text, domainPhrases) && !containsAny(text, dnsTroublePhrases):
 		return ReasonNoSuchDomain
-	case containsAny(text, userPhrases), containsAny(text, weakUserPhrases):
+	case containsAny(text, userPhrases), containsPair(text, userPairs), containsAny(text, weakUserPhrases):
 		return ReasonNoSuchUser
 	}
 	return ""
+}
+
+// systemTrouble tells whether the words name a failure that passes or is
+// not the address's: a system, the network, DNS, the queue, the message's
+// size.
+func systemTrouble(text string) bool {
+	return containsAny(text, troublePhrases) || containsAny(text, transientPhrases) || containsAny(text, dnsTroublePhrases)
 }
 
 // userUnknownHolds tells a "user unknown" that means the mailbox does not
@@ -287,7 +319,7 @@ func addressGone(text string) string {
 // refuse a sender — unless the words are ones only a directory lookup
 // writes.
 func userUnknownHolds(text, klass, code, cmd string) bool {
-	strong := containsAny(text, userPhrases)
+	strong := containsAny(text, userPhrases) || containsPair(text, userPairs)
 	switch {
 	case klass == "5" && strings.HasPrefix(code, "1."):
 		// The address class: whatever the command (with pipelining,

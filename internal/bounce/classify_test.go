@@ -45,6 +45,24 @@ func TestClassify(t *testing.T) {
 		{"5.0.0", "failed", "550 : User unknown", None, ReasonFiltered},
 		{"", "", "550 <taro@ezweb.ne.jp>: User unknown (in reply to end of DATA command)", None, ReasonFiltered},
 		{"", "", "<taro@ezweb.ne.jp>: host lsean.ezweb.ne.jp said: 550 : User unknown", None, ReasonFiltered},
+		// Words about our host, our sending, the message or a failing
+		// system beat an address code some servers send with anything.
+		{"5.1.1", "failed", "550 5.1.1 Client host rejected: cannot find your hostname", None, ReasonPolicy},
+		{"5.1.1", "failed", "550 5.1.1 Unable to relay for taro@example.jp", None, ReasonRejected},
+		{"5.1.1", "failed", "550 5.1.1 Throttling failure: Daily message quota exceeded", None, ReasonPolicy},
+		{"", "", "550 because the recipient is not accepting mail with attachments", None, ReasonPolicy},
+		{"5.1.1", "failed", "550 5.1.1 Hop count exceeded - possible mail loop", Transient, ReasonTemporary},
+		{"5.1.1", "failed", "552 5.1.1 Message size exceeds fixed maximum message size", Transient, ReasonTemporary},
+		{"5.3.4", "failed", "552 5.3.4 Requested mail action aborted: exceeded storage allocation", Transient, ReasonTemporary},
+		{"", "", "550 Unrouteable mail domain \"example.jp\"", Transient, ReasonTemporary},
+		// More wordings of a gone address; a user-unknown one still needs
+		// RCPT TO or an address code.
+		{"", "", "552 Quota violation for taro@example.jp", Permanent, ReasonMailboxFull},
+		{"", "", "550 Archived recipient (in reply to RCPT TO command)", Permanent, ReasonMailboxDisabled},
+		{"", "", "550 Recipient domain must exist", Permanent, ReasonNoSuchDomain},
+		{"", "", "550 No such person at this address (in reply to RCPT TO command)", Permanent, ReasonNoSuchUser},
+		{"", "", "550 User (taro@example.jp) unknown (in reply to RCPT TO command)", Permanent, ReasonNoSuchUser},
+		{"", "", "550 No such person at this address", None, ReasonFiltered},
 	} {
 		v := classify(c.status, c.action, c.diagnostic)
 		if v.Class != c.class || v.Reason != c.reason {
