@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -66,6 +67,18 @@ func TestBrowserConsoleMenu(t *testing.T) {
 		c.fail("after Escape inside the menu the focus is on %s, not the menu button", c.eval(`document.activeElement.outerHTML`))
 	}
 
+	// Tab past the menu's last item closes it: the open menu never hides
+	// what has the focus.
+	c.do("Enter on the menu button", chromedp.KeyEvent("\r"))
+	c.menuOpen(true, "after Enter")
+	for i := 0; c.eval(`document.activeElement.closest("details.menu") ? "in" : ""`) == "in"; i++ {
+		if i > 20 {
+			c.fail("Tab never left the menu")
+		}
+		c.do("Tab", chromedp.KeyEvent("\t"))
+	}
+	c.menuOpen(false, "after Tab past its last item")
+
 	// A link in the menu leads to its page, where the menu is closed again.
 	c.openMenu()
 	c.click(`nav.console a[href="/console/admins"]`)
@@ -74,6 +87,8 @@ func TestBrowserConsoleMenu(t *testing.T) {
 	c.oneLineHeader("/console/admins")
 	c.openMenu()
 	c.menuShows("/console/admins")
+	c.eval(`(document.querySelector("main h1").click(), "")`)
+	c.menuOpen(false, "after a click on the page")
 
 	// Large text and English still fit one line.
 	c.open("/console?size=large&lang=en")
@@ -82,7 +97,22 @@ func TestBrowserConsoleMenu(t *testing.T) {
 	c.openMenu()
 	c.menuShows("/console")
 	c.axe("menu open, English, large text")
-	c.open("/console?size=normal&lang=ja")
+	c.open("/console?lang=ja")
+	c.see("メニュー")
+	c.oneLineHeader("/console in Japanese, large text")
+	c.open("/console?size=normal")
+
+	// Without script the menu opens and closes with a click all the same.
+	c.scripts(false)
+	c.open("/console/clomo")
+	c.openMenu()
+	c.menuShows("/console/clomo")
+	// Escape is menu.js's: that it does nothing now shows script is off.
+	c.do("Escape without script", chromedp.KeyEvent(kb.Escape))
+	c.menuOpen(true, "without script, after Escape")
+	c.do("close the menu", chromedp.Click(chromedp.CSS("details.menu > summary")))
+	c.menuOpen(false, "without script, after a second click")
+	c.scripts(true)
 
 	// A desktop: the navigation in the header, no menu button.
 	d := newChrome(t, srv.URL, 1280, 900)
@@ -138,5 +168,14 @@ func (c *chrome) menuShows(current string) {
 	}
 	if w := c.eval(`String(document.documentElement.scrollWidth > innerWidth ? document.documentElement.scrollWidth : "")`); w != "" {
 		c.fail("the page is %s px wide", w)
+	}
+}
+
+// scripts switches the page's own script on or off; the test's
+// evaluations still run.
+func (c *chrome) scripts(on bool) {
+	c.t.Helper()
+	if _, err := chromedp.Call(c.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
+		c.fail("switch script on %v: %v", on, err)
 	}
 }

@@ -1,7 +1,8 @@
 // The console's menu on a phone is a <details>: it opens and closes with a
 // click, Enter or Space without script. This adds what a menu is expected
-// to do besides: Escape closes it and gives the focus back to its button,
-// and a click elsewhere on the page closes it.
+// to do besides: Escape closes it and gives the focus back to its button;
+// a click elsewhere, or Tab past its last item, closes it, so that the open
+// menu never hides what has the focus.
 (function () {
   "use strict";
   var menu = document.querySelector("details.menu");
@@ -14,5 +15,8 @@
   });
   document.addEventListener("click", function (e) {
     if (menu.open && !menu.contains(e.target)) { menu.open = false; }
+  });
+  menu.addEventListener("focusout", function (e) {
+    if (menu.open && e.relatedTarget && !menu.contains(e.relatedTarget)) { menu.open = false; }
   });
 })();
