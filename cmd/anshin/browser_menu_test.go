@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -24,11 +27,17 @@ func TestBrowserConsoleMenu(t *testing.T) {
 	if v := c.eval(`String(document.querySelector("nav.console").checkVisibility())`); v != "false" {
 		c.fail("the console's navigation shows on a phone before the menu is opened")
 	}
+	if links := c.axLinks(); strings.Contains(links, "監査ログ") {
+		c.fail("a screen reader is offered the closed menu's links: %s", links)
+	}
 
 	// A click opens the menu: every link shows, the current page marked,
 	// nothing wider than the phone; a second click closes it.
 	c.openMenu()
 	c.menuShows("/console")
+	if links := c.axLinks(); !strings.Contains(links, "監査ログ") || !strings.Contains(links, "English") {
+		c.fail("a screen reader is not offered the open menu's links: %s", links)
+	}
 	c.axe("menu open")
 	c.shot("32-menu-open")
 	c.do("close the menu", chromedp.Click(chromedp.CSS("details.menu > summary")))
@@ -124,6 +133,9 @@ func TestBrowserConsoleMenu(t *testing.T) {
 		d.fail("a desktop shows the menu button")
 	}
 	d.menuShows("/console")
+	if links := d.axLinks(); !strings.Contains(links, "監査ログ") || !strings.Contains(links, "English") {
+		d.fail("on a desktop a screen reader is not offered the navigation: %s", links)
+	}
 }
 
 // oneLineHeader checks the signed-in header on a phone is one line —
@@ -178,4 +190,24 @@ func (c *chrome) scripts(on bool) {
 	if _, err := chromedp.Call(c.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
 		c.fail("switch script on %v: %v", on, err)
 	}
+}
+
+// axLinks is what a screen reader is offered as links: the names of the
+// links in Chromium's accessibility tree that it does not ignore.
+func (c *chrome) axLinks() string {
+	c.t.Helper()
+	tree, err := chromedp.Call(c.ctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+	if err != nil {
+		c.fail("the accessibility tree: %v", err)
+	}
+	var names []string
+	for _, n := range tree.Nodes {
+		var role, name string
+		if n.Ignored || n.Role == nil || n.Name == nil ||
+			json.Unmarshal([]byte(n.Role.Value), &role) != nil || role != "link" || json.Unmarshal([]byte(n.Name.Value), &name) != nil {
+			continue
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, " | ")
 }
