@@ -116,6 +116,20 @@ func (c *chrome) click(css string) {
 	c.press("click "+css, chromedp.Click(chromedp.CSS(css)))
 }
 
+// openMenu opens the console's menu as a user does on a phone, with a
+// click on its button; a wider screen has no button and shows the
+// navigation already. (Not c.click: opening the menu loads no page.)
+func (c *chrome) openMenu() {
+	c.t.Helper()
+	if c.eval(`getComputedStyle(document.querySelector("details.menu > summary")).display`) == "none" {
+		return
+	}
+	c.do("open the menu", chromedp.Click(chromedp.CSS("details.menu > summary")))
+	if c.eval(`document.querySelector("details.menu").open ? "open" : ""`) != "open" {
+		c.fail("the menu did not open on a click")
+	}
+}
+
 func (c *chrome) fill(id, value string) {
 	c.t.Helper()
 	c.eval(`(document.getElementById(` + "`" + id + "`" + `).value = "", "")`)
