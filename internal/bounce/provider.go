@@ -2,6 +2,7 @@ package bounce
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -19,14 +20,25 @@ const ReasonProviderSuppressed = "provider_suppressed"
 const (
 	ProviderSES      = "ses"
 	ProviderSendGrid = "sendgrid"
+	ProviderMailgun  = "mailgun"
+	ProviderPostmark = "postmark"
 )
 
+// ErrReplayed is returned for an event under a signature whose one-time
+// value (Mailgun's token) came with another event before: a signature
+// that does not cover the body must not carry a second one.
+var ErrReplayed = fmt.Errorf("%w: the signature's token was used before", ErrForged)
+
 // ProviderEvent is one event of a sending service's notifications (Amazon
-// SES through SNS, SendGrid's Event Webhook), already authenticated by the
+// SES through SNS, SendGrid's Event Webhook, Mailgun's and Postmark's
+// webhooks), already authenticated by the
 // provider's signature and reduced to what decides it.
 type ProviderEvent struct {
-	Provider string // ProviderSES, ProviderSendGrid
+	Provider string // ProviderSES, ProviderSendGrid, ProviderMailgun, ProviderPostmark
 	ID       string // the provider's event ID: a repeat of it changes nothing
+	// Nonce, when set, is the one-time value the provider's signature
+	// covers in place of the body: another event under it is refused.
+	Nonce string
 	// The delivery is found by the VERP return path when the provider
 	// reports it (signed by this server), else by our Message-ID header,
 	// which names the delivery but is signed by nobody: the delivery's
@@ -75,7 +87,16 @@ func (h *Handler) Provider(ctx context.Context, e *ProviderEvent) (Outcome, erro
 		if !signed && (stamp != strconv.FormatInt(d.CreatedAt.Unix(), 36) || !e.Named(d.Recipient)) {
 			return false, ErrForged
 		}
-		return tx.RecordProviderEvent(e.Provider, e.ID, d.ID, h.Now())
+		fresh, err := tx.RecordProviderEvent(e.Provider, e.ID, d.ID, h.Now())
+		if err != nil || !fresh || e.Nonce == "" {
+			return fresh, err
+		}
+		// A provider's retry of this event is known by its ID above; a
+		// new event under a used token is a replayed signature.
+		if fresh, err = tx.RecordProviderEvent(e.Provider+"-token", e.Nonce, d.ID, h.Now()); err == nil && !fresh {
+			err = ErrReplayed
+		}
+		return fresh, err
 	}
 	return h.apply(ctx, id, admit, e.verdict)
 }

@@ -40,6 +40,14 @@ func TestSESVerdicts(t *testing.T) {
 	}
 }
 
+// wantVerdict checks what a provider's mapping made of the event ev.
+func wantVerdict(t *testing.T, ev any, kind Kind, v Verdict, ok bool, wantKind Kind, class Class, reason string) {
+	t.Helper()
+	if !ok || kind != wantKind || v.Class != class || v.Reason != reason {
+		t.Errorf("%+v: %v %s %s/%s, want %s %s/%s", ev, ok, kind, v.Class, v.Reason, wantKind, class, reason)
+	}
+}
+
 func TestSendGridVerdicts(t *testing.T) {
 	for _, tc := range []struct {
 		ev     sendGridEvent
@@ -61,12 +69,53 @@ func TestSendGridVerdicts(t *testing.T) {
 		{sendGridEvent{Event: "spamreport"}, KindFeedback, None, ReasonFeedback},
 	} {
 		kind, v, ok := sendGridVerdict(&tc.ev)
-		if !ok || kind != tc.kind || v.Class != tc.class || v.Reason != tc.reason {
-			t.Errorf("%+v: %v %s %s/%s, want %s %s/%s", tc.ev, ok, kind, v.Class, v.Reason, tc.kind, tc.class, tc.reason)
-		}
+		wantVerdict(t, tc.ev, kind, v, ok, tc.kind, tc.class, tc.reason)
 	}
 	for _, name := range []string{"processed", "open", "click", "unsubscribe", "group_unsubscribe", "group_resubscribe", ""} {
 		if _, _, ok := sendGridVerdict(&sendGridEvent{Event: name}); ok {
+			t.Errorf("%q taken for an event about delivery", name)
+		}
+	}
+}
+
+func TestMailgunVerdicts(t *testing.T) {
+	status := func(code int, enhanced, message string) (s struct {
+		Code         int    `json:"code"`
+		EnhancedCode string `json:"enhanced-code"`
+		Message      string `json:"message"`
+		Description  string `json:"description"`
+	}) {
+		s.Code, s.EnhancedCode, s.Message = code, enhanced, message
+		return s
+	}
+	for _, tc := range []struct {
+		ev     mailgunEvent
+		kind   Kind
+		class  Class
+		reason string
+	}{
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(550, "5.1.1", "5.1.1 The email account that you tried to reach does not exist.")}, KindBounce, Permanent, ReasonNoSuchUser},
+		// Judged as the SMTP path judges it: a bare "no such user" with no
+		// command is how Japanese carriers' receiving settings refuse.
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(550, "", "No such user here")}, KindBounce, None, ReasonFiltered},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(550, "", "host mx.example.jp said: 550 No such user here (in reply to RCPT TO command)")}, KindBounce, Permanent, ReasonNoSuchUser},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(552, "5.2.2", "5.2.2 mailbox full")}, KindBounce, Permanent, ReasonMailboxFull},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(0, "", "")}, KindBounce, Permanent, ReasonNoSuchUser},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(554, "5.7.1", "5.7.1 rejected as spam")}, KindBounce, None, ReasonPolicy},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "suppress-bounce", Status: status(605, "", "")}, KindBounce, Permanent, ReasonProviderSuppressed},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "suppress-complaint", Status: status(607, "", "")}, KindBounce, None, ReasonPolicy},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "suppress-unsubscribe", Status: status(606, "", "")}, KindBounce, None, ReasonPolicy},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "old", Status: status(0, "", "")}, KindBounce, Transient, ReasonTemporary},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "generic", Status: status(0, "", "")}, KindBounce, Transient, ReasonUndetermined},
+		{mailgunEvent{Event: "failed", Severity: "temporary", Reason: "generic", Status: status(421, "4.4.2", "4.4.2 try again later")}, KindBounce, Transient, ReasonDelayed},
+		{mailgunEvent{Event: "delivered", Status: status(250, "", "OK")}, KindBounce, None, ReasonDelivered},
+		{mailgunEvent{Event: "complained"}, KindFeedback, None, ReasonFeedback},
+	} {
+		kind, v, ok := mailgunVerdict(&tc.ev)
+		wantVerdict(t, tc.ev, kind, v, ok, tc.kind, tc.class, tc.reason)
+	}
+	for _, name := range []string{"accepted", "rejected", "opened", "clicked", "unsubscribed", "stored", ""} {
+		if _, _, ok := mailgunVerdict(&mailgunEvent{Event: name}); ok {
 			t.Errorf("%q taken for an event about delivery", name)
 		}
 	}

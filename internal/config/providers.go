@@ -23,6 +23,10 @@ type Providers struct {
 	// /api/v1/bounces/sendgrid is off.
 	SendGridKey    *ecdsa.PublicKey
 	SendGridMaxAge time.Duration
+	// MailgunKey is the HTTP webhook signing key; nil: POST
+	// /api/v1/bounces/mailgun is off.
+	MailgunKey    []byte
+	MailgunMaxAge time.Duration
 }
 
 var (
@@ -58,11 +62,24 @@ func (p *parser) providers() Providers {
 		}
 		v.SendGridKey = k
 	}
-	v.SendGridMaxAge = p.duration("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE")
-	if v.SendGridMaxAge < time.Minute || v.SendGridMaxAge > 72*time.Hour {
-		p.fail("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "must be a duration from 1m to 72h")
+	v.SendGridMaxAge = p.maxAge("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE")
+	if s := strings.TrimSpace(p.getenv("ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY")); s != "" {
+		if len(s) < 16 || strings.ContainsAny(s, " \t\r\n") {
+			p.fail("ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY", "must be the HTTP webhook signing key Mailgun shows (at least 16 characters, no spaces)")
+		}
+		v.MailgunKey = []byte(s)
 	}
+	v.MailgunMaxAge = p.maxAge("ANSHIN_MAILGUN_WEBHOOK_MAX_AGE")
 	return v
+}
+
+// maxAge reads how far a provider's signed timestamp may be from now.
+func (p *parser) maxAge(name string) time.Duration {
+	d := p.duration(name)
+	if d < time.Minute || d > 72*time.Hour {
+		p.fail(name, "must be a duration from 1m to 72h")
+	}
+	return d
 }
 
 // list reads comma-separated values, lower-cased where they are names.

@@ -18,7 +18,8 @@ func TestProvidersOffByDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := c.Providers
-	if len(p.SESTopicARNs) != 0 || p.SendGridKey != nil || strings.Join(p.SESCertHosts, ",") != "sns.*.amazonaws.com" || p.SendGridMaxAge != 10*time.Minute {
+	if len(p.SESTopicARNs) != 0 || p.SendGridKey != nil || strings.Join(p.SESCertHosts, ",") != "sns.*.amazonaws.com" || p.SendGridMaxAge != 10*time.Minute ||
+		p.MailgunKey != nil || p.MailgunMaxAge != 10*time.Minute {
 		t.Errorf("provider defaults: %+v", p)
 	}
 }
@@ -32,12 +33,15 @@ func TestProvidersConfigured(t *testing.T) {
 			"ANSHIN_SES_SNS_CERT_HOST":           "sns.*.amazonaws.com,SNS.*.amazonaws.com.cn",
 			"ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY": encoded,
 			"ANSHIN_SENDGRID_WEBHOOK_MAX_AGE":    "5m",
+			"ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY": " key-3ax6xnjp29jd6fds4gc373sgvjxteol0 ",
+			"ANSHIN_MAILGUN_WEBHOOK_MAX_AGE":     "2m",
 		}), false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := c.Providers
-		if len(p.SESTopicARNs) != 2 || p.SESCertHosts[1] != "sns.*.amazonaws.com.cn" || p.SendGridKey == nil || !p.SendGridKey.Equal(&key.PublicKey) || p.SendGridMaxAge != 5*time.Minute {
+		if len(p.SESTopicARNs) != 2 || p.SESCertHosts[1] != "sns.*.amazonaws.com.cn" || p.SendGridKey == nil || !p.SendGridKey.Equal(&key.PublicKey) || p.SendGridMaxAge != 5*time.Minute ||
+			string(p.MailgunKey) != "key-3ax6xnjp29jd6fds4gc373sgvjxteol0" || p.MailgunMaxAge != 2*time.Minute {
 			t.Errorf("providers: %+v", p)
 		}
 	}
@@ -59,6 +63,10 @@ func TestProvidersBadValuesNameTheirVariable(t *testing.T) {
 		{"ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY", base64.StdEncoding.EncodeToString(der384)},
 		{"ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "10s"},
 		{"ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "soon"},
+		{"ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY", "short"},
+		{"ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY", "key-3ax6xnjp29 jd6fds4gc373sgvjxteol0"},
+		{"ANSHIN_MAILGUN_WEBHOOK_MAX_AGE", "73h"},
+		{"ANSHIN_MAILGUN_WEBHOOK_MAX_AGE", "10"},
 	} {
 		_, err := Load(env(map[string]string{tc.name: tc.value}), false)
 		if err == nil || !strings.Contains(err.Error(), tc.name) {

@@ -62,6 +62,8 @@ func variables() []Variable {
 		{Name: "ANSHIN_SES_SNS_CERT_HOST", Default: bounce.DefaultSNSCertHost, Help: "hosts (comma-separated; * is one label) that SNS signing certificates and subscription confirmations may come from, over https; add sns.*.amazonaws.com.cn for the China regions"},
 		{Name: "ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY", Unset: "none: POST /api/v1/bounces/sendgrid off", Help: "the verification key of SendGrid's signed Event Webhook (base64, as SendGrid shows it, or PEM); see Bounces"},
 		{Name: "ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", Default: "10m", Help: "how far a SendGrid post's signed timestamp may be from now before it is refused as a replay (1m to 72h)"},
+		{Name: "ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY", Unset: "none: POST /api/v1/bounces/mailgun off", Help: "Mailgun's HTTP webhook signing key (16+ characters), which checks its webhooks' signatures; see Bounces"},
+		{Name: "ANSHIN_MAILGUN_WEBHOOK_MAX_AGE", Default: "10m", Help: "how far a Mailgun post's signed timestamp may be from now before it is refused as a replay (1m to 72h)"},
 		{Name: "ANSHIN_BOUNCE_MAX_BYTES", Default: n(1 << 20), Min: 4096, Max: 10 << 20, Help: "largest bounce message the SMTP receiver accepts"},
 		{Name: "ANSHIN_BOUNCE_MAX_CONNECTIONS", Default: "32", Min: 1, Max: 1024, Help: "SMTP connections the bounce receiver serves at once"},
 		{Name: "ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT", Default: "8", Min: 1, Max: 1024, Help: "SMTP connections one client address (IPv6: one /64) may hold at once; more are answered 421"},
