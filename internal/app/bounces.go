@@ -32,4 +32,7 @@ func providerChecks(d *web.Deps, cfg *config.Config, now anshin.Clock) {
 	if p.MailgunKey != nil {
 		d.Mailgun = &bounce.Mailgun{Key: p.MailgunKey, MaxAge: p.MailgunMaxAge, Now: now}
 	}
+	if p.PostmarkUser != "" {
+		d.Postmark = &bounce.Postmark{User: p.PostmarkUser, Password: p.PostmarkPassword}
+	}
 }

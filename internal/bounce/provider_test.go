@@ -121,6 +121,69 @@ func TestMailgunVerdicts(t *testing.T) {
 	}
 }
 
+func TestPostmarkVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		rec    postmarkRecord
+		kind   Kind
+		class  Class
+		reason string
+	}{
+		{postmarkRecord{RecordType: "Bounce", Type: "HardBounce", Details: "smtp;550 5.1.1 The email account that you tried to reach does not exist."}, KindBounce, Permanent, ReasonNoSuchUser},
+		{postmarkRecord{RecordType: "Bounce", Type: "HardBounce", Details: ""}, KindBounce, Permanent, ReasonNoSuchUser},
+		{postmarkRecord{RecordType: "Bounce", Type: "HardBounce", Details: "smtp;550 5.7.1 Message rejected as spam"}, KindBounce, None, ReasonPolicy},
+		{postmarkRecord{RecordType: "Bounce", Type: "BadEmailAddress", Details: "Invalid email address"}, KindBounce, Permanent, ReasonNoSuchUser},
+		{postmarkRecord{RecordType: "Bounce", Type: "SoftBounce", Details: "smtp;452 4.2.2 The email account that you tried to reach is over quota."}, KindBounce, Transient, ReasonTemporary},
+		{postmarkRecord{RecordType: "Bounce", Type: "SoftBounce", Details: "smtp;552 5.2.2 mailbox full"}, KindBounce, Permanent, ReasonMailboxFull},
+		{postmarkRecord{RecordType: "Bounce", Type: "SoftBounce", Details: ""}, KindBounce, Transient, ReasonTemporary},
+		{postmarkRecord{RecordType: "Bounce", Type: "DnsError", Details: "DNS lookup timed out"}, KindBounce, Transient, ReasonTemporary},
+		{postmarkRecord{RecordType: "Bounce", Type: "Transient", Details: "smtp;421 4.4.2 try again later"}, KindBounce, Transient, ReasonDelayed},
+		{postmarkRecord{RecordType: "Bounce", Type: "ManuallyDeactivated"}, KindBounce, Permanent, ReasonProviderSuppressed},
+		{postmarkRecord{RecordType: "Bounce", Type: "Blocked", Details: "smtp;550 5.1.1 user unknown"}, KindBounce, None, ReasonPolicy},
+		{postmarkRecord{RecordType: "Bounce", Type: "DMARCPolicy"}, KindBounce, None, ReasonPolicy},
+		{postmarkRecord{RecordType: "Bounce", Type: "VirusNotification"}, KindBounce, None, ReasonPolicy},
+		{postmarkRecord{RecordType: "Bounce", Type: "SpamNotification"}, KindFeedback, None, ReasonFeedback},
+		{postmarkRecord{RecordType: "Bounce", Type: "AutoResponder", Details: "I am out of the office"}, KindAutoReply, None, ReasonAutoReply},
+		{postmarkRecord{RecordType: "Bounce", Type: "ChallengeVerification"}, KindAutoReply, None, ReasonAutoReply},
+		{postmarkRecord{RecordType: "Bounce", Type: "AddressChange", Details: "I moved to new@example.jp"}, KindAutoReply, None, ReasonAutoReply},
+		{postmarkRecord{RecordType: "Bounce", Type: "Unsubscribe"}, KindOther, None, ReasonNotBounce},
+		{postmarkRecord{RecordType: "Bounce", Type: "Unknown"}, KindBounce, Transient, ReasonUndetermined},
+		{postmarkRecord{RecordType: "SpamComplaint", Type: "SpamComplaint"}, KindFeedback, None, ReasonFeedback},
+		{postmarkRecord{RecordType: "Delivery", Details: "250 OK"}, KindBounce, None, ReasonDelivered},
+	} {
+		kind, v, ok := postmarkVerdict(&tc.rec)
+		wantVerdict(t, tc.rec, kind, v, ok, tc.kind, tc.class, tc.reason)
+	}
+	for _, rt := range []string{"Open", "Click", "SubscriptionChange", "Inbound", ""} {
+		if _, _, ok := postmarkVerdict(&postmarkRecord{RecordType: rt}); ok {
+			t.Errorf("%q taken for a record about delivery", rt)
+		}
+	}
+}
+
+func TestParsePostmark(t *testing.T) {
+	e, err := ParsePostmark([]byte(`{"RecordType":"Bounce","ID":4323372036854775807,"Type":"HardBounce","Email":"Taro@Example.jp","Details":"",
+		"Metadata":{"anshin-delivery":"d1.sz6uo0","other":7}}`))
+	if err != nil || e.ID != "4323372036854775807" || e.MessageID != "d1.sz6uo0@" || !e.Named("taro@example.jp") {
+		t.Fatalf("%+v, %v", e, err)
+	}
+	if id, stamp := parseMessageID(e.MessageID); id != "d1" || stamp != "sz6uo0" {
+		t.Errorf("the metadata names %q %q", id, stamp)
+	}
+	d, err := ParsePostmark([]byte(`{"RecordType":"Delivery","MessageID":"883953f4","Recipient":"taro@example.jp"}`))
+	if err != nil || d.ID != "delivery:883953f4" || !d.Named("taro@example.jp") {
+		t.Fatalf("a delivery: %+v, %v", d, err)
+	}
+	for _, body := range []string{`{"RecordType":"Bounce","Type":"HardBounce","Email":"a@example.jp"}`, `{"RecordType":"Delivery","Recipient":"a@example.jp"}`,
+		`{"RecordType":"Bounce","ID":"x"}`, `[]`, ``} {
+		if _, err := ParsePostmark([]byte(body)); err == nil {
+			t.Errorf("%s taken", body)
+		}
+	}
+	if e, err := ParsePostmark([]byte(`{"RecordType":"Open","MessageID":"m"}`)); e != nil || err != nil {
+		t.Errorf("an open: %+v, %v", e, err)
+	}
+}
+
 func TestParseSendGridRefusesEventsWithoutID(t *testing.T) {
 	if _, err := ParseSendGrid([]byte(`[{"event":"bounce","email":"a@example.jp"}]`)); err == nil {
 		t.Error("a bounce without sg_event_id was taken")

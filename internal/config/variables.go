@@ -64,6 +64,8 @@ func variables() []Variable {
 		{Name: "ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", Default: "10m", Help: "how far a SendGrid post's signed timestamp may be from now before it is refused as a replay (1m to 72h)"},
 		{Name: "ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY", Unset: "none: POST /api/v1/bounces/mailgun off", Help: "Mailgun's HTTP webhook signing key (16+ characters), which checks its webhooks' signatures; see Bounces"},
 		{Name: "ANSHIN_MAILGUN_WEBHOOK_MAX_AGE", Default: "10m", Help: "how far a Mailgun post's signed timestamp may be from now before it is refused as a replay (1m to 72h)"},
+		{Name: "ANSHIN_POSTMARK_WEBHOOK_USER", Unset: "none: POST /api/v1/bounces/postmark off", Help: "user name of the HTTP Basic credentials set on Postmark's webhooks (with ANSHIN_POSTMARK_WEBHOOK_PASSWORD); see Bounces"},
+		{Name: "ANSHIN_POSTMARK_WEBHOOK_PASSWORD", Unset: "none: POST /api/v1/bounces/postmark off", Help: "password of those credentials, 16 to 64 characters"},
 		{Name: "ANSHIN_BOUNCE_MAX_BYTES", Default: n(1 << 20), Min: 4096, Max: 10 << 20, Help: "largest bounce message the SMTP receiver accepts"},
 		{Name: "ANSHIN_BOUNCE_MAX_CONNECTIONS", Default: "32", Min: 1, Max: 1024, Help: "SMTP connections the bounce receiver serves at once"},
 		{Name: "ANSHIN_BOUNCE_MAX_CONNECTIONS_PER_CLIENT", Default: "8", Min: 1, Max: 1024, Help: "SMTP connections one client address (IPv6: one /64) may hold at once; more are answered 421"},

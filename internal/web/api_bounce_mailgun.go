@@ -36,10 +36,6 @@ func (s *Server) apiBouncesMailgun() http.Handler {
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeInvalidRequest, "%v", err))
 			return
 		}
-		var events []*bounce.ProviderEvent
-		if ev != nil {
-			events = append(events, ev)
-		}
-		s.answerProviderEvents(w, r, events)
+		s.answerProviderEvents(w, r, ev)
 	})
 }

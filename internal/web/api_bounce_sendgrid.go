@@ -30,6 +30,6 @@ func (s *Server) apiBouncesSendGrid() http.Handler {
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeInvalidRequest, "%v", err))
 			return
 		}
-		s.answerProviderEvents(w, r, events)
+		s.answerProviderEvents(w, r, events...)
 	})
 }

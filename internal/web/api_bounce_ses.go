@@ -57,7 +57,7 @@ func (s *Server) apiBouncesSES() http.Handler {
 				writeJSON(w, http.StatusOK, map[string]any{"results": []bounceResult{}})
 				return
 			}
-			s.answerProviderEvents(w, r, []*bounce.ProviderEvent{ev})
+			s.answerProviderEvents(w, r, ev)
 		}
 	})
 }
@@ -93,10 +93,14 @@ func (s *Server) providerBody(w http.ResponseWriter, r *http.Request, on bool, p
 }
 
 // answerProviderEvents applies verified provider events in order and
-// answers their results, {"results": [...]}.
-func (s *Server) answerProviderEvents(w http.ResponseWriter, r *http.Request, events []*bounce.ProviderEvent) {
+// answers their results, {"results": [...]}; a nil event (one that says
+// nothing about delivery) has none.
+func (s *Server) answerProviderEvents(w http.ResponseWriter, r *http.Request, events ...*bounce.ProviderEvent) {
 	results := make([]bounceResult, 0, len(events))
 	for _, ev := range events {
+		if ev == nil {
+			continue
+		}
 		res, ok := s.applyProviderEvent(w, r, ev)
 		if !ok {
 			return

@@ -64,6 +64,7 @@ type serverOptions struct {
 	ses            *bounce.SNS
 	sendGrid       *bounce.SendGrid
 	mailgun        *bounce.Mailgun
+	postmark       *bounce.Postmark
 	passkeys       bool
 }
 
@@ -105,6 +106,9 @@ func withSendGrid(g *bounce.SendGrid) option { return func(o *serverOptions) { o
 // withMailgun turns POST /api/v1/bounces/mailgun on; its clock is the
 // server's.
 func withMailgun(g *bounce.Mailgun) option { return func(o *serverOptions) { o.mailgun = g } }
+
+// withPostmark turns POST /api/v1/bounces/postmark on.
+func withPostmark(p *bounce.Postmark) option { return func(o *serverOptions) { o.postmark = p } }
 
 // testBounceDomain is the test server's ANSHIN_BOUNCE_DOMAIN.
 const testBounceDomain = "bounces.example.jp"
@@ -162,6 +166,9 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	if o.mailgun != nil {
 		o.mailgun.Now = clock.Now
 		a.Web.Mailgun = o.mailgun
+	}
+	if o.postmark != nil {
+		a.Web.Postmark = o.postmark
 	}
 	handler, err := a.NewHandler()
 	if err != nil {
