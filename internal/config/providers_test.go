@@ -78,6 +78,11 @@ func TestProvidersBadValuesNameTheirVariable(t *testing.T) {
 			t.Errorf("%s=%s: %v", tc.name, tc.value, err)
 		}
 	}
+	_, err := Load(env(map[string]string{"ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY": "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+		"ANSHIN_MAILGUN_WEBHOOK_MAX_AGE": "72h", "ANSHIN_RETENTION": "100h"}), false)
+	if err == nil || !strings.Contains(err.Error(), "ANSHIN_MAILGUN_WEBHOOK_MAX_AGE") {
+		t.Errorf("tokens purged within their window: %v", err)
+	}
 	for _, tc := range []struct{ user, password, bad string }{
 		{"post:mark", "7Jq2-pX9s!vR4wLm", "ANSHIN_POSTMARK_WEBHOOK_USER"},
 		{"post mark", "7Jq2-pX9s!vR4wLm", "ANSHIN_POSTMARK_WEBHOOK_USER"},

@@ -63,7 +63,7 @@ func variables() []Variable {
 		{Name: "ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY", Unset: "none: POST /api/v1/bounces/sendgrid off", Help: "the verification key of SendGrid's signed Event Webhook (base64, as SendGrid shows it, or PEM); see Bounces"},
 		{Name: "ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", Default: "10m", Help: "how far a SendGrid post's signed timestamp may be from now before it is refused as a replay (1m to 72h)"},
 		{Name: "ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY", Unset: "none: POST /api/v1/bounces/mailgun off", Help: "Mailgun's HTTP webhook signing key (16+ characters), which checks its webhooks' signatures; see Bounces"},
-		{Name: "ANSHIN_MAILGUN_WEBHOOK_MAX_AGE", Default: "10m", Help: "how far a Mailgun post's signed timestamp may be from now before it is refused as a replay (1m to 72h)"},
+		{Name: "ANSHIN_MAILGUN_WEBHOOK_MAX_AGE", Default: "10m", Help: "how far a Mailgun post's signed timestamp may be from now before it is refused as a replay (1m to 72h, at most half of ANSHIN_RETENTION)"},
 		{Name: "ANSHIN_POSTMARK_WEBHOOK_USER", Unset: "none: POST /api/v1/bounces/postmark off", Help: "user name of the HTTP Basic credentials set on Postmark's webhooks (with ANSHIN_POSTMARK_WEBHOOK_PASSWORD); see Bounces"},
 		{Name: "ANSHIN_POSTMARK_WEBHOOK_PASSWORD", Unset: "none: POST /api/v1/bounces/postmark off", Help: "password of those credentials, 16 to 64 characters"},
 		{Name: "ANSHIN_BOUNCE_MAX_BYTES", Default: n(1 << 20), Min: 4096, Max: 10 << 20, Help: "largest bounce message the SMTP receiver accepts"},

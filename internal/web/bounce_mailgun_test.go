@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,9 +123,11 @@ func TestMailgunRefusesWhatMailgunDidNotSign(t *testing.T) {
 
 	// Not JSON: 400 with its code, never 500; signed JSON without an event
 	// ID: 400 too.
-	for _, body := range []string{`{"signature":`, `[]`, `"x"`, ``} {
+	for _, body := range []string{`{"signature":`, `[]`, `"x"`, ``, "\xff\xfe{}", `{"signature":"x"}`,
+		`{"signature":{"timestamp":1},"event-data":{}}`, `{"event-data":{"delivery-status":{"code":"550"}}}`} {
 		wantError(t, f.ts.request(http.MethodPost, mailgunPath, []byte(body)), 400, "invalid_request")
 	}
+	wantError(t, f.ts.request(http.MethodPost, mailgunPath, strings.Repeat(" ", 1<<20+1)), 413, "body_too_large")
 	noID := mgPermanent(m, "")
 	wantError(t, f.post(noID, mailgunTestKey), 400, "invalid_request")
 	wantError(t, f.postWith(f.signature(mailgunTestKey, now), nil), 400, "invalid_request")

@@ -108,9 +108,11 @@ func TestPostmarkRefusesWithoutItsCredentials(t *testing.T) {
 	f.ts.wantUnchanged(m, "a refused post")
 	wantError(t, f.ts.request(http.MethodPost, postmarkPath, "{not json"), 401, "unauthorized")
 
-	for _, body := range []string{`{"RecordType":`, `[]`, `"x"`, ``, `{"RecordType":"Bounce","ID":"x1"}`} {
+	for _, body := range []string{`{"RecordType":`, `[]`, `"x"`, ``, `{"RecordType":"Bounce","ID":"x1"}`, "\xff\xfe{}",
+		`{"RecordType":"Bounce","ID":{"n":1}}`, `{"RecordType":"Bounce","ID":1,"Metadata":"x"}`, `{"RecordType":7}`} {
 		wantError(t, f.post(body), 400, "invalid_request")
 	}
+	wantError(t, f.post(strings.Repeat(" ", 1<<20+1)), 413, "body_too_large")
 	noID := pmHard(m, 0)
 	delete(noID, "ID")
 	wantError(t, f.post(noID), 400, "invalid_request")
