@@ -152,8 +152,8 @@ func (h *Handler) apply(ctx context.Context, id string, admit func(tx anshin.Tx,
 		return err
 	})
 	if errors.Is(err, ErrForged) {
-		h.Log.Warn("bounce: refused, unknown delivery or a replay", "delivery", id, "err", err)
-		return Outcome{}, err
+		h.Log.Warn("bounce: refused, unknown delivery", "delivery", id)
+		return Outcome{}, ErrForged
 	}
 	if err != nil {
 		return Outcome{}, err

@@ -16,7 +16,7 @@ import (
 // Mailgun checks the signature of Mailgun's webhooks: hex HMAC-SHA256,
 // keyed with the account's HTTP webhook signing key, of the timestamp
 // followed by the token. It does not cover the body, so a signed token
-// is taken once (ProviderEvent.Nonce) and only recently.
+// is taken once (Handler.FirstUse) and only recently.
 type Mailgun struct {
 	Key []byte
 	// MaxAge is how far the timestamp may be from now, either way.
@@ -73,8 +73,8 @@ func ParseMailgun(body []byte) (*MailgunPost, error) {
 func (g *Mailgun) Verify(p *MailgunPost) error {
 	s := p.Signature
 	sig, err := hex.DecodeString(s.Signature)
-	if s.Signature == "" || err != nil || s.Token == "" {
-		return fmt.Errorf("%w: no hex signature or no token", ErrMailgunSignature)
+	if s.Signature == "" || err != nil || s.Token == "" || len(s.Token) > 100 {
+		return fmt.Errorf("%w: no hex signature, or no token of at most 100 characters", ErrMailgunSignature)
 	}
 	ts, err := strconv.ParseInt(s.Timestamp, 10, 64)
 	if err != nil {
@@ -114,7 +114,7 @@ func (p *MailgunPost) Event() (*ProviderEvent, error) {
 	if ev.ID == "" || len(ev.ID) > 100 || len(ev.Recipient) > 320 || len(ev.Message.Headers.MessageID) > 998 {
 		return nil, errors.New("mailgun: the event needs id (at most 100 characters), recipient and message-id of sane lengths")
 	}
-	return &ProviderEvent{Provider: ProviderMailgun, ID: ev.ID, Nonce: p.Signature.Token, MessageID: ev.Message.Headers.MessageID,
+	return &ProviderEvent{Provider: ProviderMailgun, ID: ev.ID, MessageID: ev.Message.Headers.MessageID,
 		Kind: kind, Verdicts: map[string]Verdict{normalizeAddr(ev.Recipient): v}}, nil
 }
 

@@ -2,7 +2,6 @@ package bounce
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -24,11 +23,6 @@ const (
 	ProviderPostmark = "postmark"
 )
 
-// ErrReplayed is returned for an event under a signature whose one-time
-// value (Mailgun's token) came with another event before: a signature
-// that does not cover the body must not carry a second one.
-var ErrReplayed = fmt.Errorf("%w: the signature's token was used before", ErrForged)
-
 // ProviderEvent is one event of a sending service's notifications (Amazon
 // SES through SNS, SendGrid's Event Webhook, Mailgun's and Postmark's
 // webhooks), already authenticated by the
@@ -36,9 +30,6 @@ var ErrReplayed = fmt.Errorf("%w: the signature's token was used before", ErrFor
 type ProviderEvent struct {
 	Provider string // ProviderSES, ProviderSendGrid, ProviderMailgun, ProviderPostmark
 	ID       string // the provider's event ID: a repeat of it changes nothing
-	// Nonce, when set, is the one-time value the provider's signature
-	// covers in place of the body: another event under it is refused.
-	Nonce string
 	// The delivery is found by the VERP return path when the provider
 	// reports it (signed by this server), else by our Message-ID header,
 	// which names the delivery but is signed by nobody: the delivery's
@@ -87,18 +78,23 @@ func (h *Handler) Provider(ctx context.Context, e *ProviderEvent) (Outcome, erro
 		if !signed && (stamp != strconv.FormatInt(d.CreatedAt.Unix(), 36) || !e.Named(d.Recipient)) {
 			return false, ErrForged
 		}
-		fresh, err := tx.RecordProviderEvent(e.Provider, e.ID, d.ID, h.Now())
-		if err != nil || !fresh || e.Nonce == "" {
-			return fresh, err
-		}
-		// A provider's retry of this event is known by its ID above; a
-		// new event under a used token is a replayed signature.
-		if fresh, err = tx.RecordProviderEvent(e.Provider+"-token", e.Nonce, d.ID, h.Now()); err == nil && !fresh {
-			err = ErrReplayed
-		}
-		return fresh, err
+		return tx.RecordProviderEvent(e.Provider, e.ID, d.ID, h.Now())
 	}
 	return h.apply(ctx, id, admit, e.verdict)
+}
+
+// FirstUse notes the one-time value a provider's signature covers in
+// place of the body (Mailgun's token) and reports whether it is new: a
+// signature seen before is a replay, whatever event it now carries. It is
+// kept in provider_events, as the providers' event IDs are.
+func (h *Handler) FirstUse(ctx context.Context, provider, token string) (bool, error) {
+	var fresh bool
+	err := h.Store.Update(ctx, func(tx anshin.Tx) error {
+		var err error
+		fresh, err = tx.RecordProviderEvent(provider+"-token", token, "", h.Now())
+		return err
+	})
+	return fresh, err
 }
 
 // parseMessageID reads the Message-ID internal/delivery gives each mail,

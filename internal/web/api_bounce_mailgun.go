@@ -14,7 +14,7 @@ const maxMailgunBody = 1 << 20
 // apiBouncesMailgun receives Mailgun's signed webhooks (README, Bounces),
 // off without ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY. The signature is in the
 // body and covers its timestamp and token only: the event is read after
-// it holds, and each token and each event ID apply once.
+// it holds and its token was never seen; each event ID applies once.
 func (s *Server) apiBouncesMailgun() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := s.providerBody(w, r, s.Mailgun != nil, "Mailgun", maxMailgunBody)
@@ -29,6 +29,18 @@ func (s *Server) apiBouncesMailgun() http.Handler {
 		if err := s.Mailgun.Verify(post); err != nil {
 			s.logOf(r).Warn("mailgun: refused", "err", err)
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeUnauthorized, "the post is not signed with the Mailgun webhook signing key, or not recently"))
+			return
+		}
+		// Mailgun signs each attempt anew: a token seen before is a
+		// captured signature, whatever event it carries now.
+		switch fresh, err := s.Bounces.FirstUse(r.Context(), bounce.ProviderMailgun, post.Signature.Token); {
+		case err != nil:
+			s.logOf(r).Error("mailgun: noting the token failed", "err", err)
+			s.writeError(w, r, anshin.Errorf(anshin.ECodeUnavailable, "the store failed; send the post again"))
+			return
+		case !fresh:
+			s.logOf(r).Warn("mailgun: refused, a signature token seen before")
+			s.writeError(w, r, anshin.Errorf(anshin.ECodeUnauthorized, "the signature was used before"))
 			return
 		}
 		ev, err := post.Event()

@@ -116,9 +116,6 @@ func (s *Server) answerProviderEvents(w http.ResponseWriter, r *http.Request, ev
 func (s *Server) applyProviderEvent(w http.ResponseWriter, r *http.Request, ev *bounce.ProviderEvent) (bounceResult, bool) {
 	out, err := s.Bounces.Provider(r.Context(), ev)
 	switch {
-	case errors.Is(err, bounce.ErrReplayed):
-		s.writeError(w, r, anshin.Errorf(anshin.ECodeUnauthorized, "the signature came with another event before"))
-		return bounceResult{}, false
 	case errors.Is(err, bounce.ErrForged):
 		return bounceResult{Error: "unknown_delivery"}, true
 	case err != nil:

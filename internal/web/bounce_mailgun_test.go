@@ -114,11 +114,18 @@ func TestMailgunRefusesWhatMailgunDidNotSign(t *testing.T) {
 	}
 	f.ts.wantUnchanged(m, "a refused post")
 
-	// A signature Mailgun made for a delivery report, replayed with a
-	// bounce of another event ID: refused, and the report itself stands.
-	sig := f.signature(mailgunTestKey, now)
-	result(f.ts, f.postWith(sig, mgEvent(m, "delivered", "mg-r2", map[string]any{"delivery-status": mgStatus(250, "", "OK")})))
-	wantError(t, f.postWith(sig, ev), 401, "unauthorized")
+	// Mailgun signs each attempt anew. A signature it made for a delivery
+	// report, for an event anshin ignores, or for a message that is not
+	// anshin's, replayed with a bounce: refused. So is the same post again.
+	delivered := mgEvent(m, "delivered", "mg-r2", map[string]any{"delivery-status": mgStatus(250, "", "OK")})
+	foreign := mgPermanent(m, "mg-r3")
+	foreign["message"] = map[string]any{"headers": map[string]any{"message-id": "20261130.1.ABCDEF@mg.example.jp"}}
+	for _, first := range []map[string]any{delivered, mgEvent(m, "opened", "mg-r4", nil), foreign} {
+		sig := f.signature(mailgunTestKey, now)
+		wantStatus(t, f.postWith(sig, first), http.StatusOK)
+		wantError(t, f.postWith(sig, ev), 401, "unauthorized")
+		wantError(t, f.postWith(sig, first), 401, "unauthorized")
+	}
 	f.ts.wantUnchanged(m, "a replayed signature")
 
 	// Not JSON: 400 with its code, never 500; signed JSON without an event
