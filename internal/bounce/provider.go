@@ -25,8 +25,8 @@ const (
 
 // ProviderEvent is one event of a sending service's notifications (Amazon
 // SES through SNS, SendGrid's Event Webhook, Mailgun's and Postmark's
-// webhooks), already authenticated by the
-// provider's signature and reduced to what decides it.
+// webhooks), already authenticated by the provider's signature (Postmark:
+// its webhook's credentials) and reduced to what decides it.
 type ProviderEvent struct {
 	Provider string // ProviderSES, ProviderSendGrid, ProviderMailgun, ProviderPostmark
 	ID       string // the provider's event ID: a repeat of it changes nothing
