@@ -82,7 +82,7 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 	if cfg.Dev {
 		a.Web.Outbox = a.Outbox
 	}
-	a.Web.SES, a.Web.SendGrid = providerChecks(cfg, now)
+	providerChecks(&a.Web, cfg, now)
 	a.Web.OIDC, a.Web.PasswordLoginOff = federation(cfg, now, log), !cfg.OIDC.PasswordLogin
 	if a.Web.OIDC != nil {
 		a.Web.ReadyChecks["oidc_provider"] = a.Web.OIDC.Ready

@@ -9,6 +9,7 @@ import (
 	"github.com/anshin/anshin/internal/bounce"
 	"github.com/anshin/anshin/internal/config"
 	"github.com/anshin/anshin/internal/secret"
+	"github.com/anshin/anshin/internal/web"
 )
 
 // BounceHandler is the one handler the SMTP receiver and the webhook share.
@@ -17,17 +18,21 @@ func BounceHandler(cfg *config.Config, store anshin.Store, keys *secret.Keyring,
 		TransientLimit: cfg.BounceTransientLimit, TransientWindow: cfg.BounceTransientWindow}
 }
 
-// providerChecks are the signature checks of the sending services'
-// notifications that the configuration turns on (nil: that endpoint off).
-func providerChecks(cfg *config.Config, now anshin.Clock) (*bounce.SNS, *bounce.SendGrid) {
+// providerChecks turns on the endpoints of the sending services'
+// notifications that the configuration names, each with its signature
+// check (left nil: that endpoint off).
+func providerChecks(d *web.Deps, cfg *config.Config, now anshin.Clock) {
 	p := cfg.Providers
-	var ses *bounce.SNS
 	if len(p.SESTopicARNs) > 0 {
-		ses = &bounce.SNS{Client: &http.Client{Timeout: 10 * time.Second}, CertHosts: p.SESCertHosts, TopicARNs: p.SESTopicARNs}
+		d.SES = &bounce.SNS{Client: &http.Client{Timeout: 10 * time.Second}, CertHosts: p.SESCertHosts, TopicARNs: p.SESTopicARNs}
 	}
-	var sg *bounce.SendGrid
 	if p.SendGridKey != nil {
-		sg = &bounce.SendGrid{Key: p.SendGridKey, MaxAge: p.SendGridMaxAge, Now: now}
+		d.SendGrid = &bounce.SendGrid{Key: p.SendGridKey, MaxAge: p.SendGridMaxAge, Now: now}
 	}
-	return ses, sg
+	if p.MailgunKey != nil {
+		d.Mailgun = &bounce.Mailgun{Key: p.MailgunKey, MaxAge: p.MailgunMaxAge, Now: now}
+	}
+	if p.PostmarkUser != "" {
+		d.Postmark = &bounce.Postmark{User: p.PostmarkUser, Password: p.PostmarkPassword}
+	}
 }

@@ -19,13 +19,16 @@ const ReasonProviderSuppressed = "provider_suppressed"
 const (
 	ProviderSES      = "ses"
 	ProviderSendGrid = "sendgrid"
+	ProviderMailgun  = "mailgun"
+	ProviderPostmark = "postmark"
 )
 
 // ProviderEvent is one event of a sending service's notifications (Amazon
-// SES through SNS, SendGrid's Event Webhook), already authenticated by the
-// provider's signature and reduced to what decides it.
+// SES through SNS, SendGrid's Event Webhook, Mailgun's and Postmark's
+// webhooks), already authenticated by the provider's signature (Postmark:
+// its webhook's credentials) and reduced to what decides it.
 type ProviderEvent struct {
-	Provider string // ProviderSES, ProviderSendGrid
+	Provider string // ProviderSES, ProviderSendGrid, ProviderMailgun, ProviderPostmark
 	ID       string // the provider's event ID: a repeat of it changes nothing
 	// The delivery is found by the VERP return path when the provider
 	// reports it (signed by this server), else by our Message-ID header,
@@ -78,6 +81,20 @@ func (h *Handler) Provider(ctx context.Context, e *ProviderEvent) (Outcome, erro
 		return tx.RecordProviderEvent(e.Provider, e.ID, d.ID, h.Now())
 	}
 	return h.apply(ctx, id, admit, e.verdict)
+}
+
+// FirstUse notes the one-time value a provider's signature covers in
+// place of the body (Mailgun's token) and reports whether it is new: a
+// signature seen before is a replay, whatever event it now carries. It is
+// kept in provider_events, as the providers' event IDs are.
+func (h *Handler) FirstUse(ctx context.Context, provider, token string) (bool, error) {
+	var fresh bool
+	err := h.Store.Update(ctx, func(tx anshin.Tx) error {
+		var err error
+		fresh, err = tx.RecordProviderEvent(provider+"-token", token, "", h.Now())
+		return err
+	})
+	return fresh, err
 }
 
 // parseMessageID reads the Message-ID internal/delivery gives each mail,

@@ -40,6 +40,14 @@ func TestSESVerdicts(t *testing.T) {
 	}
 }
 
+// wantVerdict checks what a provider's mapping made of the event ev.
+func wantVerdict(t *testing.T, ev any, kind Kind, v Verdict, ok bool, wantKind Kind, class Class, reason string) {
+	t.Helper()
+	if !ok || kind != wantKind || v.Class != class || v.Reason != reason {
+		t.Errorf("%+v: %v %s %s/%s, want %s %s/%s", ev, ok, kind, v.Class, v.Reason, wantKind, class, reason)
+	}
+}
+
 func TestSendGridVerdicts(t *testing.T) {
 	for _, tc := range []struct {
 		ev     sendGridEvent
@@ -61,14 +69,118 @@ func TestSendGridVerdicts(t *testing.T) {
 		{sendGridEvent{Event: "spamreport"}, KindFeedback, None, ReasonFeedback},
 	} {
 		kind, v, ok := sendGridVerdict(&tc.ev)
-		if !ok || kind != tc.kind || v.Class != tc.class || v.Reason != tc.reason {
-			t.Errorf("%+v: %v %s %s/%s, want %s %s/%s", tc.ev, ok, kind, v.Class, v.Reason, tc.kind, tc.class, tc.reason)
-		}
+		wantVerdict(t, tc.ev, kind, v, ok, tc.kind, tc.class, tc.reason)
 	}
 	for _, name := range []string{"processed", "open", "click", "unsubscribe", "group_unsubscribe", "group_resubscribe", ""} {
 		if _, _, ok := sendGridVerdict(&sendGridEvent{Event: name}); ok {
 			t.Errorf("%q taken for an event about delivery", name)
 		}
+	}
+}
+
+func TestMailgunVerdicts(t *testing.T) {
+	status := func(code int, enhanced, message string) (s struct {
+		Code         int    `json:"code"`
+		EnhancedCode string `json:"enhanced-code"`
+		Message      string `json:"message"`
+		Description  string `json:"description"`
+	}) {
+		s.Code, s.EnhancedCode, s.Message = code, enhanced, message
+		return s
+	}
+	for _, tc := range []struct {
+		ev     mailgunEvent
+		kind   Kind
+		class  Class
+		reason string
+	}{
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(550, "5.1.1", "5.1.1 The email account that you tried to reach does not exist.")}, KindBounce, Permanent, ReasonNoSuchUser},
+		// Judged as the SMTP path judges it: a bare "no such user" with no
+		// command is how Japanese carriers' receiving settings refuse.
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(550, "", "No such user here")}, KindBounce, None, ReasonFiltered},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(550, "", "host mx.example.jp said: 550 No such user here (in reply to RCPT TO command)")}, KindBounce, Permanent, ReasonNoSuchUser},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(552, "5.2.2", "5.2.2 mailbox full")}, KindBounce, Permanent, ReasonMailboxFull},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(0, "", "")}, KindBounce, Permanent, ReasonNoSuchUser},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "bounce", Status: status(554, "5.7.1", "5.7.1 rejected as spam")}, KindBounce, None, ReasonPolicy},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "suppress-bounce", Status: status(605, "", "")}, KindBounce, Permanent, ReasonProviderSuppressed},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "suppress-complaint", Status: status(607, "", "")}, KindBounce, None, ReasonPolicy},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "suppress-unsubscribe", Status: status(606, "", "")}, KindBounce, None, ReasonPolicy},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "old", Status: status(0, "", "")}, KindBounce, Transient, ReasonTemporary},
+		{mailgunEvent{Event: "failed", Severity: "permanent", Reason: "generic", Status: status(0, "", "")}, KindBounce, Transient, ReasonUndetermined},
+		{mailgunEvent{Event: "failed", Severity: "temporary", Reason: "generic", Status: status(421, "4.4.2", "4.4.2 try again later")}, KindBounce, Transient, ReasonDelayed},
+		{mailgunEvent{Event: "delivered", Status: status(250, "", "OK")}, KindBounce, None, ReasonDelivered},
+		{mailgunEvent{Event: "complained"}, KindFeedback, None, ReasonFeedback},
+	} {
+		kind, v, ok := mailgunVerdict(&tc.ev)
+		wantVerdict(t, tc.ev, kind, v, ok, tc.kind, tc.class, tc.reason)
+	}
+	for _, name := range []string{"accepted", "rejected", "opened", "clicked", "unsubscribed", "stored", ""} {
+		if _, _, ok := mailgunVerdict(&mailgunEvent{Event: name}); ok {
+			t.Errorf("%q taken for an event about delivery", name)
+		}
+	}
+}
+
+func TestPostmarkVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		rec    postmarkRecord
+		kind   Kind
+		class  Class
+		reason string
+	}{
+		{postmarkRecord{RecordType: "Bounce", Type: "HardBounce", Details: "smtp;550 5.1.1 The email account that you tried to reach does not exist."}, KindBounce, Permanent, ReasonNoSuchUser},
+		{postmarkRecord{RecordType: "Bounce", Type: "HardBounce", Details: ""}, KindBounce, Permanent, ReasonNoSuchUser},
+		{postmarkRecord{RecordType: "Bounce", Type: "HardBounce", Details: "smtp;550 5.7.1 Message rejected as spam"}, KindBounce, None, ReasonPolicy},
+		{postmarkRecord{RecordType: "Bounce", Type: "BadEmailAddress", Details: "Invalid email address"}, KindBounce, Permanent, ReasonNoSuchUser},
+		{postmarkRecord{RecordType: "Bounce", Type: "SoftBounce", Details: "smtp;452 4.2.2 The email account that you tried to reach is over quota."}, KindBounce, Transient, ReasonTemporary},
+		{postmarkRecord{RecordType: "Bounce", Type: "SoftBounce", Details: "smtp;552 5.2.2 mailbox full"}, KindBounce, Permanent, ReasonMailboxFull},
+		{postmarkRecord{RecordType: "Bounce", Type: "SoftBounce", Details: ""}, KindBounce, Transient, ReasonTemporary},
+		{postmarkRecord{RecordType: "Bounce", Type: "DnsError", Details: "DNS lookup timed out"}, KindBounce, Transient, ReasonTemporary},
+		{postmarkRecord{RecordType: "Bounce", Type: "Transient", Details: "smtp;421 4.4.2 try again later"}, KindBounce, Transient, ReasonDelayed},
+		{postmarkRecord{RecordType: "Bounce", Type: "ManuallyDeactivated"}, KindBounce, Permanent, ReasonProviderSuppressed},
+		{postmarkRecord{RecordType: "Bounce", Type: "Blocked", Details: "smtp;550 5.1.1 user unknown"}, KindBounce, None, ReasonPolicy},
+		{postmarkRecord{RecordType: "Bounce", Type: "DMARCPolicy"}, KindBounce, None, ReasonPolicy},
+		{postmarkRecord{RecordType: "Bounce", Type: "VirusNotification"}, KindBounce, None, ReasonPolicy},
+		{postmarkRecord{RecordType: "Bounce", Type: "SpamNotification"}, KindFeedback, None, ReasonFeedback},
+		{postmarkRecord{RecordType: "Bounce", Type: "AutoResponder", Details: "I am out of the office"}, KindAutoReply, None, ReasonAutoReply},
+		{postmarkRecord{RecordType: "Bounce", Type: "ChallengeVerification"}, KindAutoReply, None, ReasonAutoReply},
+		{postmarkRecord{RecordType: "Bounce", Type: "AddressChange", Details: "I moved to new@example.jp"}, KindAutoReply, None, ReasonAutoReply},
+		{postmarkRecord{RecordType: "Bounce", Type: "Unsubscribe"}, KindOther, None, ReasonNotBounce},
+		{postmarkRecord{RecordType: "Bounce", Type: "Unknown"}, KindBounce, Transient, ReasonUndetermined},
+		{postmarkRecord{RecordType: "SpamComplaint", Type: "SpamComplaint"}, KindFeedback, None, ReasonFeedback},
+		{postmarkRecord{RecordType: "Delivery", Details: "250 OK"}, KindBounce, None, ReasonDelivered},
+	} {
+		kind, v, ok := postmarkVerdict(&tc.rec)
+		wantVerdict(t, tc.rec, kind, v, ok, tc.kind, tc.class, tc.reason)
+	}
+	for _, rt := range []string{"Open", "Click", "SubscriptionChange", "Inbound", ""} {
+		if _, _, ok := postmarkVerdict(&postmarkRecord{RecordType: rt}); ok {
+			t.Errorf("%q taken for a record about delivery", rt)
+		}
+	}
+}
+
+func TestParsePostmark(t *testing.T) {
+	e, err := ParsePostmark([]byte(`{"RecordType":"Bounce","ID":4323372036854775807,"Type":"HardBounce","Email":"Taro@Example.jp","Details":"",
+		"Metadata":{"anshin-delivery":"d1.sz6uo0","other":7}}`))
+	if err != nil || e.ID != "4323372036854775807" || e.MessageID != "d1.sz6uo0@" || !e.Named("taro@example.jp") {
+		t.Fatalf("%+v, %v", e, err)
+	}
+	if id, stamp := parseMessageID(e.MessageID); id != "d1" || stamp != "sz6uo0" {
+		t.Errorf("the metadata names %q %q", id, stamp)
+	}
+	d, err := ParsePostmark([]byte(`{"RecordType":"Delivery","MessageID":"883953f4","Recipient":"taro@example.jp"}`))
+	if err != nil || d.ID != "delivery:883953f4" || !d.Named("taro@example.jp") {
+		t.Fatalf("a delivery: %+v, %v", d, err)
+	}
+	for _, body := range []string{`{"RecordType":"Bounce","Type":"HardBounce","Email":"a@example.jp"}`, `{"RecordType":"Delivery","Recipient":"a@example.jp"}`,
+		`{"RecordType":"Bounce","ID":"x"}`, `[]`, ``} {
+		if _, err := ParsePostmark([]byte(body)); err == nil {
+			t.Errorf("%s taken", body)
+		}
+	}
+	if e, err := ParsePostmark([]byte(`{"RecordType":"Open","MessageID":"m"}`)); e != nil || err != nil {
+		t.Errorf("an open: %+v, %v", e, err)
 	}
 }
 

@@ -78,12 +78,7 @@ func (g *SendGrid) Verify(signature, timestamp string, body []byte) error {
 	if !ecdsa.VerifyASN1(g.Key, h.Sum(nil), sig) {
 		return fmt.Errorf("%w: signature does not match", ErrSendGridSignature)
 	}
-	// Checked after the signature, so a refusal for age is about a post
-	// SendGrid did sign.
-	if age := g.Now().Sub(time.Unix(ts, 0)); age > g.MaxAge || age < -g.MaxAge {
-		return fmt.Errorf("%w: timestamp %s is outside the window of %s", ErrSendGridSignature, time.Unix(ts, 0).UTC().Format(time.RFC3339), g.MaxAge)
-	}
-	return nil
+	return recent(ErrSendGridSignature, g.Now(), ts, g.MaxAge)
 }
 
 // sendGridEvent is the part of one Event Webhook event anshin reads.

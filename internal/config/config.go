@@ -195,6 +195,11 @@ func (p *parser) check(c *Config) {
 	if c.Retention < 24*time.Hour || c.Retention < c.BounceTransientWindow {
 		p.fail("ANSHIN_RETENTION", "must be a duration of at least 24h and of ANSHIN_BOUNCE_TRANSIENT_WINDOW, like 9600h (400 days)")
 	}
+	// A Mailgun token is refused the second time only while it is kept:
+	// retention must outlast the window its timestamp is taken in.
+	if c.Providers.MailgunKey != nil && c.Retention < 2*c.Providers.MailgunMaxAge {
+		p.fail("ANSHIN_MAILGUN_WEBHOOK_MAX_AGE", "must be at most half of ANSHIN_RETENTION, which is how long its tokens are kept")
+	}
 	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
 		p.fail("ANSHIN_OPERATOR_TOKEN", "must be at least 16 characters")
 	}

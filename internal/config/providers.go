@@ -23,11 +23,20 @@ type Providers struct {
 	// /api/v1/bounces/sendgrid is off.
 	SendGridKey    *ecdsa.PublicKey
 	SendGridMaxAge time.Duration
+	// MailgunKey is the HTTP webhook signing key; nil: POST
+	// /api/v1/bounces/mailgun is off.
+	MailgunKey    []byte
+	MailgunMaxAge time.Duration
+	// PostmarkUser and PostmarkPassword are the HTTP Basic credentials of
+	// Postmark's webhooks; empty: POST /api/v1/bounces/postmark is off.
+	PostmarkUser, PostmarkPassword string
 }
 
 var (
-	topicARN    = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
-	hostPattern = regexp.MustCompile(`^(\*|[a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.(\*|[a-z0-9]([a-z0-9-]*[a-z0-9])?))*$`)
+	topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	// basicCredential is what a webhook URL's user or password may be.
+	basicCredential = regexp.MustCompile(`^[!-~]{1,64}$`)
+	hostPattern     = regexp.MustCompile(`^(\*|[a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.(\*|[a-z0-9]([a-z0-9-]*[a-z0-9])?))*$`)
 )
 
 func (p *parser) providers() Providers {
@@ -58,11 +67,34 @@ func (p *parser) providers() Providers {
 		}
 		v.SendGridKey = k
 	}
-	v.SendGridMaxAge = p.duration("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE")
-	if v.SendGridMaxAge < time.Minute || v.SendGridMaxAge > 72*time.Hour {
-		p.fail("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "must be a duration from 1m to 72h")
+	v.SendGridMaxAge = p.maxAge("ANSHIN_SENDGRID_WEBHOOK_MAX_AGE")
+	if s := strings.TrimSpace(p.getenv("ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY")); s != "" {
+		if len(s) < 16 || strings.ContainsAny(s, " \t\r\n") {
+			p.fail("ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY", "must be the HTTP webhook signing key Mailgun shows (at least 16 characters, no spaces)")
+		}
+		v.MailgunKey = []byte(s)
+	}
+	v.MailgunMaxAge = p.maxAge("ANSHIN_MAILGUN_WEBHOOK_MAX_AGE")
+	v.PostmarkUser, v.PostmarkPassword = p.str("ANSHIN_POSTMARK_WEBHOOK_USER"), p.str("ANSHIN_POSTMARK_WEBHOOK_PASSWORD")
+	switch {
+	case v.PostmarkUser == "" && v.PostmarkPassword == "":
+	case v.PostmarkUser == "" || v.PostmarkPassword == "":
+		p.fail("ANSHIN_POSTMARK_WEBHOOK_USER", "and ANSHIN_POSTMARK_WEBHOOK_PASSWORD go together: set both or neither")
+	case !basicCredential.MatchString(v.PostmarkUser) || strings.Contains(v.PostmarkUser, ":"):
+		p.fail("ANSHIN_POSTMARK_WEBHOOK_USER", "must be 1 to 64 printable ASCII characters, without spaces or a colon")
+	case !basicCredential.MatchString(v.PostmarkPassword) || len(v.PostmarkPassword) < 16:
+		p.fail("ANSHIN_POSTMARK_WEBHOOK_PASSWORD", "must be 16 to 64 printable ASCII characters, without spaces")
 	}
 	return v
+}
+
+// maxAge reads how far a provider's signed timestamp may be from now.
+func (p *parser) maxAge(name string) time.Duration {
+	d := p.duration(name)
+	if d < time.Minute || d > 72*time.Hour {
+		p.fail(name, "must be a duration from 1m to 72h")
+	}
+	return d
 }
 
 // list reads comma-separated values, lower-cased where they are names.

@@ -18,7 +18,8 @@ func TestProvidersOffByDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := c.Providers
-	if len(p.SESTopicARNs) != 0 || p.SendGridKey != nil || strings.Join(p.SESCertHosts, ",") != "sns.*.amazonaws.com" || p.SendGridMaxAge != 10*time.Minute {
+	if len(p.SESTopicARNs) != 0 || p.SendGridKey != nil || strings.Join(p.SESCertHosts, ",") != "sns.*.amazonaws.com" || p.SendGridMaxAge != 10*time.Minute ||
+		p.MailgunKey != nil || p.MailgunMaxAge != 10*time.Minute || p.PostmarkUser != "" || p.PostmarkPassword != "" {
 		t.Errorf("provider defaults: %+v", p)
 	}
 }
@@ -32,12 +33,18 @@ func TestProvidersConfigured(t *testing.T) {
 			"ANSHIN_SES_SNS_CERT_HOST":           "sns.*.amazonaws.com,SNS.*.amazonaws.com.cn",
 			"ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY": encoded,
 			"ANSHIN_SENDGRID_WEBHOOK_MAX_AGE":    "5m",
+			"ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY": " key-3ax6xnjp29jd6fds4gc373sgvjxteol0 ",
+			"ANSHIN_MAILGUN_WEBHOOK_MAX_AGE":     "2m",
+			"ANSHIN_POSTMARK_WEBHOOK_USER":       "postmark",
+			"ANSHIN_POSTMARK_WEBHOOK_PASSWORD":   "7Jq2-pX9s!vR4wLm",
 		}), false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := c.Providers
-		if len(p.SESTopicARNs) != 2 || p.SESCertHosts[1] != "sns.*.amazonaws.com.cn" || p.SendGridKey == nil || !p.SendGridKey.Equal(&key.PublicKey) || p.SendGridMaxAge != 5*time.Minute {
+		if len(p.SESTopicARNs) != 2 || p.SESCertHosts[1] != "sns.*.amazonaws.com.cn" || p.SendGridKey == nil || !p.SendGridKey.Equal(&key.PublicKey) || p.SendGridMaxAge != 5*time.Minute ||
+			string(p.MailgunKey) != "key-3ax6xnjp29jd6fds4gc373sgvjxteol0" || p.MailgunMaxAge != 2*time.Minute ||
+			p.PostmarkUser != "postmark" || p.PostmarkPassword != "7Jq2-pX9s!vR4wLm" {
 			t.Errorf("providers: %+v", p)
 		}
 	}
@@ -59,10 +66,33 @@ func TestProvidersBadValuesNameTheirVariable(t *testing.T) {
 		{"ANSHIN_SENDGRID_WEBHOOK_PUBLIC_KEY", base64.StdEncoding.EncodeToString(der384)},
 		{"ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "10s"},
 		{"ANSHIN_SENDGRID_WEBHOOK_MAX_AGE", "soon"},
+		{"ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY", "short"},
+		{"ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY", "key-3ax6xnjp29 jd6fds4gc373sgvjxteol0"},
+		{"ANSHIN_MAILGUN_WEBHOOK_MAX_AGE", "73h"},
+		{"ANSHIN_MAILGUN_WEBHOOK_MAX_AGE", "10"},
+		{"ANSHIN_POSTMARK_WEBHOOK_USER", "postmark"}, // without a password
+		{"ANSHIN_POSTMARK_WEBHOOK_PASSWORD", "7Jq2-pX9s!vR4wLm"},
 	} {
 		_, err := Load(env(map[string]string{tc.name: tc.value}), false)
 		if err == nil || !strings.Contains(err.Error(), tc.name) {
 			t.Errorf("%s=%s: %v", tc.name, tc.value, err)
+		}
+	}
+	_, err := Load(env(map[string]string{"ANSHIN_MAILGUN_WEBHOOK_SIGNING_KEY": "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+		"ANSHIN_MAILGUN_WEBHOOK_MAX_AGE": "72h", "ANSHIN_RETENTION": "100h"}), false)
+	if err == nil || !strings.Contains(err.Error(), "ANSHIN_MAILGUN_WEBHOOK_MAX_AGE") {
+		t.Errorf("tokens purged within their window: %v", err)
+	}
+	for _, tc := range []struct{ user, password, bad string }{
+		{"post:mark", "7Jq2-pX9s!vR4wLm", "ANSHIN_POSTMARK_WEBHOOK_USER"},
+		{"post mark", "7Jq2-pX9s!vR4wLm", "ANSHIN_POSTMARK_WEBHOOK_USER"},
+		{"postmark", "short-password", "ANSHIN_POSTMARK_WEBHOOK_PASSWORD"},
+		{"postmark", "7Jq2-pX9s vR4wLm-more", "ANSHIN_POSTMARK_WEBHOOK_PASSWORD"},
+		{"postmark", "パスワードパスワードパスワードパスワード", "ANSHIN_POSTMARK_WEBHOOK_PASSWORD"},
+	} {
+		_, err := Load(env(map[string]string{"ANSHIN_POSTMARK_WEBHOOK_USER": tc.user, "ANSHIN_POSTMARK_WEBHOOK_PASSWORD": tc.password}), false)
+		if err == nil || !strings.Contains(err.Error(), tc.bad) {
+			t.Errorf("%q %q: %v", tc.user, tc.password, err)
 		}
 	}
 }

@@ -206,9 +206,15 @@ func (s *SMTPSender) options() []gomail.Option {
 	return opts
 }
 
+// PostmarkMetadataKey names the delivery to Postmark, which reports its
+// own message ID, not ours: sent through Postmark, an X-PM-Metadata-*
+// header becomes the message's metadata (not shown to the recipient) and
+// comes back in its webhooks. Its value is our Message-ID's local part.
+const PostmarkMetadataKey = "anshin-delivery"
+
 // Build makes the MIME message: UTF-8 subject (RFC 2047), a text and an
-// HTML part, Date, a Message-ID naming the delivery, Auto-Submitted, and
-// the VERP envelope sender.
+// HTML part, Date, a Message-ID naming the delivery (also as Postmark
+// metadata), Auto-Submitted, and the VERP envelope sender.
 func (s *SMTPSender) Build(m *Message) (*gomail.Msg, error) {
 	msg := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP), gomail.WithNoDefaultUserAgent())
 	if err := msg.From(s.from); err != nil {
@@ -222,7 +228,9 @@ func (s *SMTPSender) Build(m *Message) (*gomail.Msg, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDateWithValue(s.now())
-	msg.SetMessageIDWithValue(m.ID + "." + strconv.FormatInt(m.CreatedAt.Unix(), 36) + "@" + domainOf(s.from))
+	ref := m.ID + "." + strconv.FormatInt(m.CreatedAt.Unix(), 36)
+	msg.SetMessageIDWithValue(ref + "@" + domainOf(s.from))
+	msg.SetGenHeader("X-PM-Metadata-"+PostmarkMetadataKey, ref)
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
 	if m.Lang != "" {

@@ -221,6 +221,9 @@ func checkKeyMail(t *testing.T, f *fixture, r received, deliveryID, to, key stri
 	if h.Get("Auto-Submitted") != "auto-generated" {
 		t.Errorf("Auto-Submitted %q", h.Get("Auto-Submitted"))
 	}
+	if ref := h.Get("X-PM-Metadata-anshin-delivery"); "<"+ref+"@example.jp>" != h.Get("Message-ID") {
+		t.Errorf("X-PM-Metadata-anshin-delivery %q is not the local part of Message-ID %q", ref, h.Get("Message-ID"))
+	}
 	text, html := parts(t, msg)
 	for _, want := range []string{key, "ワンタイムキーをお知らせします", "日本時間"} {
 		if !strings.Contains(text, want) {

@@ -16,13 +16,8 @@ const maxSendGridBody = 4 << 20
 // applies once by its sg_event_id.
 func (s *Server) apiBouncesSendGrid() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Bounces == nil || s.SendGrid == nil {
-			s.writeError(w, r, anshin.Errorf(anshin.ECodeNotFound, "the SendGrid endpoint is off"))
-			return
-		}
-		body, err := readRaw(w, r, maxSendGridBody)
-		if err != nil {
-			s.writeError(w, r, err)
+		body, ok := s.providerBody(w, r, s.SendGrid != nil, "SendGrid", maxSendGridBody)
+		if !ok {
 			return
 		}
 		if err := s.SendGrid.Verify(r.Header.Get(bounce.SendGridSignatureHeader), r.Header.Get(bounce.SendGridTimestampHeader), body); err != nil {
@@ -35,14 +30,6 @@ func (s *Server) apiBouncesSendGrid() http.Handler {
 			s.writeError(w, r, anshin.Errorf(anshin.ECodeInvalidRequest, "%v", err))
 			return
 		}
-		results := make([]bounceResult, 0, len(events))
-		for _, ev := range events {
-			res, ok := s.applyProviderEvent(w, r, ev)
-			if !ok {
-				return
-			}
-			results = append(results, res)
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"results": results})
+		s.answerProviderEvents(w, r, events...)
 	})
 }

@@ -19,13 +19,8 @@ const maxSNSBody = 1 << 20
 // host; a subscription is confirmed only then.
 func (s *Server) apiBouncesSES() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Bounces == nil || s.SES == nil {
-			s.writeError(w, r, anshin.Errorf(anshin.ECodeNotFound, "the Amazon SES endpoint is off"))
-			return
-		}
-		body, err := readRaw(w, r, maxSNSBody)
-		if err != nil {
-			s.writeError(w, r, err)
+		body, ok := s.providerBody(w, r, s.SES != nil, "Amazon SES", maxSNSBody)
+		if !ok {
 			return
 		}
 		m, err := bounce.ParseSNSMessage(body)
@@ -62,10 +57,7 @@ func (s *Server) apiBouncesSES() http.Handler {
 				writeJSON(w, http.StatusOK, map[string]any{"results": []bounceResult{}})
 				return
 			}
-			res, ok := s.applyProviderEvent(w, r, ev)
-			if ok {
-				writeJSON(w, http.StatusOK, map[string]any{"results": []bounceResult{res}})
-			}
+			s.answerProviderEvents(w, r, ev)
 		}
 	})
 }
@@ -82,6 +74,40 @@ func (s *Server) refuseSNS(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.writeError(w, r, anshin.Errorf(anshin.ECodeUnauthorized, "the message is not signed by Amazon SNS"))
 	}
+}
+
+// providerBody reads the raw body of a post to a sending service's
+// endpoint, or answers 404 when the endpoint is off (on false) and
+// reports false.
+func (s *Server) providerBody(w http.ResponseWriter, r *http.Request, on bool, provider string, limit int64) ([]byte, bool) {
+	if s.Bounces == nil || !on {
+		s.writeError(w, r, anshin.Errorf(anshin.ECodeNotFound, "the %s endpoint is off", provider))
+		return nil, false
+	}
+	body, err := readRaw(w, r, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	return body, true
+}
+
+// answerProviderEvents applies verified provider events in order and
+// answers their results, {"results": [...]}; a nil event (one that says
+// nothing about delivery) has none.
+func (s *Server) answerProviderEvents(w http.ResponseWriter, r *http.Request, events ...*bounce.ProviderEvent) {
+	results := make([]bounceResult, 0, len(events))
+	for _, ev := range events {
+		if ev == nil {
+			continue
+		}
+		res, ok := s.applyProviderEvent(w, r, ev)
+		if !ok {
+			return
+		}
+		results = append(results, res)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }
 
 // applyProviderEvent applies one verified provider event; on a store

@@ -110,3 +110,86 @@ func verdictOf(res map[string]any) (string, string) {
 	reason, _ := v["reason"].(string)
 	return c, reason
 }
+
+// bounceAppliesOnce posts (with post, signing anew each time) an event
+// that says m's address does not exist: it disables the address once; the
+// provider's retry of the same event, even after the state was cleared,
+// changes nothing.
+func (ts *testServer) bounceAppliesOnce(m sentMail, post func() apiResponse) {
+	ts.t.Helper()
+	res := result(ts, post())
+	if res["disabled"] != true || res["delivery_id"] != m.ID {
+		ts.t.Fatalf("a bounce: %v", res)
+	}
+	st := ts.mailState(m.To, m.ID)
+	if !st.Disabled || st.Reason != "no_such_user" || st.DeliveryStatus != "bounced" || st.Audit != 1 {
+		ts.t.Fatalf("after the bounce: %+v", st)
+	}
+	ts.clearMailNotificationDisabled(m.To)
+	ts.Clock.Advance(time.Minute)
+	res = result(ts, post())
+	if res["duplicate"] != true || res["disabled"] == true {
+		ts.t.Fatalf("a repeat: %v", res)
+	}
+	if st := ts.mailState(m.To, m.ID); st.Disabled || st.Audit != 1 {
+		ts.t.Fatalf("after the repeat: %+v", st)
+	}
+}
+
+// eventKind is what one provider event about m must do (SPEC §3).
+type eventKind struct {
+	m             sentMail
+	event         map[string]any
+	class, reason string
+	recorded      bool
+	status        string // of the delivery afterwards
+	disabled      bool
+}
+
+// wantEventKinds posts each event alone and checks its result and the
+// store afterwards.
+func (ts *testServer) wantEventKinds(post func(event map[string]any) apiResponse, kinds []eventKind) {
+	ts.t.Helper()
+	for _, tc := range kinds {
+		res := result(ts, post(tc.event))
+		c, reason := verdictOf(res)
+		if c != tc.class || reason != tc.reason || (res["recorded"] == true) != tc.recorded || (res["disabled"] == true) != tc.disabled {
+			ts.t.Errorf("%v: %v", tc.event, res)
+		}
+		if st := ts.mailState(tc.m.To, tc.m.ID); st.Disabled != tc.disabled || st.DeliveryStatus != tc.status {
+			ts.t.Errorf("after %v: %+v", tc.event, st)
+		}
+	}
+}
+
+// unknownDeliveries checks that each answer is unknown_delivery and that m
+// is as it was.
+func (ts *testServer) unknownDeliveries(m sentMail, answers ...apiResponse) {
+	ts.t.Helper()
+	for i, r := range answers {
+		if res := result(ts, r); res["error"] != "unknown_delivery" {
+			ts.t.Errorf("event %d: %v", i+1, res)
+		}
+	}
+	ts.wantUnchanged(m, "an unknown recipient")
+}
+
+// wantUnchanged checks that what was refused left m's address and
+// delivery as they were.
+func (ts *testServer) wantUnchanged(m sentMail, what string) {
+	ts.t.Helper()
+	if st := ts.mailState(m.To, m.ID); st.Disabled || st.DeliveryStatus != "sent" {
+		ts.t.Fatalf("%s changed something: %+v", what, st)
+	}
+}
+
+// strangers are reports about m that must not count for it: another
+// address, a Message-ID that is not ours, our Message-ID with a wrong
+// stamp.
+func strangers(m sentMail) []sentMail {
+	otherAddr, notOurs, stale := m, m, m
+	otherAddr.To = "someone.else@example.co.jp"
+	notOurs.MessageID = "<14c5d75ce93.dfd.64b469@ismtpd-555>"
+	stale.MessageID = "<" + m.ID + ".zz@example.jp>"
+	return []sentMail{otherAddr, notOurs, stale}
+}

@@ -85,31 +85,13 @@ func TestSendGridBounceDisablesOnceAndRepeatsChangeNothing(t *testing.T) {
 		sgEvent(m, "bounce", "sg-b1", map[string]any{"type": "bounce", "status": "5.1.1",
 			"reason": "550 5.1.1 The email account that you tried to reach does not exist.", "bounce_classification": "Invalid Address"}),
 	}
-	res := result(f.ts, f.post(events, f.key))
-	if res["disabled"] != true || res["delivery_id"] != m.ID {
-		t.Fatalf("a bounce: %v", res)
-	}
-	st := f.ts.mailState(m.To, m.ID)
-	if !st.Disabled || st.Reason != "no_such_user" || st.DeliveryStatus != "bounced" || st.Audit != 1 {
-		t.Fatalf("after the bounce: %+v", st)
-	}
-	// SendGrid posts again when it hears no 2xx: the same events, signed
-	// anew, change nothing even after the state was cleared.
-	f.ts.clearMailNotificationDisabled(m.To)
-	f.ts.Clock.Advance(time.Minute)
-	res = result(f.ts, f.post(events, f.key))
-	if res["duplicate"] != true || res["disabled"] == true {
-		t.Fatalf("a repeat: %v", res)
-	}
-	if st := f.ts.mailState(m.To, m.ID); st.Disabled || st.Audit != 1 {
-		t.Fatalf("after the repeat: %+v", st)
-	}
+	f.ts.bounceAppliesOnce(m, func() apiResponse { return f.post(events, f.key) })
 
 	// The event ID is what a repeat is known by: an event ID seen before
 	// changes nothing, whatever the post now says of it.
 	m2 := f.ts.emailDelivery()
 	result(f.ts, f.post([]map[string]any{sgEvent(m2, "deferred", "sg-d1", map[string]any{"response": "421 try again later"})}, f.key))
-	res = result(f.ts, f.post([]map[string]any{sgEvent(m2, "bounce", "sg-d1", map[string]any{"type": "bounce", "status": "5.1.1", "reason": "user unknown"})}, f.key))
+	res := result(f.ts, f.post([]map[string]any{sgEvent(m2, "bounce", "sg-d1", map[string]any{"type": "bounce", "status": "5.1.1", "reason": "user unknown"})}, f.key))
 	if st := f.ts.mailState(m2.To, m2.ID); res["duplicate"] != true || st.Disabled || st.DeliveryStatus != "sent" {
 		t.Fatalf("an event ID seen before: %v, %+v", res, st)
 	}
@@ -136,9 +118,7 @@ func TestSendGridRefusesWhatSendGridDidNotSign(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) { wantError(t, r, 401, "unauthorized") })
 	}
-	if st := f.ts.mailState(m.To, m.ID); st.Disabled || st.DeliveryStatus != "sent" {
-		t.Fatalf("a refused post changed something: %+v", st)
-	}
+	f.ts.wantUnchanged(m, "a refused post")
 	// Signed but not a list of events: a clear 4xx.
 	bad := []byte(`{"event":"bounce"}`)
 	wantError(t, f.postSigned(bad, f.signature(f.key, now, bad), now), 400, "invalid_request")
@@ -147,17 +127,11 @@ func TestSendGridRefusesWhatSendGridDidNotSign(t *testing.T) {
 func TestSendGridUnknownRecipientsChangeNothing(t *testing.T) {
 	f := newSendGridFixture(t)
 	m := f.ts.emailDelivery()
-	otherAddr := m
-	otherAddr.To = "someone.else@example.co.jp"
-	noID := m
-	noID.MessageID = "<14c5d75ce93.dfd.64b469@ismtpd-555>"
-	stale := m
-	stale.MessageID = "<" + m.ID + ".zz@example.jp>"
-	r := f.post([]map[string]any{
-		sgEvent(otherAddr, "bounce", "sg-u1", map[string]any{"type": "bounce", "status": "5.1.1", "reason": "user unknown"}),
-		sgEvent(noID, "bounce", "sg-u2", map[string]any{"type": "bounce", "status": "5.1.1", "reason": "user unknown"}),
-		sgEvent(stale, "bounce", "sg-u3", map[string]any{"type": "bounce", "status": "5.1.1", "reason": "user unknown"}),
-	}, f.key)
+	var events []map[string]any
+	for i, x := range strangers(m) {
+		events = append(events, sgEvent(x, "bounce", "sg-u"+strconv.Itoa(i), map[string]any{"type": "bounce", "status": "5.1.1", "reason": "user unknown"}))
+	}
+	r := f.post(events, f.key)
 	wantStatus(t, r, http.StatusOK)
 	list, _ := r.JSON["results"].([]any)
 	if len(list) != 3 {
@@ -168,9 +142,7 @@ func TestSendGridUnknownRecipientsChangeNothing(t *testing.T) {
 			t.Errorf("event %d: %v", i+1, res)
 		}
 	}
-	if st := f.ts.mailState(m.To, m.ID); st.Disabled || st.DeliveryStatus != "sent" {
-		t.Fatalf("an unknown recipient changed something: %+v", st)
-	}
+	f.ts.wantUnchanged(m, "an unknown recipient")
 }
 
 // TestSendGridEventKinds follows SPEC §3: blocked never disables, a
@@ -179,25 +151,10 @@ func TestSendGridUnknownRecipientsChangeNothing(t *testing.T) {
 func TestSendGridEventKinds(t *testing.T) {
 	f := newSendGridFixture(t)
 	m, m2 := f.ts.emailDelivery(), f.ts.emailDelivery()
-	for _, tc := range []struct {
-		m             sentMail
-		event         map[string]any
-		class, reason string
-		recorded      bool
-		status        string
-	}{
-		{m, sgEvent(m, "delivered", "sg-k1", map[string]any{"response": "250 OK"}), "none", "delivered", false, "sent"},
-		{m, sgEvent(m, "spamreport", "sg-k2", nil), "none", "feedback_report", false, "sent"},
-		{m, sgEvent(m, "bounce", "sg-k3", map[string]any{"type": "blocked", "status": "5.7.1", "reason": "550 5.7.1 blocked by the recipient's filter"}), "none", "policy", true, "bounced"},
-		{m2, sgEvent(m2, "deferred", "sg-k4", map[string]any{"response": "400 try again later", "attempt": "5"}), "transient", "delayed", true, "sent"},
-	} {
-		res := result(f.ts, f.post([]map[string]any{tc.event}, f.key))
-		c, reason := verdictOf(res)
-		if c != tc.class || reason != tc.reason || (res["recorded"] == true) != tc.recorded || res["disabled"] == true {
-			t.Errorf("%s: %v", tc.event["event"], res)
-		}
-		if st := f.ts.mailState(tc.m.To, tc.m.ID); st.Disabled || st.DeliveryStatus != tc.status {
-			t.Errorf("after %s: %+v", tc.event["event"], st)
-		}
-	}
+	f.ts.wantEventKinds(func(ev map[string]any) apiResponse { return f.post([]map[string]any{ev}, f.key) }, []eventKind{
+		{m, sgEvent(m, "delivered", "sg-k1", map[string]any{"response": "250 OK"}), "none", "delivered", false, "sent", false},
+		{m, sgEvent(m, "spamreport", "sg-k2", nil), "none", "feedback_report", false, "sent", false},
+		{m, sgEvent(m, "bounce", "sg-k3", map[string]any{"type": "blocked", "status": "5.7.1", "reason": "550 5.7.1 blocked by the recipient's filter"}), "none", "policy", true, "bounced", false},
+		{m2, sgEvent(m2, "deferred", "sg-k4", map[string]any{"response": "400 try again later", "attempt": "5"}), "transient", "delayed", true, "sent", false},
+	})
 }

@@ -63,6 +63,8 @@ type serverOptions struct {
 	tls            bool
 	ses            *bounce.SNS
 	sendGrid       *bounce.SendGrid
+	mailgun        *bounce.Mailgun
+	postmark       *bounce.Postmark
 	passkeys       bool
 }
 
@@ -100,6 +102,13 @@ func withSES(s *bounce.SNS) option { return func(o *serverOptions) { o.ses = s }
 // withSendGrid turns POST /api/v1/bounces/sendgrid on; its clock is the
 // server's.
 func withSendGrid(g *bounce.SendGrid) option { return func(o *serverOptions) { o.sendGrid = g } }
+
+// withMailgun turns POST /api/v1/bounces/mailgun on; its clock is the
+// server's.
+func withMailgun(g *bounce.Mailgun) option { return func(o *serverOptions) { o.mailgun = g } }
+
+// withPostmark turns POST /api/v1/bounces/postmark on.
+func withPostmark(p *bounce.Postmark) option { return func(o *serverOptions) { o.postmark = p } }
 
 // testBounceDomain is the test server's ANSHIN_BOUNCE_DOMAIN.
 const testBounceDomain = "bounces.example.jp"
@@ -153,6 +162,13 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	if o.sendGrid != nil {
 		o.sendGrid.Now = clock.Now
 		a.Web.SendGrid = o.sendGrid
+	}
+	if o.mailgun != nil {
+		o.mailgun.Now = clock.Now
+		a.Web.Mailgun = o.mailgun
+	}
+	if o.postmark != nil {
+		a.Web.Postmark = o.postmark
 	}
 	handler, err := a.NewHandler()
 	if err != nil {

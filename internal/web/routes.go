@@ -98,6 +98,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// The sending services' notifications (SPEC §3), each off until configured.
 	mux.Handle("POST /api/v1/bounces/ses", s.apiBouncesSES())
 	mux.Handle("POST /api/v1/bounces/sendgrid", s.apiBouncesSendGrid())
+	mux.Handle("POST /api/v1/bounces/mailgun", s.apiBouncesMailgun())
+	mux.Handle("POST /api/v1/bounces/postmark", s.apiBouncesPostmark())
 
 	// Operator provisioning (SPEC §5), off without ANSHIN_OPERATOR_TOKEN.
 	mux.Handle("PUT /api/v1/operator/accounts/{login_id}", s.operator(s.apiOperatorAccount()))

@@ -44,10 +44,13 @@ type Deps struct {
 	MailFrom           string
 	// SES checks Amazon SNS messages of SES notifications; nil: POST
 	// /api/v1/bounces/ses is off. SendGrid checks SendGrid's signed Event
-	// Webhook; nil: POST /api/v1/bounces/sendgrid is off. Both apply
-	// through Bounces.
+	// Webhook, Mailgun Mailgun's signed webhooks, Postmark the credentials
+	// of Postmark's webhooks; nil: POST /api/v1/bounces/sendgrid, /mailgun
+	// or /postmark is off. All apply through Bounces.
 	SES      *bounce.SNS
 	SendGrid *bounce.SendGrid
+	Mailgun  *bounce.Mailgun
+	Postmark *bounce.Postmark
 	// Operations. Metrics is served at GET /metrics (nil: not on this
 	// listener); ObserveRequest hears each request's route pattern, status
 	// and duration; ReadyChecks are /readyz's checks by name.
