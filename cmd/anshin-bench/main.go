@@ -31,10 +31,11 @@ import (
 	"time"
 
 	"github.com/anshin/anshin/internal/anshintest"
+	"github.com/anshin/anshin/internal/argon2"
 	"github.com/anshin/anshin/internal/procs"
 	"github.com/anshin/anshin/internal/secret"
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver, to create the run's database
-	"golang.org/x/crypto/argon2"
+	xargon2 "golang.org/x/crypto/argon2"
 )
 
 const (
@@ -71,7 +72,7 @@ func run(args []string, w io.Writer) error {
 	clients := fs.String("clients", "1,4,8", "concurrency levels: clients logging in without pause, each its own account")
 	mem := fs.Uint("argon2-memory", uint(secret.DefaultArgon2.MemoryKiB), "argon2id memory in KiB (ANSHIN_ARGON2_MEMORY_KIB)")
 	passes := fs.Uint("argon2-time", uint(secret.DefaultArgon2.Time), "argon2id passes (ANSHIN_ARGON2_TIME)")
-	fs.StringVar(&o.profiles, "cpuprofile", "", "a folder: each instance's CPU profile of the last level goes there as cpu-N.pprof (ANSHIN_PPROF)")
+	fs.StringVar(&o.profiles, "cpuprofile", "", "a folder: each instance's CPU profile of the last level goes there as cpu-N.pprof, its heap at the end as heap-N.pprof (ANSHIN_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -141,7 +142,7 @@ func run(args []string, w io.Writer) error {
 		return err
 	}
 
-	before, err := bareHash(o.argon2)
+	before, err := bareHashes(o.argon2)
 	if err != nil {
 		return err
 	}
@@ -162,12 +163,11 @@ func run(args []string, w io.Writer) error {
 		}
 		rows = append(rows, l)
 	}
-	after, err := bareHash(o.argon2)
+	after, err := bareHashes(o.argon2)
 	if err != nil {
 		return err
 	}
-	hash := (before + after) / 2
-	printTable(w, o, store, rows, hash, before, after)
+	printTable(w, o, store, rows, before, after)
 	return nil
 }
 
@@ -221,6 +221,11 @@ func profile(o options, n int) chan error {
 			wg.Go(func() {
 				u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddr(i), secs)
 				errs[i] = fetchTo(u, filepath.Join(o.profiles, fmt.Sprintf("cpu-%d.pprof", i)))
+				if errs[i] == nil {
+					// What is live then, under load.
+					u = fmt.Sprintf("http://%s/debug/pprof/heap", metricsAddr(i))
+					errs[i] = fetchTo(u, filepath.Join(o.profiles, fmt.Sprintf("heap-%d.pprof", i)))
+				}
 			})
 		}
 		wg.Wait()
@@ -456,12 +461,26 @@ func post(u string, body, into any) error {
 
 // bareHash runs argon2id alone in a child process (this binary's
 // hash-loop), one loop per core, and returns the CPU time of one hash.
-func bareHash(p secret.Argon2Params) (time.Duration, error) {
+// bare is the CPU of one hash measured alone: x/crypto's argon2.IDKey,
+// the reference the ceiling is taken from, and the server's own, which
+// keeps its memory between hashes (internal/argon2).
+type bare struct{ xcrypto, server time.Duration }
+
+func bareHashes(p secret.Argon2Params) (bare, error) {
+	var b bare
+	var err error
+	if b.xcrypto, err = bareHash(p, "x-crypto"); err == nil {
+		b.server, err = bareHash(p, "server")
+	}
+	return b, err
+}
+
+func bareHash(p secret.Argon2Params, impl string) (time.Duration, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, err
 	}
-	out, err := exec.Command(self, "hash-loop", strconv.Itoa(int(p.MemoryKiB)), strconv.Itoa(int(p.Time)), strconv.Itoa(int(p.Threads))).Output()
+	out, err := exec.Command(self, "hash-loop", strconv.Itoa(int(p.MemoryKiB)), strconv.Itoa(int(p.Time)), strconv.Itoa(int(p.Threads)), impl).Output()
 	if err != nil {
 		return 0, fmt.Errorf("hash-loop: %w", err)
 	}
@@ -475,22 +494,34 @@ func bareHash(p secret.Argon2Params) (time.Duration, error) {
 
 // hashLoop hashes on every core for about three seconds, after one
 // warm-up hash each, and prints the hashes and the CPU time they took
-// (utime + stime of this process, as for the servers).
+// (utime + stime of this process, as for the servers). Its last argument
+// names the implementation: x/crypto's, or the server's with one memory
+// per core kept between hashes.
 func hashLoop(args []string) {
 	var m, t, th int
-	if len(args) != 3 {
+	if len(args) != 4 {
 		os.Exit(2)
 	}
 	m, _ = strconv.Atoi(args[0])
 	t, _ = strconv.Atoi(args[1])
 	th, _ = strconv.Atoi(args[2])
-	hash := func() {
-		argon2.IDKey([]byte("bench-password"), []byte("0123456789abcdef"), uint32(t), uint32(m), uint8(th), 32)
+	hasher := func() func() {
+		if args[3] == "server" {
+			var mem argon2.Memory
+			return func() {
+				mem.IDKey([]byte("bench-password"), []byte("0123456789abcdef"), uint32(t), uint32(m), uint8(th), 32)
+			}
+		}
+		return func() {
+			xargon2.IDKey([]byte("bench-password"), []byte("0123456789abcdef"), uint32(t), uint32(m), uint8(th), 32)
+		}
 	}
 	cores := runtime.NumCPU()
+	hashes := make([]func(), cores)
 	var wg sync.WaitGroup
-	for range cores {
-		wg.Go(hash)
+	for i := range cores {
+		hashes[i] = hasher()
+		wg.Go(hashes[i])
 	}
 	wg.Wait()
 	cpu0, err := procs.CPU(os.Getpid())
@@ -501,10 +532,10 @@ func hashLoop(args []string) {
 	defer cancel()
 	var mu sync.Mutex
 	n := 0
-	for range cores {
+	for i := range cores {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				hash()
+				hashes[i]()
 				mu.Lock()
 				n++
 				mu.Unlock()
@@ -527,14 +558,16 @@ func pct(ds []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) }
 
-func printTable(w io.Writer, o options, store string, rows []level, hash, before, after time.Duration) {
+func printTable(w io.Writer, o options, store string, rows []level, before, after bare) {
 	cores := runtime.NumCPU()
-	ceiling := float64(cores) / hash.Seconds()
+	ref, own := (before.xcrypto+after.xcrypto)/2, (before.server+after.server)/2
+	ceiling := float64(cores) / ref.Seconds()
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Fprintf(w, "anshin-bench %s: %s, argon2id %d KiB × %d passes, %s per level, %d cores, load %s\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), store, o.argon2.MemoryKiB, o.argon2.Time, o.duration, cores, strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Fprintf(w, "bare argon2id, its own process, one loop per core: %s ms CPU per hash (%s before, %s after) → ceiling %.0f logins/s\n\n",
-		ms(hash), ms(before), ms(after), ceiling)
+	fmt.Fprintf(w, "bare argon2id, its own process, one loop per core: x/crypto %s ms CPU per hash (%s before, %s after) → ceiling %.0f logins/s; "+
+		"the server's, its memory kept, %s ms (%s, %s), the hash share's numerator\n\n",
+		ms(ref), ms(before.xcrypto), ms(after.xcrypto), ceiling, ms(own), ms(before.server), ms(after.server))
 	fmt.Fprint(w, "| clients | logins/s | ÷ ceiling |")
 	for _, s := range steps {
 		fmt.Fprintf(w, " %s p50 / p99 ms |", s)
@@ -549,7 +582,7 @@ func printTable(w io.Writer, o options, store string, rows []level, hash, before
 		}
 		share := 0.0
 		if perLogin > 0 {
-			share = 100 * float64(hash) / float64(perLogin)
+			share = 100 * float64(own) / float64(perLogin)
 		}
 		fmt.Fprintf(w, "| %d | %.1f | %.0f %% |", r.clients, rate, 100*rate/ceiling)
 		for i := range steps {

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/anshin/anshin/internal/argon2"
 )
 
 // Argon2Params are the argon2id cost parameters (SPEC §2: 19 MiB, 2 passes,
@@ -29,11 +29,12 @@ type Argon2Params struct {
 var DefaultArgon2 = Argon2Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 
 // Hasher hashes and verifies passwords with argon2id. At most one hash per
-// core runs at a time, so memory stays flat under load and a burst of logins
-// queues instead of thrashing.
+// core runs at a time, each in the argon2 memory of its slot, kept from
+// one hash to the next: memory stays flat under load, a burst of logins
+// queues instead of thrashing, and no hash allocates its 19 MiB anew.
 type Hasher struct {
 	p     Argon2Params
-	slots chan struct{}
+	slots chan *argon2.Memory
 	dummy atomic.Pointer[string] // verified against when the login ID is unknown
 	// Derived, if set, is told the parameters of every hash computed, so
 	// tests can count the work without timing it.
@@ -43,7 +44,10 @@ type Hasher struct {
 // NewHasher returns a Hasher with the given parameters; its dummy hash
 // has them too until SetDummyParams says otherwise.
 func NewHasher(p Argon2Params) *Hasher {
-	h := &Hasher{p: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	h := &Hasher{p: p, slots: make(chan *argon2.Memory, runtime.GOMAXPROCS(0))}
+	for range cap(h.slots) {
+		h.slots <- new(argon2.Memory) // its blocks are made by its first hash
+	}
 	h.SetDummyParams(p)
 	return h
 }
@@ -124,16 +128,23 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (bool, er
 }
 
 func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Argon2Params) ([]byte, error) {
+	var m *argon2.Memory
 	select {
-	case h.slots <- struct{}{}:
+	case m = <-h.slots:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { <-h.slots }()
+	defer func() { h.slots <- m }()
 	if h.Derived != nil {
 		h.Derived(p)
 	}
-	return argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, 32), nil
+	mem := m
+	if argon2.Size(p.MemoryKiB, p.Threads) > argon2.Size(h.p.MemoryKiB, h.p.Threads) {
+		// A hash made with more memory than the current parameters (an
+		// old one, rehashed at this login): its memory is not kept.
+		mem = new(argon2.Memory)
+	}
+	return mem.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, 32), nil
 }
 
 func parsePHC(s string) (Argon2Params, []byte, []byte, error) {

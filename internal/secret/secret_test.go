@@ -3,11 +3,13 @@ package secret
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/anshin/anshin/internal/argon2"
+	xargon2 "golang.org/x/crypto/argon2"
 )
 
 var cheap = Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
@@ -52,27 +54,69 @@ func TestMalformedHashesNeverVerify(t *testing.T) {
 
 func TestHashingIsBoundedToTheCores(t *testing.T) {
 	h := NewHasher(cheap)
-	// Fill every slot: a further hash must wait, and give up with its context.
-	for range cap(h.slots) {
-		h.slots <- struct{}{}
-	}
+	// Every slot taken: a further hash must wait, and give up with its context.
+	free := busy(h)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Hash(ctx, "pw"); err == nil {
 		t.Fatal("a hash ran although every core was busy")
 	}
-	for range cap(h.slots) {
-		<-h.slots
-	}
+	free()
+	// Hashes at once, in the slots' reused memory: each verifies its own
+	// password and no other's.
 	var wg sync.WaitGroup
-	for range 16 {
+	for i := range 16 {
 		wg.Go(func() {
-			if _, err := h.Hash(context.Background(), "pw"); err != nil {
+			pw := fmt.Sprintf("pw-%d", i)
+			enc, err := h.Hash(context.Background(), pw)
+			if err != nil {
 				t.Error(err)
+				return
+			}
+			if ok, err := h.Verify(context.Background(), pw, enc); !ok || err != nil {
+				t.Errorf("%s does not verify its own hash: %v %v", pw, ok, err)
+			}
+			if ok, _ := h.Verify(context.Background(), pw+"x", enc); ok {
+				t.Errorf("%s's hash verifies another password", pw)
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// busy takes every slot of h, as hashes running on every core would, and
+// returns what gives them back.
+func busy(h *Hasher) (free func()) {
+	var taken []*argon2.Memory
+	for range cap(h.slots) {
+		taken = append(taken, <-h.slots)
+	}
+	return func() {
+		for _, m := range taken {
+			h.slots <- m
+		}
+	}
+}
+
+// A stored hash made with more memory than the current parameters is
+// verified in memory of its own, which the slot does not keep.
+func TestLargerOldHashesDoNotGrowTheSlots(t *testing.T) {
+	old := NewHasher(Argon2Params{MemoryKiB: 256, Time: 1, Threads: 1})
+	enc, err := old.Hash(context.Background(), "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewHasher(cheap)
+	if ok, err := h.Verify(context.Background(), "pw", enc); !ok || err != nil {
+		t.Fatalf("old hash: %v %v", ok, err)
+	}
+	for range cap(h.slots) {
+		m := <-h.slots
+		defer func() { h.slots <- m }()
+		if n := m.KiB(); n > argon2.Size(cheap.MemoryKiB, cheap.Threads) {
+			t.Errorf("a slot kept %d KiB after verifying a larger old hash", n)
+		}
+	}
 }
 
 func TestSealOpensOnlyWithTheSameKey(t *testing.T) {
@@ -148,7 +192,7 @@ func TestHashLimitsAreInclusive(t *testing.T) {
 		}
 	}
 	salt := []byte("8-bytes!")
-	enc := encode(cheap, salt, argon2.IDKey([]byte("pw"), salt, cheap.Time, cheap.MemoryKiB, cheap.Threads, 32))
+	enc := encode(cheap, salt, xargon2.IDKey([]byte("pw"), salt, cheap.Time, cheap.MemoryKiB, cheap.Threads, 32))
 	if ok, err := NewHasher(cheap).Verify(context.Background(), "pw", enc); err != nil || !ok {
 		t.Errorf("a hash with an 8-byte salt: %v %v", ok, err)
 	}
@@ -158,9 +202,7 @@ func TestHashLimitsAreInclusive(t *testing.T) {
 // request, as a real hash does, instead of answering "wrong password".
 func TestDummyVerifyStopsWithTheRequest(t *testing.T) {
 	h := NewHasher(cheap)
-	for range cap(h.slots) {
-		h.slots <- struct{}{} // every core busy hashing
-	}
+	defer busy(h)() // every core busy hashing
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, enc := range []string{"", "not a hash"} {
