@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
@@ -23,57 +24,43 @@ func (t *tx) RecordDeliveryReceipt(providerID, status, lastErr string, at time.T
 	return n > 0, err
 }
 
+// CountSMS reads the three counts in one statement (one round trip on
+// PostgreSQL). The account's and the number's read at most their cap of
+// index entries; the service's is kept per minute (sms_minutes): at most
+// 61 of those rows, and the deliveries of the window's first, partial
+// minute. None costs more as the SMS traffic of the hour grows.
 func (t *tx) CountSMS(accountID, number string, since time.Time, caps anshin.SMSCaps) (anshin.SMSCounts, error) {
 	var c anshin.SMSCounts
-	var err error
-	// Each count reads at most its cap of rows from an index, so checking
-	// the limits costs the same however much SMS traffic there is.
-	if caps.PerAccount > 0 {
-		c.PerAccount, c.OldestAccount, err = t.countSince(`SELECT created_at FROM one_time_keys
-			WHERE account_id = ? AND method = 'sms' AND created_at > ? ORDER BY created_at LIMIT ?`, accountID, ms(since), caps.PerAccount)
-		if err != nil {
-			return c, err
+	var cols []string
+	var args, dest []any
+	var oldest [3]sql.NullInt64
+	window := func(cap int, rows string, n *int, old *sql.NullInt64, where ...any) {
+		if cap <= 0 {
+			return
 		}
+		cols = append(cols, `(SELECT COUNT(*) FROM (SELECT 1 FROM `+rows+` LIMIT ?) w)`,
+			`(SELECT created_at FROM `+rows+` ORDER BY created_at LIMIT 1)`)
+		args = append(append(append(args, where...), cap), where...)
+		dest = append(dest, n, old)
 	}
-	if caps.PerNumber > 0 {
-		c.PerNumber, c.OldestNumber, err = t.countSince(`SELECT created_at FROM deliveries
-			WHERE recipient = ? AND channel = 'sms' AND created_at > ? ORDER BY created_at LIMIT ?`, number, ms(since), caps.PerNumber)
-		if err != nil {
-			return c, err
-		}
-	}
-	if caps.Total > 0 {
-		c.Total, c.OldestTotal, err = t.smsSince(since)
-		c.Total = min(c.Total, caps.Total)
-	}
-	return c, err
-}
-
-// smsSince counts the SMS queued after since in the whole service: the
-// whole minutes from sms_minutes (at most 61 rows), the first, partial one
-// from its deliveries; and finds the oldest of them. Its cost does not grow
-// with the SMS traffic of the hour.
-func (t *tx) smsSince(since time.Time) (int, time.Time, error) {
-	firstWhole := ms(since)/60000 + 1
+	window(caps.PerAccount, `one_time_keys WHERE account_id = ? AND method = 'sms' AND created_at > ?`,
+		&c.PerAccount, &oldest[0], accountID, ms(since))
+	window(caps.PerNumber, `deliveries WHERE recipient = ? AND channel = 'sms' AND created_at > ?`,
+		&c.PerNumber, &oldest[1], number, ms(since))
 	var whole, partial int
-	var oldest sql.NullInt64
-	err := t.row([]any{&whole}, "count", `SELECT COALESCE(SUM(sent), 0) FROM sms_minutes WHERE minute >= ?`, firstWhole)
-	if err == nil {
-		err = t.row([]any{&partial}, "count", `SELECT COUNT(*) FROM deliveries
-			WHERE channel = 'sms' AND created_at > ? AND created_at < ?`, ms(since), firstWhole*60000)
+	if caps.Total > 0 {
+		firstWhole := ms(since)/60000 + 1
+		cols = append(cols, `(SELECT COALESCE(SUM(sent), 0) FROM sms_minutes WHERE minute >= ?)`,
+			`(SELECT COUNT(*) FROM deliveries WHERE channel = 'sms' AND created_at > ? AND created_at < ?)`,
+			`(SELECT created_at FROM deliveries WHERE channel = 'sms' AND created_at > ? ORDER BY created_at LIMIT 1)`)
+		args = append(args, firstWhole, ms(since), firstWhole*60000, ms(since))
+		dest = append(dest, &whole, &partial, &oldest[2])
 	}
-	if err == nil && whole+partial > 0 {
-		err = t.row([]any{&oldest}, "oldest SMS", `SELECT created_at FROM deliveries
-			WHERE channel = 'sms' AND created_at > ? ORDER BY created_at LIMIT 1`, ms(since))
+	if len(cols) == 0 {
+		return c, nil
 	}
-	return whole + partial, tm(oldest.Int64), err
-}
-
-// countSince counts the rows of a bounded, ordered query of created_at
-// values and returns the first.
-func (t *tx) countSince(query string, args ...any) (int, time.Time, error) {
-	var n int
-	var oldest sql.NullInt64
-	err := t.row([]any{&n, &oldest}, "count", `SELECT COUNT(*), MIN(created_at) FROM (`+query+`) w`, args...)
-	return n, tm(oldest.Int64), err
+	err := t.row(dest, "count", `SELECT `+strings.Join(cols, ", "), args...)
+	c.Total = min(whole+partial, caps.Total)
+	c.OldestAccount, c.OldestNumber, c.OldestTotal = tm(oldest[0].Int64), tm(oldest[1].Int64), tm(oldest[2].Int64)
+	return c, err
 }
