@@ -101,7 +101,10 @@ func (w *Worker) RunDraining(ctx, sends context.Context) {
 		if err != nil {
 			w.log.Error("outbox: claim failed", "err", err)
 		}
-		if n > 0 && err == nil {
+		if n == w.Batch && err == nil {
+			// A full batch: more may be queued. A smaller one emptied the
+			// queue as it was; what is queued since comes with a Notify
+			// (or, from another instance, by the next poll).
 			continue
 		}
 		select {

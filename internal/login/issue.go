@@ -74,7 +74,8 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 			}
 			to, out.Skipped = r.To, anshin.MaskEmails(r.Skipped)
 		}
-		if err := s.checkIssueLimits(tx, f, acct.ID); err != nil {
+		issued, err := s.checkIssueLimits(tx, f, acct.ID)
+		if err != nil {
 			return err
 		}
 		if method == anshin.MethodSMS {
@@ -82,7 +83,7 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 				return err
 			}
 		}
-		keys, err := s.createKeys(tx, f, acct.ID, method, lang, to)
+		keys, err := s.createKeys(tx, f, acct.ID, method, lang, to, issued.PerFlow > 0)
 		if err != nil {
 			return err
 		}
@@ -102,16 +103,18 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 	return out, nil
 }
 
-func (s *Service) checkIssueLimits(tx anshin.Tx, f *anshin.Flow, accountID string) error {
+// checkIssueLimits refuses an issuance over a limit; it returns the counts
+// it checked.
+func (s *Service) checkIssueLimits(tx anshin.Tx, f *anshin.Flow, accountID string) (anshin.KeyCounts, error) {
 	now := s.now()
 	c, err := tx.CountKeys(f.ID, accountID, now.Add(-time.Hour), s.cfg.KeysPerAccountHour)
 	if err != nil {
-		return err
+		return c, err
 	}
 	if e := s.issueLimit(c, f, now); e != nil {
-		return e
+		return c, e
 	}
-	return nil
+	return c, nil
 }
 
 // issueLimit is the limit, if any, that keeps a key from being issued now.
@@ -157,14 +160,16 @@ func (s *Service) checkSMSLimits(tx anshin.Tx, accountID, number string) error {
 	return nil
 }
 
-// createKeys invalidates the flow's earlier keys and stores a new key per
+// createKeys invalidates the flow's earlier keys (if it issued any) and stores a new key per
 // destination, each opening the groups of its scope, with one sealed
 // message each. The keys of one issuance differ from each other, so an
 // entered key names exactly one of them.
-func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, method anshin.Method, lang string, to []anshin.AddressScope) ([]*anshin.OneTimeKey, error) {
+func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, method anshin.Method, lang string, to []anshin.AddressScope, earlier bool) ([]*anshin.OneTimeKey, error) {
 	now := s.now()
-	if err := tx.InvalidateFlowKeys(f.ID, now); err != nil {
-		return nil, err
+	if earlier {
+		if err := tx.InvalidateFlowKeys(f.ID, now); err != nil {
+			return nil, err
+		}
 	}
 	issue := secret.NewID()
 	taken := map[string]bool{}

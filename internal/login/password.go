@@ -43,10 +43,10 @@ func (s *Service) Password(ctx context.Context, flowToken, password, clientIP st
 		// A keyed hash, not the ID: the throttle's name rests in the
 		// database, and what was typed may be a password.
 		acctThrottle += s.keys.MAC("password throttle login ID", string(loginID))
-		if err := s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
+		if _, err := s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
 			return err
 		}
-		if err := s.checkThrottle(tx, clientThrottle, "password_per_client"); err != nil {
+		if _, err := s.checkThrottle(tx, clientThrottle, "password_per_client"); err != nil {
 			return err
 		}
 		acct, err = tx.AccountByLoginID(string(loginID))
@@ -69,11 +69,14 @@ func (s *Service) Password(ctx context.Context, flowToken, password, clientIP st
 	// Guesses sent together all passed the check above before any failure
 	// was counted; checking again where writes are serialized holds them,
 	// right or wrong alike, to the same limits as guesses sent one by one.
+	var acctFailures int // the account's throttle as rechecked: nothing to delete when 0
 	recheck := func(tx anshin.Tx) error {
-		if err := s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
+		var err error
+		if acctFailures, err = s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
 			return err
 		}
-		return s.checkThrottle(tx, clientThrottle, "password_per_client")
+		_, err = s.checkThrottle(tx, clientThrottle, "password_per_client")
+		return err
 	}
 	if !ok || acct == nil {
 		err := s.store.Update(ctx, func(tx anshin.Tx) error {
@@ -112,8 +115,10 @@ func (s *Service) Password(ctx context.Context, flowToken, password, clientIP st
 			}
 			return err
 		}
-		if err := tx.DeleteThrottle(acctThrottle); err != nil {
-			return err
+		if acctFailures > 0 {
+			if err := tx.DeleteThrottle(acctThrottle); err != nil {
+				return err
+			}
 		}
 		if rehashed != "" {
 			if _, err := tx.RehashPassword(acct.ID, hash, rehashed); err != nil {
@@ -154,17 +159,17 @@ func (s *Service) auditPasswordFailure(tx anshin.Tx, acct *anshin.Account, clien
 }
 
 // checkThrottle refuses while name is in a wait; limit names the throttle
-// for metrics.
-func (s *Service) checkThrottle(tx anshin.Tx, name, limit string) error {
+// for metrics. It returns the failures name counts.
+func (s *Service) checkThrottle(tx anshin.Tx, name, limit string) (failures int, err error) {
 	now := s.now()
-	_, till, err := tx.Throttle(name, now)
+	failures, till, err := tx.Throttle(name, now)
 	if err != nil {
-		return err
+		return failures, err
 	}
 	if now.Before(till) {
-		return &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many failed attempts; wait and try again", RetryAt: till, Limit: limit}
+		return failures, &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many failed attempts; wait and try again", RetryAt: till, Limit: limit}
 	}
-	return nil
+	return failures, nil
 }
 
 // countFailure counts one failure under name; past free failures, each

@@ -87,12 +87,16 @@ func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP 
 			return err
 		}
 		// The issuance's other keys have nothing left to open.
-		if err := tx.InvalidateFlowKeys(f.ID, now); err != nil {
-			return err
+		if len(keys) > 1 {
+			if err := tx.InvalidateFlowKeys(f.ID, now); err != nil {
+				return err
+			}
 		}
 		f.Scope, f.Factor = k.Scope, k.Method
-		if err := tx.ResetKeyFailures(acct.ID); err != nil {
-			return err
+		if acct.KeyFailures != 0 {
+			if err := tx.ResetKeyFailures(acct.ID); err != nil {
+				return err
+			}
 		}
 		if admin.NeedsInitialPassword() {
 			f.Step, f.GroupID = anshin.StepInitialPassword, groupID
