@@ -13,6 +13,11 @@ type Store interface {
 	// Update runs fn in a write transaction, retried on serialization
 	// failures. fn must touch the database only through tx.
 	Update(ctx context.Context, fn func(tx Tx) error) error
+	// UpdateOne is Update for an fn that makes one write statement, atomic
+	// by itself: on PostgreSQL it runs as its own transaction, without the
+	// two round trips of BEGIN and COMMIT around it (retried alike); on
+	// SQLite it is Update.
+	UpdateOne(ctx context.Context, fn func(tx Tx) error) error
 	// View runs fn in a read-only context.
 	View(ctx context.Context, fn func(tx Tx) error) error
 	Close() error

@@ -119,7 +119,7 @@ func (w *Worker) RunDraining(ctx, sends context.Context) {
 // RunOnce claims one batch and delivers it, reporting how many it claimed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	var batch []*anshin.Delivery
-	err := w.store.Update(ctx, func(tx anshin.Tx) error {
+	err := w.store.UpdateOne(ctx, func(tx anshin.Tx) error {
 		now := w.now()
 		var err error
 		batch, err = tx.ClaimDeliveries(now, now.Add(w.Lease), w.Batch)
@@ -184,7 +184,11 @@ func (w *Worker) deliver(ctx context.Context, d *anshin.Delivery) {
 		}
 		w.Observe(d.Channel, outcome)
 	}
-	err := w.store.Update(ctx, func(tx anshin.Tx) error {
+	update := w.store.UpdateOne // one statement…
+	if !retry && providerID != "" {
+		update = w.store.Update // …or two
+	}
+	err := update(ctx, func(tx anshin.Tx) error {
 		now := w.now()
 		if retry {
 			return tx.RetryDelivery(d.ID, reason, now.Add(backoff(d.Attempts)), now)

@@ -195,10 +195,30 @@ const (
 	pgBackoffMax  = 250 * time.Millisecond
 )
 
+// UpdateOne runs fn's one statement on the pool: PostgreSQL makes it a
+// transaction of its own, at the connection's isolation (READ COMMITTED).
+func (s *DB) UpdateOne(ctx context.Context, fn func(anshin.Tx) error) error {
+	if s.writer != nil {
+		return s.Update(ctx, fn)
+	}
+	return s.retryPostgres(ctx, func() (bool, error) {
+		one := 1
+		t := &tx{r: direct{s.db}, d: s.d, ctx: ctx, statements: &one}
+		err := fn(t)
+		return t.retry || s.d.retryable(err), err
+	})
+}
+
 func (s *DB) updatePostgres(ctx context.Context, fn func(anshin.Tx) error) error {
+	return s.retryPostgres(ctx, func() (bool, error) { return s.attemptPostgres(ctx, fn) })
+}
+
+// retryPostgres runs attempt until it succeeds, fails for good, or has
+// lost pgAttempts times to concurrent transactions.
+func (s *DB) retryPostgres(ctx context.Context, run func() (retry bool, err error)) error {
 	wait := pgBackoffBase
 	for attempt := 1; ; attempt++ {
-		retry, err := s.attemptPostgres(ctx, fn)
+		retry, err := run()
 		if err == nil || !retry {
 			return err
 		}
@@ -274,12 +294,21 @@ type tx struct {
 	// the isolation level that statement asks for.
 	begin func(level sql.IsolationLevel) (runner, error)
 	retry bool // a statement failed in a way that running again may cure
+	// statements counts down what an UpdateOne may still make (1); nil
+	// elsewhere.
+	statements *int
 }
 
 var _ anshin.Tx = (*tx)(nil)
 
 // on returns the runner, beginning the transaction if it is not yet.
 func (t *tx) on(level sql.IsolationLevel) (runner, error) {
+	if t.statements != nil {
+		if *t.statements == 0 {
+			return nil, errors.New("sqlstore: UpdateOne's function made a second statement, which would not be atomic with the first")
+		}
+		*t.statements--
+	}
 	if t.r == nil {
 		r, err := t.begin(level)
 		if err != nil {

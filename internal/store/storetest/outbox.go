@@ -158,10 +158,16 @@ func testOutboxConcurrent(t *testing.T, s anshin.Store) {
 	})
 	var mu sync.Mutex
 	seen := map[string]int{}
-	concurrently(t, 8, func(int) error {
+	concurrently(t, 8, func(i int) error {
+		// Half claim in a transaction, half as one statement (UpdateOne),
+		// as the outbox worker does.
+		update := s.Update
+		if i%2 == 1 {
+			update = s.UpdateOne
+		}
 		for {
 			var batch []*anshin.Delivery
-			err := s.Update(context.Background(), func(tx anshin.Tx) error {
+			err := update(context.Background(), func(tx anshin.Tx) error {
 				var err error
 				batch, err = tx.ClaimDeliveries(t0.Add(time.Minute), t0.Add(2*time.Minute), 7)
 				return err
