@@ -202,8 +202,7 @@ func (s *DB) UpdateOne(ctx context.Context, fn func(anshin.Tx) error) error {
 		return s.Update(ctx, fn)
 	}
 	return s.retryPostgres(ctx, func() (bool, error) {
-		one := 1
-		t := &tx{r: direct{s.db}, d: s.d, ctx: ctx, statements: &one}
+		t := &tx{r: &oneStatement{r: direct{s.db}}, d: s.d, ctx: ctx}
 		err := fn(t)
 		return t.retry || s.d.retryable(err), err
 	})
@@ -294,21 +293,12 @@ type tx struct {
 	// the isolation level that statement asks for.
 	begin func(level sql.IsolationLevel) (runner, error)
 	retry bool // a statement failed in a way that running again may cure
-	// statements counts down what an UpdateOne may still make (1); nil
-	// elsewhere.
-	statements *int
 }
 
 var _ anshin.Tx = (*tx)(nil)
 
 // on returns the runner, beginning the transaction if it is not yet.
 func (t *tx) on(level sql.IsolationLevel) (runner, error) {
-	if t.statements != nil {
-		if *t.statements == 0 {
-			return nil, errors.New("sqlstore: UpdateOne's function made a second statement, which would not be atomic with the first")
-		}
-		*t.statements--
-	}
 	if t.r == nil {
 		r, err := t.begin(level)
 		if err != nil {

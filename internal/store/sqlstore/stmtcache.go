@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 )
 
@@ -96,4 +97,42 @@ func (d direct) query(ctx context.Context, query string, args []any) (*sql.Rows,
 
 func (d direct) scan(ctx context.Context, query string, args, dest []any) error {
 	return d.on.QueryRowContext(ctx, query, args...).Scan(dest...)
+}
+
+// oneStatement runs one statement on r (UpdateOne) and refuses any further
+// one: without a transaction around them, two would not be atomic.
+type oneStatement struct {
+	r    runner
+	used bool
+}
+
+var errSecondStatement = errors.New("sqlstore: UpdateOne's function made a second statement, which would not be atomic with the first")
+
+func (o *oneStatement) take() error {
+	if o.used {
+		return errSecondStatement
+	}
+	o.used = true
+	return nil
+}
+
+func (o *oneStatement) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
+	if err := o.take(); err != nil {
+		return nil, err
+	}
+	return o.r.exec(ctx, query, args)
+}
+
+func (o *oneStatement) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+	if err := o.take(); err != nil {
+		return nil, err
+	}
+	return o.r.query(ctx, query, args)
+}
+
+func (o *oneStatement) scan(ctx context.Context, query string, args, dest []any) error {
+	if err := o.take(); err != nil {
+		return err
+	}
+	return o.r.scan(ctx, query, args, dest)
 }
