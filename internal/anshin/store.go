@@ -30,8 +30,9 @@ type Tx interface {
 	PutAccount(a *Account) error
 	AccountByLoginID(loginID string) (*Account, error)
 	AccountByID(id string) (*Account, error)
-	// LockAccount serializes writers working on one account.
-	LockAccount(id string) error
+	// LockAccount serializes writers working on one account, and returns
+	// it as it is under the lock.
+	LockAccount(id string) (*Account, error)
 	RecordKeyFailure(accountID string) (failures int, err error)
 	LockKeyEntry(accountID string, till time.Time) error
 	ResetKeyFailures(accountID string) error

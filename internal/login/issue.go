@@ -46,10 +46,7 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 		if f.AccountID == "" { // a federated subject with no account
 			return noAccount()
 		}
-		if err := tx.LockAccount(f.AccountID); err != nil {
-			return err
-		}
-		acct, err := tx.AccountByID(f.AccountID)
+		acct, err := tx.LockAccount(f.AccountID)
 		if err != nil {
 			return err
 		}

@@ -51,9 +51,8 @@ func (t *tx) account(query string, arg string) (*anshin.Account, error) {
 
 // LockAccount holds the account's row until the transaction ends
 // (PostgreSQL); SQLite's one writer at a time holds everything already.
-func (t *tx) LockAccount(id string) error {
-	var got string
-	return t.row([]any{&got}, "account", `SELECT id FROM accounts WHERE id = ? `+t.d.forUpdate, id)
+func (t *tx) LockAccount(id string) (*anshin.Account, error) {
+	return t.account(`SELECT `+accountCols+` FROM accounts WHERE id = ? `+t.d.forUpdate, id)
 }
 
 func (t *tx) RecordKeyFailure(accountID string) (int, error) {

@@ -47,8 +47,13 @@ func testAccounts(t *testing.T, s anshin.Store) {
 	err := s.Update(context.Background(), func(tx anshin.Tx) error { return tx.PutAccount(c) })
 	wantCode(t, err, anshin.ECodeConflict)
 	update(t, s, func(tx anshin.Tx) error {
-		wantCode(t, tx.LockAccount("nobody"), anshin.ECodeNotFound)
-		return tx.LockAccount("a1")
+		_, err := tx.LockAccount("nobody")
+		wantCode(t, err, anshin.ECodeNotFound)
+		locked, err := tx.LockAccount("a1")
+		if err == nil && (locked.ID != "a1" || locked.LoginID != "login-a1") {
+			t.Errorf("LockAccount returned %+v", locked)
+		}
+		return err
 	})
 }
 

@@ -293,7 +293,7 @@ func testIssueLimitConcurrent(t *testing.T, s anshin.Store) {
 		did := false
 		err := s.Update(context.Background(), func(tx anshin.Tx) error {
 			did = false
-			if err := tx.LockAccount("a1"); err != nil {
+			if _, err := tx.LockAccount("a1"); err != nil {
 				return err
 			}
 			c, err := tx.CountKeys("f1", "a1", t0.Add(-time.Hour), limit)
