@@ -85,6 +85,8 @@ type Tx interface {
 
 	// Throttles count failures under a name (per account, per client).
 	Throttle(name string, now time.Time) (failures int, lockedTill time.Time, err error)
+	// Throttles reads several in one statement, in the order named.
+	Throttles(now time.Time, names ...string) ([]ThrottleState, error)
 	PutThrottle(name string, failures int, lockedTill, expires time.Time) error
 	DeleteThrottle(name string) error
 
@@ -192,6 +194,13 @@ type AuditQuery struct {
 	Until    time.Time // exclusive
 	BeforeID int64
 	Limit    int
+}
+
+// ThrottleState is a throttle as Throttles reads it: zero when there is
+// none, or it expired.
+type ThrottleState struct {
+	Failures   int
+	LockedTill time.Time
 }
 
 // SMSCaps bound the counts of CountSMS (0: not counted).

@@ -43,10 +43,7 @@ func (s *Service) Password(ctx context.Context, flowToken, password, clientIP st
 		// A keyed hash, not the ID: the throttle's name rests in the
 		// database, and what was typed may be a password.
 		acctThrottle += s.keys.MAC("password throttle login ID", string(loginID))
-		if _, err := s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
-			return err
-		}
-		if _, err := s.checkThrottle(tx, clientThrottle, "password_per_client"); err != nil {
+		if _, err := s.checkThrottles(tx, acctThrottle, clientThrottle); err != nil {
 			return err
 		}
 		acct, err = tx.AccountByLoginID(string(loginID))
@@ -72,10 +69,7 @@ func (s *Service) Password(ctx context.Context, flowToken, password, clientIP st
 	var acctFailures int // the account's throttle as rechecked: nothing to delete when 0
 	recheck := func(tx anshin.Tx) error {
 		var err error
-		if acctFailures, err = s.checkThrottle(tx, acctThrottle, "password_per_account"); err != nil {
-			return err
-		}
-		_, err = s.checkThrottle(tx, clientThrottle, "password_per_client")
+		acctFailures, err = s.checkThrottles(tx, acctThrottle, clientThrottle)
 		return err
 	}
 	if !ok || acct == nil {
@@ -158,18 +152,21 @@ func (s *Service) auditPasswordFailure(tx anshin.Tx, acct *anshin.Account, clien
 	return nil
 }
 
-// checkThrottle refuses while name is in a wait; limit names the throttle
-// for metrics. It returns the failures name counts.
-func (s *Service) checkThrottle(tx anshin.Tx, name, limit string) (failures int, err error) {
+// checkThrottles refuses while the account's or the client's password
+// throttle is in a wait (its limit named for metrics); it returns the
+// failures the account's counts.
+func (s *Service) checkThrottles(tx anshin.Tx, acctThrottle, clientThrottle string) (acctFailures int, err error) {
 	now := s.now()
-	failures, till, err := tx.Throttle(name, now)
+	st, err := tx.Throttles(now, acctThrottle, clientThrottle)
 	if err != nil {
-		return failures, err
+		return 0, err
 	}
-	if now.Before(till) {
-		return failures, &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many failed attempts; wait and try again", RetryAt: till, Limit: limit}
+	for i, limit := range []string{"password_per_account", "password_per_client"} {
+		if now.Before(st[i].LockedTill) {
+			return st[0].Failures, &anshin.Error{Code: anshin.ECodeRateLimited, Message: "too many failed attempts; wait and try again", RetryAt: st[i].LockedTill, Limit: limit}
+		}
 	}
-	return failures, nil
+	return st[0].Failures, nil
 }
 
 // countFailure counts one failure under name; past free failures, each

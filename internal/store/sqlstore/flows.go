@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"database/sql"
 	"encoding/base64"
-	"errors"
 	"strings"
 	"time"
 
@@ -135,14 +134,43 @@ func (t *tx) InvalidateFlowKeys(flowID string, at time.Time) error {
 }
 
 func (t *tx) Throttle(name string, now time.Time) (int, time.Time, error) {
-	var failures int
-	var locked int64
-	err := t.row([]any{&failures, &locked}, "throttle", `SELECT failures, locked_till FROM throttles WHERE name = ? AND expires_at > ?`, name, ms(now))
-	var e *anshin.Error
-	if errors.As(err, &e) && e.Code == anshin.ECodeNotFound {
-		return 0, time.Time{}, nil
+	st, err := t.Throttles(now, name)
+	if err != nil {
+		return 0, time.Time{}, err
 	}
-	return failures, tm(locked), err
+	return st[0].Failures, st[0].LockedTill, nil
+}
+
+func (t *tx) Throttles(now time.Time, names ...string) ([]anshin.ThrottleState, error) {
+	out := make([]anshin.ThrottleState, len(names))
+	if len(names) == 0 {
+		return out, nil
+	}
+	args := []any{ms(now)}
+	for _, n := range names {
+		args = append(args, n)
+	}
+	rows, err := t.query(`SELECT name, failures, locked_till FROM throttles WHERE expires_at > ? AND name IN (?`+
+		strings.Repeat(", ?", len(names)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var st anshin.ThrottleState
+		var locked int64
+		if err := rows.Scan(&name, &st.Failures, &locked); err != nil {
+			return nil, t.fail(err)
+		}
+		st.LockedTill = tm(locked)
+		for i, n := range names {
+			if n == name {
+				out[i] = st
+			}
+		}
+	}
+	return out, t.fail(rows.Err())
 }
 
 func (t *tx) PutThrottle(name string, failures int, lockedTill, expires time.Time) error {

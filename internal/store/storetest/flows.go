@@ -342,6 +342,15 @@ func testThrottles(t *testing.T, s anshin.Store) {
 		if err == nil && (n != 3 || !till.Equal(t0.Add(time.Minute))) {
 			t.Errorf("throttle: %d %v", n, till)
 		}
+		// Several in one read, in the order named; an unknown one is zero.
+		st, err := tx.Throttles(t0.Add(time.Second), "pw:client:192.0.2.1", "nobody", "pw:account:x")
+		want := []anshin.ThrottleState{{Failures: 1}, {}, {Failures: 3, LockedTill: t0.Add(time.Minute)}}
+		if err == nil && fmt.Sprint(st) != fmt.Sprint(want) {
+			t.Errorf("Throttles = %v, want %v", st, want)
+		}
+		if st, err := tx.Throttles(t0.Add(time.Hour), "pw:account:x"); err == nil && st[0] != (anshin.ThrottleState{}) {
+			t.Errorf("expired in Throttles: %v", st)
+		}
 		// Expired: as if it never was.
 		n, till, err = tx.Throttle("pw:account:x", t0.Add(time.Hour))
 		if err == nil && (n != 0 || !till.IsZero()) {
