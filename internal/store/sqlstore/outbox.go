@@ -15,16 +15,25 @@ const deliveryCols = `id, kind, channel, recipient, flow_id, key_id, lang, paylo
 // enqueue and what a bounce added.
 const deliveryReadCols = deliveryCols + `, bounce_reason, bounce_status`
 
+// EnqueueDelivery queues d; an SMS is also counted in its minute, for the
+// service's hourly SMS cap (CountSMS) — on PostgreSQL in the same statement.
 func (t *tx) EnqueueDelivery(d *anshin.Delivery) error {
-	_, err := t.exec(`INSERT INTO deliveries (`+deliveryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, ?, ?)`,
-		d.ID, d.Kind, d.Channel, d.Recipient, d.FlowID, d.KeyID, d.Lang, base64.StdEncoding.EncodeToString(d.Payload),
-		anshin.DeliveryQueued, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt))
-	if err != nil || d.Channel != anshin.MethodSMS {
+	insert := `INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, ?, ?)`
+	args := []any{d.ID, d.Kind, d.Channel, d.Recipient, d.FlowID, d.KeyID, d.Lang, base64.StdEncoding.EncodeToString(d.Payload),
+		anshin.DeliveryQueued, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt)}
+	const count = `INSERT INTO sms_minutes (minute, sent) VALUES (?, 1) ON CONFLICT (minute) DO UPDATE SET sent = sms_minutes.sent + 1`
+	switch {
+	case d.Channel != anshin.MethodSMS:
+		_, err := t.exec(insert, args...)
+		return err
+	case t.d.name == "postgres":
+		_, err := t.exec(`WITH queued AS (`+insert+` RETURNING 1) `+count, append(args, ms(d.CreatedAt)/60000)...)
 		return err
 	}
-	// Counted in its minute, for the service's hourly SMS cap (CountSMS).
-	_, err = t.exec(`INSERT INTO sms_minutes (minute, sent) VALUES (?, 1)
-		ON CONFLICT (minute) DO UPDATE SET sent = sms_minutes.sent + 1`, ms(d.CreatedAt)/60000)
+	if _, err := t.exec(insert, args...); err != nil {
+		return err
+	}
+	_, err := t.exec(count, ms(d.CreatedAt)/60000)
 	return err
 }
 
