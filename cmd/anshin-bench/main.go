@@ -121,6 +121,12 @@ func run(args []string, w io.Writer) error {
 	}()
 	for i := range n {
 		env := env
+		if n > 1 {
+			// The instances share the machine's cores as they would share
+			// a host in containers of a core each: each hashes on its
+			// share, not on every core at once.
+			env = append(slices.Clip(env), fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.NumCPU()/n)))
+		}
 		if o.profiles != "" {
 			env = append(slices.Clip(env), "ANSHIN_PPROF=on", "ANSHIN_METRICS_ADDR="+metricsAddr(i))
 		}
