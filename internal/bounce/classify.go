@@ -223,11 +223,12 @@ func judgeText(f facts, text string) Verdict {
 	}
 	gone := addressGone(text)
 	switch {
-	case klass != "" && subject == "3" && code != "3.2":
+	case klass != "" && subject == "3" && code != "3.2" && gone != ReasonNoSuchUser && gone != ReasonNoSuchDomain:
 		// The mail system's own status (its storage, its configuration):
 		// whatever it says of a "mailbox" or "disabled" is about the
 		// system. (X.3.2, a system that takes no mail at all, is judged
-		// with the domain below.)
+		// with the domain below; words of an unknown user or domain, by
+		// the rules for those, which want the command or an address code.)
 		return set(Transient, ReasonTemporary)
 	case gone == "" && systemTrouble(text):
 		// A system, network, queue or size failure and no word about the

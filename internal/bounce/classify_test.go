@@ -37,6 +37,11 @@ func TestClassify(t *testing.T) {
 		{"", "", "Remote host said:\n452 mailbox full", Transient, ReasonTemporary},
 		{"", "", "your message of 400 KB: mailbox full", Permanent, ReasonMailboxFull},
 		{"", "", "sent to 200 recipients; the recipient's mailbox is full", Permanent, ReasonMailboxFull},
+		// A mail-system status (X.3.X) makes a "mailbox" word the system's;
+		// an unknown user still needs the command or an address code.
+		{"5.3.0", "failed", "552 5.3.0 mailbox full", Transient, ReasonTemporary},
+		{"5.3.0", "failed", "550 5.3.0 <taro@example.jp>... User unknown (in reply to RCPT TO command)", Permanent, ReasonNoSuchUser},
+		{"5.3.0", "failed", "550 5.3.0 User unknown", None, ReasonFiltered},
 		// A "user unknown" that names the recipient after the reply code
 		// answered RCPT TO; without the name (or with DATA named) it is a
 		// receiving filter.
