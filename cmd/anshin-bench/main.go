@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -128,7 +129,12 @@ func run(args []string, w io.Writer) error {
 			env = append(slices.Clip(env), fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.NumCPU()/n)))
 		}
 		if o.profiles != "" {
-			env = append(slices.Clip(env), "ANSHIN_PPROF=on", "ANSHIN_METRICS_ADDR="+metricsAddr(i))
+			addr, err := freeAddr()
+			if err != nil {
+				return err
+			}
+			metricsAddrs = append(metricsAddrs, addr)
+			env = append(slices.Clip(env), "ANSHIN_PPROF=on", "ANSHIN_METRICS_ADDR="+addr)
 		}
 		s, err := start(o.bin, work, env, i)
 		if err != nil {
@@ -211,8 +217,19 @@ func serverEnv(o options, dbURL, smtpAddr string, sms []string) []string {
 	return env
 }
 
-// metricsAddr is instance i's metrics listener when profiles are taken.
-func metricsAddr(i int) string { return fmt.Sprintf("127.0.0.1:%d", 39090+i) }
+// metricsAddrs are the instances' metrics listeners when profiles are
+// taken, in their order.
+var metricsAddrs []string
+
+// freeAddr is a loopback address with a port free now.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
 
 // profile takes a CPU profile of each of the n instances over the level
 // about to run (its duration less a second at each end) into o.profiles.
@@ -225,11 +242,11 @@ func profile(o options, n int) chan error {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddr(i), secs)
+				u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddrs[i], secs)
 				errs[i] = fetchTo(u, filepath.Join(o.profiles, fmt.Sprintf("cpu-%d.pprof", i)))
 				if errs[i] == nil {
 					// What is live then, under load.
-					u = fmt.Sprintf("http://%s/debug/pprof/heap", metricsAddr(i))
+					u = fmt.Sprintf("http://%s/debug/pprof/heap", metricsAddrs[i])
 					errs[i] = fetchTo(u, filepath.Join(o.profiles, fmt.Sprintf("heap-%d.pprof", i)))
 				}
 			})
