@@ -14,9 +14,9 @@ type Store interface {
 	// failures. fn must touch the database only through tx.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// UpdateOne is Update for an fn that makes one write statement, atomic
-	// by itself: on PostgreSQL it runs as its own transaction, without the
-	// two round trips of BEGIN and COMMIT around it (retried alike); on
-	// SQLite it is Update.
+	// by itself: it runs as its own transaction, without BEGIN and COMMIT
+	// around it (on PostgreSQL two round trips fewer), retried alike; a
+	// second statement is refused.
 	UpdateOne(ctx context.Context, fn func(tx Tx) error) error
 	// View runs fn in a read-only context.
 	View(ctx context.Context, fn func(tx Tx) error) error

@@ -195,11 +195,19 @@ const (
 	pgBackoffMax  = 250 * time.Millisecond
 )
 
-// UpdateOne runs fn's one statement on the pool: PostgreSQL makes it a
-// transaction of its own, at the connection's isolation (READ COMMITTED).
+// UpdateOne runs fn's one statement as its own transaction: on SQLite on
+// the writer connection, without BEGIN IMMEDIATE and COMMIT around it; on
+// PostgreSQL on the pool, at the connection's isolation (READ COMMITTED).
 func (s *DB) UpdateOne(ctx context.Context, fn func(anshin.Tx) error) error {
-	if s.writer != nil {
-		return s.Update(ctx, fn)
+	if w := s.writer; w != nil {
+		for attempt := 0; ; attempt++ {
+			w.mu.Lock()
+			err := fn(&tx{r: &oneStatement{r: w.stmts}, d: s.d, ctx: ctx})
+			w.mu.Unlock()
+			if err == nil || attempt >= 4 || !s.d.retryable(err) {
+				return err
+			}
+		}
 	}
 	return s.retryPostgres(ctx, func() (bool, error) {
 		t := &tx{r: &oneStatement{r: direct{s.db}}, d: s.d, ctx: ctx}

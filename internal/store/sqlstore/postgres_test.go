@@ -80,37 +80,6 @@ func TestPostgresBadValueIsInvalidRequest(t *testing.T) {
 	}
 }
 
-// UpdateOne runs one statement without a transaction around it: a second
-// would not be atomic with the first, so it is refused, and the first is
-// what was written.
-func TestPostgresUpdateOneIsOneStatement(t *testing.T) {
-	db := openMigrated(t, storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL)))
-	ctx := context.Background()
-	at := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
-	d := &anshin.Delivery{ID: "d1", Kind: anshin.DeliveryKindNotification, Channel: anshin.MethodEmail, Recipient: "a@example.jp",
-		Lang: "ja", Payload: []byte("x"), NextAttemptAt: at, CreatedAt: at, UpdatedAt: at}
-	if err := db.UpdateOne(ctx, func(tx anshin.Tx) error { return tx.EnqueueDelivery(d) }); err != nil {
-		t.Fatal(err)
-	}
-	err := db.UpdateOne(ctx, func(tx anshin.Tx) error {
-		if err := tx.FinishDelivery("d1", anshin.DeliverySent, "", at); err != nil {
-			return err
-		}
-		return tx.SetDeliveryProviderID("d1", "SM123")
-	})
-	if err == nil || !strings.Contains(err.Error(), "second statement") {
-		t.Fatalf("two statements in UpdateOne: %v", err)
-	}
-	var got []*anshin.Delivery
-	db.View(ctx, func(tx anshin.Tx) (err error) {
-		got, err = tx.FlowDeliveries("")
-		return err
-	})
-	if len(got) != 1 || got[0].Status != anshin.DeliverySent {
-		t.Errorf("after the refused second statement: %+v", got)
-	}
-}
-
 // Connections the server drops (a restart, a failover) are replaced: the
 // pool checks a connection that sat idle before handing it out again.
 func TestPostgresReconnects(t *testing.T) {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -315,6 +316,32 @@ func testSMSCapConcurrent(t *testing.T, s anshin.Store) {
 		c, err := tx.CountSMS("nobody", "+819099990000", t0.Add(-time.Hour), anshin.SMSCaps{Total: 100})
 		if err == nil && c.Total != limit {
 			t.Errorf("%d SMS counted, want %d", c.Total, limit)
+		}
+		return err
+	})
+}
+
+// testUpdateOne checks that UpdateOne runs one statement as its own
+// transaction: a second would not be atomic with the first, so it is
+// refused, and the first stays written.
+func testUpdateOne(t *testing.T, s anshin.Store) {
+	ctx := context.Background()
+	if err := s.UpdateOne(ctx, func(tx anshin.Tx) error { return tx.EnqueueDelivery(delivery("d1", t0)) }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.UpdateOne(ctx, func(tx anshin.Tx) error {
+		if err := tx.FinishDelivery("d1", anshin.DeliverySent, "", t0); err != nil {
+			return err
+		}
+		return tx.SetDeliveryProviderID("d1", "SM123")
+	})
+	if err == nil || !strings.Contains(err.Error(), "second statement") {
+		t.Fatalf("two statements in UpdateOne: %v", err)
+	}
+	view(t, s, func(tx anshin.Tx) error {
+		got, err := tx.FlowDeliveries("flow-d1")
+		if err == nil && (len(got) != 1 || got[0].Status != anshin.DeliverySent) {
+			t.Errorf("after the refused second statement: %+v", got)
 		}
 		return err
 	})

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"OutboxLeaseExpiry", testOutboxLease},
 		{"OutboxStats", testOutboxStats},
 		{"OutboxClaimedOnceUnderConcurrency", testOutboxConcurrent},
+		{"UpdateOneIsOneStatement", testUpdateOne},
 		{"DeliveryReceipts", testDeliveryReceipts},
 		{"SMSCountOfTheHour", testSMSCount},
 		{"SMSCapUnderConcurrency", testSMSCapConcurrent},
