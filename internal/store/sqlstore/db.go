@@ -146,14 +146,20 @@ func (s *DB) Close() error {
 // concurrent one (see the package comment).
 func (s *DB) Update(ctx context.Context, fn func(anshin.Tx) error) error {
 	if s.writer != nil {
-		for attempt := 0; ; attempt++ {
-			err := s.updateSQLite(ctx, fn)
-			if err == nil || attempt >= 4 || !s.d.retryable(err) {
-				return err
-			}
-		}
+		return s.retrySQLite(func() error { return s.updateSQLite(ctx, fn) })
 	}
 	return s.updatePostgres(ctx, fn)
+}
+
+// retrySQLite runs attempt until it succeeds, fails for good, or has
+// failed five times in a way worth another run.
+func (s *DB) retrySQLite(attempt func() error) error {
+	for n := 0; ; n++ {
+		err := attempt()
+		if err == nil || n >= 4 || !s.d.retryable(err) {
+			return err
+		}
+	}
 }
 
 // updateSQLite runs fn on the one writer connection. SQLite lets one writer
@@ -200,14 +206,11 @@ const (
 // PostgreSQL on the pool, at the connection's isolation (READ COMMITTED).
 func (s *DB) UpdateOne(ctx context.Context, fn func(anshin.Tx) error) error {
 	if w := s.writer; w != nil {
-		for attempt := 0; ; attempt++ {
+		return s.retrySQLite(func() error {
 			w.mu.Lock()
-			err := fn(&tx{r: &oneStatement{r: w.stmts}, d: s.d, ctx: ctx})
-			w.mu.Unlock()
-			if err == nil || attempt >= 4 || !s.d.retryable(err) {
-				return err
-			}
-		}
+			defer w.mu.Unlock()
+			return fn(&tx{r: &oneStatement{r: w.stmts}, d: s.d, ctx: ctx})
+		})
 	}
 	return s.retryPostgres(ctx, func() (bool, error) {
 		t := &tx{r: &oneStatement{r: direct{s.db}}, d: s.d, ctx: ctx}
