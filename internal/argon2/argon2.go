@@ -19,6 +19,7 @@ package argon2
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync"
 
 	"golang.org/x/crypto/blake2b"
@@ -32,7 +33,10 @@ const argon2id = 2
 // Memory is the working memory of one Argon2id computation at a time,
 // kept for the next one. The zero value is ready; it grows to what the
 // largest computation needed. It is not safe for concurrent use.
-type Memory struct{ blocks []block }
+type Memory struct {
+	blocks []block
+	mapped mapping // where blocks are, when outside the Go heap
+}
 
 // KiB is how much memory m holds.
 func (m *Memory) KiB() uint32 { return uint32(len(m.blocks)) }
@@ -53,12 +57,16 @@ func (m *Memory) IDKey(password, salt []byte, time, memory uint32, threads uint8
 		memory = 2 * syncPoints * uint32(threads)
 	}
 	if uint32(len(m.blocks)) < memory {
-		m.blocks = make([]block, memory)
+		m.blocks = m.newBlocks(memory)
 	}
 	B := m.blocks[:memory]
 	initBlocks(&h0, B, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads), argon2id)
-	return extractKey(B, memory, uint32(threads), keyLen)
+	key := extractKey(B, memory, uint32(threads), keyLen)
+	// B may be memory m's cleanup unmaps (memory_linux.go): m must outlive
+	// every use of it.
+	runtime.KeepAlive(m)
+	return key
 }
 
 // Size is the memory, in KiB, IDKey needs for these parameters.

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 	"testing"
 
 	xargon2 "golang.org/x/crypto/argon2"
@@ -38,6 +40,36 @@ func TestSameAsXCrypto(t *testing.T) {
 			t.Fatalf("#%d in new memory: %x, x/crypto %x", i, fresh, want)
 		}
 	}
+}
+
+// On Linux the blocks are mapped outside the Go heap and unmapped when
+// their Memory is collected (memory_linux.go): collections in the middle of
+// hashes in memories nobody keeps must not take the blocks away.
+func TestCollectedWhileHashing(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	want := xargon2.IDKey([]byte("password"), []byte("somesalt"), 1, 2048, 1, 32)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				if got := new(Memory).IDKey([]byte("password"), []byte("somesalt"), 1, 2048, 1, 32); !bytes.Equal(got, want) {
+					t.Errorf("%x, x/crypto %x", got, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // The reference implementation's vectors for Argon2id (from the PHC

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anshin/anshin/internal/argon2"
 	"github.com/anshin/anshin/internal/secret"
 )
 
@@ -20,15 +21,21 @@ func TestMemoryLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := int64(24<<20) + int64(runtime.GOMAXPROCS(0))*19456<<10; c.MemoryLimit != want {
+	heap := func(kib int64) int64 { // the hashes' memory the limit allows for
+		if argon2.MapsMemory {
+			return 0
+		}
+		return int64(runtime.GOMAXPROCS(0)) * kib << 10
+	}
+	if want := 32<<20 + heap(19456); c.MemoryLimit != want {
 		t.Errorf("default %d, want %d", c.MemoryLimit, want)
 	}
-	if got := DefaultMemoryLimit(secret.DefaultArgon2, 2); got != 62<<20 {
-		t.Errorf("2 cores, default argon2id: %s, want 62MiB", FormatSize(got))
+	if got, want := DefaultMemoryLimit(secret.DefaultArgon2, 2), map[bool]int64{true: 32 << 20, false: 70 << 20}[argon2.MapsMemory]; got != want {
+		t.Errorf("2 cores, default argon2id: %s, want %s", FormatSize(got), FormatSize(want))
 	}
 	c, _ = load("ANSHIN_ARGON2_MEMORY_KIB", "65536")
-	if c.MemoryLimit != int64(24<<20)+int64(runtime.GOMAXPROCS(0))*64<<20 {
-		t.Errorf("the default does not follow ANSHIN_ARGON2_MEMORY_KIB: %d", c.MemoryLimit)
+	if c.MemoryLimit != 32<<20+heap(65536) {
+		t.Errorf("the default does not follow ANSHIN_ARGON2_MEMORY_KIB where the hashes' memory is on the heap: %d", c.MemoryLimit)
 	}
 	for v, want := range map[string]int64{"off": 0, "0": 0, "96MiB": 96 << 20, "1GiB": 1 << 30, "100000000": 100000000, " 64 MiB ": 64 << 20, "64MB": 64 << 20} {
 		c, err := load("ANSHIN_MEMORY_LIMIT", v)

@@ -106,7 +106,7 @@ func variables() []Variable {
 		{Name: "ANSHIN_OUTBOX_WORKERS", Default: "2", Min: 1, Max: 64, Help: "outbox workers of this instance"},
 		{Name: "ANSHIN_LOG_LEVEL", Default: "info", Help: "debug, info, warn, error"},
 		{Name: "ANSHIN_LOG_FORMAT", Unset: "json (text in development mode)", Help: "json or text: the format of the log on standard error"},
-		{Name: "ANSHIN_MEMORY_LIMIT", Unset: "24MiB + one argon2id memory per core (62MiB on 2 cores)", Help: "soft limit of the Go runtime's memory (runtime/debug.SetMemoryLimit), like 256MiB, or off; GOMEMLIMIT, when set, is left to Go instead"},
+		{Name: "ANSHIN_MEMORY_LIMIT", Unset: "32MiB on Linux (the argon2id memory is outside the Go heap); elsewhere 32MiB + one argon2id memory per core", Help: "soft limit of the Go runtime's memory (runtime/debug.SetMemoryLimit), like 256MiB, or off; GOMEMLIMIT, when set, is left to Go instead"},
 		{Name: "ANSHIN_SHUTDOWN_TIMEOUT", Default: "20s", Help: "how long SIGTERM waits for requests and sends in flight before giving up on them"},
 		{Name: "ANSHIN_RETENTION", Default: short(DefaultRetention), Help: "how long finished deliveries, bounces and audit events are kept before the purge deletes them (default 400 days); at least 24h and ANSHIN_BOUNCE_TRANSIENT_WINDOW"},
 	}
