@@ -170,7 +170,7 @@ func (s *DB) updateSQLite(ctx context.Context, fn func(anshin.Tx) error) (err er
 	w := s.writer
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	t := &tx{r: w.stmts, d: s.d, ctx: ctx}
+	t := sqliteTx(w.stmts, ctx)
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (s *DB) UpdateOne(ctx context.Context, fn func(anshin.Tx) error) error {
 		return s.retrySQLite(func() error {
 			w.mu.Lock()
 			defer w.mu.Unlock()
-			return fn(&tx{r: &oneStatement{r: w.stmts}, d: s.d, ctx: ctx})
+			return fn(sqliteTx(&oneStatement{r: w.stmts}, ctx))
 		})
 	}
 	return s.retryPostgres(ctx, func() (bool, error) {
@@ -282,7 +282,7 @@ func (s *DB) attemptPostgres(ctx context.Context, fn func(anshin.Tx) error) (ret
 // View runs fn outside a transaction: each read sees committed data.
 func (s *DB) View(ctx context.Context, fn func(anshin.Tx) error) error {
 	if s.writer != nil {
-		return fn(&tx{r: s.readers, d: s.d, ctx: ctx})
+		return fn(sqliteTx(s.readers, ctx))
 	}
 	return fn(&tx{r: direct{s.db}, d: s.d, ctx: ctx})
 }
@@ -300,6 +300,9 @@ type tx struct {
 	r   runner
 	d   dialect
 	ctx context.Context
+	// stop, when set, is the caller's context, checked before each
+	// statement, where ctx is one that never ends (sqliteTx).
+	stop context.Context
 	// begin opens the PostgreSQL transaction at the first statement, at
 	// the isolation level that statement asks for.
 	begin func(level sql.IsolationLevel) (runner, error)
@@ -308,8 +311,22 @@ type tx struct {
 
 var _ anshin.Tx = (*tx)(nil)
 
+// sqliteTx runs statements on r to their end: SQLite's take micro- to
+// milliseconds, and one whose context can end costs a goroutine of the
+// driver's and one of database/sql's to watch it, and a progress handler
+// (a fifth of a login's CPU besides the hash went into scheduling them).
+// A context that ends stops the transaction at its next statement instead.
+func sqliteTx(r runner, ctx context.Context) *tx {
+	return &tx{r: r, d: sqliteDialect, ctx: context.WithoutCancel(ctx), stop: ctx}
+}
+
 // on returns the runner, beginning the transaction if it is not yet.
 func (t *tx) on(level sql.IsolationLevel) (runner, error) {
+	if t.stop != nil {
+		if err := t.stop.Err(); err != nil {
+			return nil, t.fail(err)
+		}
+	}
 	if t.r == nil {
 		r, err := t.begin(level)
 		if err != nil {

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -87,6 +88,44 @@ func TestPanicRollsBack(t *testing.T) {
 				}
 				return nil
 			})
+		})
+	}
+}
+
+// A transaction whose context ends between two statements writes nothing:
+// the next statement fails with the context's error and the first is
+// rolled back (on SQLite statements run to their end, and the context is
+// checked before each one).
+func TestCancelledBetweenStatements(t *testing.T) {
+	for name, url := range storeURLs(t) {
+		t.Run(name, func(t *testing.T) {
+			db := openMigrated(t, url)
+			ctx, cancel := context.WithCancel(context.Background())
+			err := db.Update(ctx, func(tx anshin.Tx) error {
+				if err := tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "a@example.jp", Reason: "first"}); err != nil {
+					return err
+				}
+				cancel()
+				return tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "b@example.jp", Reason: "second"})
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Update after cancel: %v, want context.Canceled", err)
+			}
+			for _, addr := range []string{"a@example.jp", "b@example.jp"} {
+				db.View(context.Background(), func(tx anshin.Tx) error {
+					if s, err := tx.MailNotificationDisabledOf(addr); err == nil && s != nil && s.Reason != "" {
+						t.Errorf("%s was written: %+v", addr, s)
+					}
+					return nil
+				})
+			}
+			err = db.View(ctx, func(tx anshin.Tx) error {
+				_, err := tx.MailNotificationDisabledOf("a@example.jp")
+				return err
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("View with an ended context: %v, want context.Canceled", err)
+			}
 		})
 	}
 }
