@@ -61,6 +61,7 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 	}
 	a.Metrics = newMetrics(cfg, db, a.Worker, now, log)
 	a.Login = login.New(db, hasher, keys, now, cfg.Login, a.Worker.Notify)
+	a.Login.HandTo(a.Worker)
 	a.Login.Observe(fanOut(authEventLog(log), a.Metrics.Observe)) // one line per authentication event, and metrics
 	a.Console = console.New(db, hasher, keys, now, a.Worker.Notify)
 	a.Operator = operator.New(db, hasher, now)

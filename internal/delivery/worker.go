@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -67,12 +68,46 @@ type Worker struct {
 
 	running atomic.Int32 // Runs in progress
 	beat    atomic.Int64 // Unix ms of the last loop or delivery of any Run
+
+	mu       sync.Mutex
+	handed   []*anshin.Delivery // leased at enqueue and committed, for Hand
+	handWake chan struct{}
 }
 
 // NewWorker returns a worker with one sender per channel.
 func NewWorker(store anshin.Store, keys *secret.Keyring, now anshin.Clock, senders map[anshin.Method]Sender, log *slog.Logger) *Worker {
-	return &Worker{store: store, keys: keys, now: now, senders: senders, log: log, wake: make(chan struct{}, 1),
+	return &Worker{store: store, keys: keys, now: now, senders: senders, log: log, wake: make(chan struct{}, 1), handWake: make(chan struct{}, 1),
 		Lease: 60 * time.Second, Batch: 8, Poll: time.Second, MaxTries: 8}
+}
+
+// Claim claims d for this worker as it is queued, in the transaction that
+// queues it: no worker claims it before its lease ends, and once the
+// transaction committed, Hand gives it to this one to send without a claim
+// of its own (a statement saved per message). Should this process stop
+// before sending it, another worker claims it when the lease ends.
+func (w *Worker) Claim(d *anshin.Delivery, now time.Time) {
+	d.Attempts, d.LeaseUntil = 1, now.Add(w.Lease)
+}
+
+// Hand gives the worker messages Claim claimed and their transaction
+// committed; it never blocks. Run sends them next, RunOnce first.
+func (w *Worker) Hand(ds []*anshin.Delivery) {
+	w.mu.Lock()
+	w.handed = append(w.handed, ds...)
+	w.mu.Unlock()
+	select {
+	case w.handWake <- struct{}{}:
+	default:
+	}
+}
+
+// takeHanded returns what Hand gave and forgets it.
+func (w *Worker) takeHanded() []*anshin.Delivery {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ds := w.handed
+	w.handed = nil
+	return ds
 }
 
 // Notify wakes the worker; it never blocks.
@@ -93,6 +128,9 @@ func (w *Worker) Run(ctx context.Context) { w.RunDraining(ctx, context.WithoutCa
 func (w *Worker) RunDraining(ctx, sends context.Context) {
 	w.running.Add(1)
 	defer w.running.Add(-1)
+	// Messages handed over and not sent when the run ends go back to the
+	// queue for any worker, instead of waiting for their lease to end.
+	defer func() { w.release(sends, w.takeHanded()) }()
 	t := time.NewTicker(w.Poll)
 	defer t.Stop()
 	for ctx.Err() == nil {
@@ -107,17 +145,25 @@ func (w *Worker) RunDraining(ctx, sends context.Context) {
 			// (or, from another instance, by the next poll).
 			continue
 		}
+	wait:
 		select {
 		case <-ctx.Done():
 			return
+		case <-w.handWake:
+			// Handed messages need no claim: send them and wait again.
+			w.send(sends, w.takeHanded())
+			w.beat.Store(w.now().UnixMilli())
+			goto wait
 		case <-w.wake:
 		case <-t.C:
 		}
 	}
 }
 
-// RunOnce claims one batch and delivers it, reporting how many it claimed.
+// RunOnce claims one batch and delivers it, then what Hand gave (queued
+// later than the batch), reporting how many it claimed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	defer func() { w.send(ctx, w.takeHanded()) }()
 	var batch []*anshin.Delivery
 	err := w.store.UpdateOne(ctx, func(tx anshin.Tx) error {
 		now := w.now()
@@ -128,6 +174,12 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	w.send(ctx, batch)
+	return len(batch), nil
+}
+
+// send delivers messages leased to this worker, one after another.
+func (w *Worker) send(ctx context.Context, batch []*anshin.Delivery) {
 	for i, d := range batch {
 		// A batch is sent one message after another under one lease. Once
 		// half of it is gone, the rest is handed back: sent later, a message
@@ -140,12 +192,14 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		w.deliver(ctx, d)
 		w.beat.Store(w.now().UnixMilli())
 	}
-	return len(batch), nil
 }
 
 // release hands claimed messages back to the queue while their lease
 // still holds, for the next claim by any worker.
 func (w *Worker) release(ctx context.Context, batch []*anshin.Delivery) {
+	if len(batch) == 0 {
+		return
+	}
 	err := w.store.Update(ctx, func(tx anshin.Tx) error {
 		now := w.now()
 		for _, d := range batch {

@@ -37,7 +37,9 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 		return nil, &anshin.Error{Code: anshin.ECodeMethodInvalid, Field: "method", Message: `method must be "sms" or "email"`}
 	}
 	var out *Issued
+	var queued []*anshin.Delivery
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
+		queued = nil
 		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err
@@ -80,7 +82,7 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 				return err
 			}
 		}
-		keys, err := s.createKeys(tx, f, acct.ID, method, lang, to, issued.PerFlow > 0)
+		keys, err := s.createKeys(tx, f, acct.ID, method, lang, to, issued.PerFlow > 0, &queued)
 		if err != nil {
 			return err
 		}
@@ -96,7 +98,11 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 	if err != nil {
 		return nil, err
 	}
-	s.notify()
+	if s.outbox != nil {
+		s.outbox.Hand(queued)
+	} else {
+		s.notify()
+	}
 	return out, nil
 }
 
@@ -159,9 +165,9 @@ func (s *Service) checkSMSLimits(tx anshin.Tx, accountID, number string) error {
 
 // createKeys invalidates the flow's earlier keys (if it issued any) and stores a new key per
 // destination, each opening the groups of its scope, with one sealed
-// message each. The keys of one issuance differ from each other, so an
-// entered key names exactly one of them.
-func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, method anshin.Method, lang string, to []anshin.AddressScope, earlier bool) ([]*anshin.OneTimeKey, error) {
+// message each, added to queued. The keys of one issuance differ from each
+// other, so an entered key names exactly one of them.
+func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, method anshin.Method, lang string, to []anshin.AddressScope, earlier bool, queued *[]*anshin.Delivery) ([]*anshin.OneTimeKey, error) {
 	now := s.now()
 	if earlier {
 		if err := tx.InvalidateFlowKeys(f.ID, now); err != nil {
@@ -195,9 +201,13 @@ func (s *Service) createKeys(tx anshin.Tx, f *anshin.Flow, accountID string, met
 		}
 		d := &anshin.Delivery{ID: secret.NewID(), Kind: anshin.DeliveryKindKey, Channel: method, Recipient: dest.Address, FlowID: f.ID, KeyID: k.ID,
 			Lang: lang, Payload: s.keys.Seal(payload), NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+		if s.outbox != nil {
+			s.outbox.Claim(d, now)
+		}
 		if err := tx.EnqueueDelivery(d); err != nil {
 			return nil, err
 		}
+		*queued = append(*queued, d)
 		keys = append(keys, k)
 	}
 	return keys, nil

@@ -77,9 +77,21 @@ type Service struct {
 	cfg    Config
 	// Notify wakes the outbox workers after a commit that queued messages.
 	notify  func()
+	outbox  Outbox // this process's outbox worker, if key messages go to it (HandTo)
 	digits  func(n int) string
 	observe func(Event)
 }
+
+// Outbox is this process's outbox worker (delivery.Worker), to which
+// key messages go straight from the login that queued them.
+type Outbox interface {
+	Claim(d *anshin.Delivery, now time.Time) // in the transaction that queues d
+	Hand(ds []*anshin.Delivery)              // once it committed
+}
+
+// HandTo sends the key messages a login queues to o, claimed for it as
+// they are queued, instead of waking the outbox workers to claim them.
+func (s *Service) HandTo(o Outbox) { s.outbox = o }
 
 // New returns a login service. notify may be nil.
 func New(store anshin.Store, hasher *secret.Hasher, keys *secret.Keyring, now anshin.Clock, cfg Config, notify func()) *Service {

@@ -314,7 +314,7 @@ var _ anshin.Tx = (*tx)(nil)
 // sqliteTx runs statements on r to their end: SQLite's take micro- to
 // milliseconds, and one whose context can end costs a goroutine of the
 // driver's and one of database/sql's to watch it, and a progress handler
-// (a fifth of a login's CPU besides the hash went into scheduling them).
+// (with a 1 MiB hash, 0.1–0.2 ms of the 2.3–3.0 ms of a whole login).
 // A context that ends stops the transaction at its next statement instead.
 func sqliteTx(r runner, ctx context.Context) *tx {
 	return &tx{r: r, d: sqliteDialect, ctx: context.WithoutCancel(ctx), stop: ctx}

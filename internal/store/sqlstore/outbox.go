@@ -15,12 +15,14 @@ const deliveryCols = `id, kind, channel, recipient, flow_id, key_id, lang, paylo
 // enqueue and what a bounce added.
 const deliveryReadCols = deliveryCols + `, bounce_reason, bounce_status`
 
-// EnqueueDelivery queues d; an SMS is also counted in its minute, for the
-// service's hourly SMS cap (CountSMS) — on PostgreSQL in the same statement.
+// EnqueueDelivery queues d, leased already when d says so (a worker of this
+// process sends it without claiming it); an SMS is also counted in its
+// minute, for the service's hourly SMS cap (CountSMS) — on PostgreSQL in
+// the same statement.
 func (t *tx) EnqueueDelivery(d *anshin.Delivery) error {
-	insert := `INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?, 0, ?, ?)`
+	insert := `INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`
 	args := []any{d.ID, d.Kind, d.Channel, d.Recipient, d.FlowID, d.KeyID, d.Lang, base64.StdEncoding.EncodeToString(d.Payload),
-		anshin.DeliveryQueued, ms(d.NextAttemptAt), ms(d.CreatedAt), ms(d.UpdatedAt)}
+		anshin.DeliveryQueued, d.Attempts, ms(d.NextAttemptAt), ms(d.LeaseUntil), ms(d.CreatedAt), ms(d.UpdatedAt)}
 	const count = `INSERT INTO sms_minutes (minute, sent) VALUES (?, 1) ON CONFLICT (minute) DO UPDATE SET sent = sms_minutes.sent + 1`
 	switch {
 	case d.Channel != anshin.MethodSMS:
