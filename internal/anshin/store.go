@@ -103,6 +103,11 @@ type Tx interface {
 	// RecordDeliveryReceipt moves the sent delivery the gateway names
 	// providerID to status (delivered or failed); it reports whether one was.
 	RecordDeliveryReceipt(providerID, status, lastErr string, at time.Time) (bool, error)
+	// TakeSMSTurn makes the transactions that issue SMS take turns, from
+	// here to their end, on every instance: each then counts the others'
+	// SMS (CountSMS) instead of losing to them at commit and running
+	// again. It must be the transaction's first statement.
+	TakeSMSTurn() error
 	// CountSMS counts SMS queued after since, per account, per number and
 	// in all, for the limits against SMS pumping: each count stops at its
 	// cap, and a cap of 0 skips it.

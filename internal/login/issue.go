@@ -38,8 +38,18 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 	}
 	var out *Issued
 	var queued []*anshin.Delivery
+	runs := 0
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
-		queued = nil
+		queued, runs = nil, runs+1
+		// An SMS issuance that lost to another at commit (each counts the
+		// SMS the other queues) runs again in turn with the others that
+		// did, instead of again against them: the first run of each goes
+		// without waiting.
+		if method == anshin.MethodSMS && runs > 1 {
+			if err := tx.TakeSMSTurn(); err != nil {
+				return err
+			}
+		}
 		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
 		if err != nil {
 			return err

@@ -284,13 +284,29 @@ func testSMSCount(t *testing.T, s anshin.Store) {
 // testSMSCapConcurrent hammers the service-wide SMS cap from many
 // transactions at once, each for another account and number and spread
 // over minutes: exactly the cap's worth are queued.
-func testSMSCapConcurrent(t *testing.T, s anshin.Store) {
+func testSMSCapConcurrent(t *testing.T, s anshin.Store) { smsCapConcurrent(t, s, false) }
+
+// testSMSTurns is testSMSCapConcurrent with TakeSMSTurn first: the cap
+// holds as exactly, and no transaction runs twice (none lost to another).
+func testSMSTurns(t *testing.T, s anshin.Store) {
+	if runs := smsCapConcurrent(t, s, true); runs != 20 {
+		t.Errorf("20 transactions taking turns ran %d times, want each once", runs)
+	}
+}
+
+func smsCapConcurrent(t *testing.T, s anshin.Store, turns bool) (runs int32) {
 	const limit = 5
-	var queued atomic.Int32
+	var queued, ran atomic.Int32
 	concurrently(t, 20, func(i int) error {
 		did := false
 		err := s.Update(context.Background(), func(tx anshin.Tx) error {
 			did = false
+			ran.Add(1)
+			if turns {
+				if err := tx.TakeSMSTurn(); err != nil {
+					return err
+				}
+			}
 			number := fmt.Sprintf("+8190%08d", i)
 			c, err := tx.CountSMS(fmt.Sprintf("acct-%d", i), number, t0.Add(-time.Hour), anshin.SMSCaps{PerAccount: 10, PerNumber: 10, Total: limit})
 			if err != nil || c.Total >= limit {
@@ -319,6 +335,7 @@ func testSMSCapConcurrent(t *testing.T, s anshin.Store) {
 		}
 		return err
 	})
+	return ran.Load()
 }
 
 // testUpdateOne checks that UpdateOne runs one statement as its own

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"DeliveryReceipts", testDeliveryReceipts},
 		{"SMSCountOfTheHour", testSMSCount},
 		{"SMSCapUnderConcurrency", testSMSCapConcurrent},
+		{"SMSTurns", testSMSTurns},
 		{"MailNotificationDisabled", testMailNotificationDisabled},
 		{"Bounces", testBounces},
 		{"BounceRecordedOnceUnderConcurrency", testBounceConcurrent},
