@@ -1,8 +1,8 @@
 package sqlstore
 
 import (
-	"errors"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
