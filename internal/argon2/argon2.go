@@ -13,8 +13,8 @@
 //
 // What differs from x/crypto, line by line: Memory; initBlocks fills the
 // given blocks instead of allocating; the first pass writes each block
-// instead of XOR-ing it into memory that x/crypto knew to be zero; only
-// Argon2id is kept.
+// instead of XOR-ing it into memory that x/crypto knew to be zero; one
+// lane is computed in the calling goroutine; only Argon2id is kept.
 package argon2
 
 import (
@@ -191,6 +191,14 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 	for n := uint32(0); n < time; n++ {
 		for slice := uint32(0); slice < syncPoints; slice++ {
 			var wg sync.WaitGroup
+			if threads == 1 {
+				// One lane: in this goroutine. x/crypto starts one per
+				// segment (8 a hash at 2 passes), each waking a thread that
+				// may take the hash to another core, its caches cold.
+				wg.Add(1)
+				processSegment(n, slice, 0, &wg)
+				continue
+			}
 			for lane := uint32(0); lane < threads; lane++ {
 				wg.Add(1)
 				go processSegment(n, slice, lane, &wg)
