@@ -145,17 +145,27 @@ func (w *Worker) RunDraining(ctx, sends context.Context) {
 			// (or, from another instance, by the next poll).
 			continue
 		}
-	wait:
+		if !w.wait(ctx, sends, t.C) {
+			return
+		}
+	}
+}
+
+// wait waits for a reason to claim — a Notify or the next poll — and
+// reports false when ctx ends first. Messages handed over meanwhile need
+// no claim: it sends them and waits on.
+func (w *Worker) wait(ctx, sends context.Context, poll <-chan time.Time) bool {
+	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-w.handWake:
-			// Handed messages need no claim: send them and wait again.
 			w.send(sends, w.takeHanded())
 			w.beat.Store(w.now().UnixMilli())
-			goto wait
 		case <-w.wake:
-		case <-t.C:
+			return true
+		case <-poll:
+			return true
 		}
 	}
 }

@@ -135,3 +135,37 @@ func TestHandedLateIsHandedBack(t *testing.T) {
 	runUntilEmpty(t, b)
 	wantSentOnce(t, sender, "h0000")
 }
+
+// A running worker sends what it is handed as it is handed, without a
+// Notify or a poll: the poll here is an hour.
+func TestRunSendsHandedAtOnce(t *testing.T) {
+	f := newFixture(t)
+	a, _, sender := twoWorkers(f)
+	a.Poll = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	ds := f.queueClaimed(t, a, 2)
+	waitSent := func(n int) {
+		t.Helper()
+		for give := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) { // a failsafe, not a measure
+			sender.mu.Lock()
+			got := len(sender.sent)
+			sender.mu.Unlock()
+			if got >= n {
+				return
+			}
+			if time.Now().After(give) {
+				t.Fatalf("%d of %d handed messages sent", got, n)
+			}
+		}
+	}
+	a.Hand(ds[:1])
+	waitSent(1)
+	a.Hand(ds[1:])
+	waitSent(2)
+	cancel()
+	<-done
+	wantSentOnce(t, sender, "h0000", "h0001")
+}
