@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Kind is what a message is.
@@ -46,10 +47,12 @@ type Report struct {
 }
 
 // plausibleAddress tells a recipient address from what broken DSNs put
-// in its place.
+// in its place: no address holds a space or a control character, written
+// or xtext-encoded ("+09" is a tab).
 func plausibleAddress(a string) bool {
 	at := strings.LastIndexByte(a, '@')
-	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, " /<>")
+	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, "/<>") &&
+		strings.IndexFunc(a, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) < 0
 }
 
 // Bounds on what one message may make the parser do.
