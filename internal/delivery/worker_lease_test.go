@@ -58,15 +58,7 @@ func TestSlowBatchHandsBackWhatItsLeaseNoLongerCovers(t *testing.T) {
 		}
 	}
 	// The next claim sends them, each once.
-	for {
-		n, err := w.RunOnce(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-	}
+	runUntilEmpty(t, w)
 	seen := map[string]int{}
 	for _, id := range sender.sent {
 		seen[id]++
