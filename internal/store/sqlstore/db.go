@@ -246,34 +246,49 @@ func (s *DB) retryPostgres(ctx context.Context, run func() (retry bool, err erro
 }
 
 // attemptPostgres runs fn once in a transaction that begins with fn's
-// first statement, and reports whether a failure is worth another run.
+// first statement, at the isolation level that statement asks for, and
+// reports whether a failure is worth another run. The transaction runs on
+// one of the pool's connections through pgx itself (pgxTx).
 func (s *DB) attemptPostgres(ctx context.Context, fn func(anshin.Tx) error) (retry bool, err error) {
-	var sqlTx *sql.Tx
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return false, s.d.translate(err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(driverConn any) error {
+		retry, err = s.attemptOn(ctx, driverConn.(*stdlib.Conn).Conn(), fn)
+		return err
+	})
+	return retry, err
+}
+
+func (s *DB) attemptOn(ctx context.Context, c *pgx.Conn, fn func(anshin.Tx) error) (retry bool, err error) {
+	var p *pgxTx
 	t := &tx{d: s.d, ctx: ctx}
 	t.begin = func(level sql.IsolationLevel) (runner, error) {
-		var err error
-		if sqlTx, err = s.db.BeginTx(ctx, &sql.TxOptions{Isolation: level}); err != nil {
-			return nil, err
-		}
-		return direct{sqlTx}, nil
+		p = &pgxTx{c: c, begin: beginSQL(level)}
+		return p, nil
 	}
+	// The ROLLBACK must go out even when ctx was cancelled: the connection
+	// goes back to the pool.
+	rollback := func() { p.end(context.WithoutCancel(ctx), false) }
 	defer func() {
-		if p := recover(); p != nil {
-			if sqlTx != nil {
-				sqlTx.Rollback() // or the connection stays taken
+		if r := recover(); r != nil {
+			if p != nil {
+				rollback()
 			}
-			panic(p)
+			panic(r)
 		}
 	}()
 	err = fn(t)
-	if sqlTx == nil {
+	if p == nil {
 		return t.retry, err
 	}
 	if err != nil {
-		sqlTx.Rollback()
+		rollback()
 		return t.retry || s.d.retryable(err), err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if err := p.end(ctx, true); err != nil {
 		return s.d.retryable(err), s.d.translate(err)
 	}
 	return false, nil
@@ -362,7 +377,7 @@ func (t *tx) execN(query string, args ...any) (int64, error) {
 	return r.RowsAffected()
 }
 
-func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+func (t *tx) query(query string, args ...any) (rows, error) {
 	r, err := t.on(sql.LevelSerializable)
 	if err != nil {
 		return nil, err

@@ -11,8 +11,17 @@ import (
 // the pool directly (PostgreSQL, where pgx caches prepared statements).
 type runner interface {
 	exec(ctx context.Context, query string, args []any) (sql.Result, error)
-	query(ctx context.Context, query string, args []any) (*sql.Rows, error)
+	query(ctx context.Context, query string, args []any) (rows, error)
 	scan(ctx context.Context, query string, args, dest []any) error
+}
+
+// rows are a query's rows: *sql.Rows, or pgx's in a PostgreSQL
+// transaction (pgxtx.go).
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Close() error
+	Err() error
 }
 
 // preparer is a *sql.DB or a *sql.Conn.
@@ -62,7 +71,7 @@ func (c *stmtCache) exec(ctx context.Context, query string, args []any) (sql.Res
 	return st.ExecContext(ctx, args...)
 }
 
-func (c *stmtCache) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+func (c *stmtCache) query(ctx context.Context, query string, args []any) (rows, error) {
 	st, err := c.get(ctx, query)
 	if err != nil {
 		return nil, err
@@ -91,7 +100,7 @@ func (d direct) exec(ctx context.Context, query string, args []any) (sql.Result,
 	return d.on.ExecContext(ctx, query, args...)
 }
 
-func (d direct) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+func (d direct) query(ctx context.Context, query string, args []any) (rows, error) {
 	return d.on.QueryContext(ctx, query, args...)
 }
 
@@ -123,7 +132,7 @@ func (o *oneStatement) exec(ctx context.Context, query string, args []any) (sql.
 	return o.r.exec(ctx, query, args)
 }
 
-func (o *oneStatement) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+func (o *oneStatement) query(ctx context.Context, query string, args []any) (rows, error) {
 	if err := o.take(); err != nil {
 		return nil, err
 	}
