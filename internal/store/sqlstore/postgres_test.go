@@ -139,3 +139,22 @@ func storeURLs(t *testing.T) map[string]string {
 	}
 	return urls
 }
+
+// TakeSMSTurn must come before the transaction's snapshot: after another
+// statement it would lock without ordering what the transaction reads, so
+// it is refused, and the transaction with it.
+func TestPostgresSMSTurnFirstOrRefused(t *testing.T) {
+	db := openMigrated(t, storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL)))
+	err := db.Update(context.Background(), func(tx anshin.Tx) error {
+		if _, err := tx.MailNotificationDisabledOf("a@example.jp"); err != nil && anshin.ErrorCode(err) != anshin.ECodeNotFound {
+			return err
+		}
+		return tx.TakeSMSTurn()
+	})
+	if err == nil || !strings.Contains(err.Error(), "first statement") {
+		t.Fatalf("TakeSMSTurn after a read: %v, want refused", err)
+	}
+	if err := db.Update(context.Background(), func(tx anshin.Tx) error { return tx.TakeSMSTurn() }); err != nil {
+		t.Fatalf("TakeSMSTurn first: %v", err)
+	}
+}
