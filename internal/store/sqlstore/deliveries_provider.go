@@ -25,11 +25,6 @@ func (t *tx) RecordDeliveryReceipt(providerID, status, lastErr string, at time.T
 	return n > 0, err
 }
 
-// CountSMS reads the three counts in one statement (one round trip on
-// PostgreSQL). The account's and the number's read at most their cap of
-// index entries; the service's is kept per minute (sms_minutes): at most
-// 61 of those rows, and the deliveries of the window's first, partial
-// minute. None costs more as the SMS traffic of the hour grows.
 // TakeSMSTurn locks sms_minutes against the other writers of SMS counts
 // on PostgreSQL. As the transaction's first statement the lock comes
 // before its snapshot, which therefore holds the SMS committed by the
@@ -49,6 +44,11 @@ func (t *tx) TakeSMSTurn() error {
 	return err
 }
 
+// CountSMS reads the three counts in one statement (one round trip on
+// PostgreSQL). The account's and the number's read at most their cap of
+// index entries; the service's is kept per minute (sms_minutes): at most
+// 61 of those rows, and the deliveries of the window's first, partial
+// minute. None costs more as the SMS traffic of the hour grows.
 func (t *tx) CountSMS(accountID, number string, since time.Time, caps anshin.SMSCaps) (anshin.SMSCounts, error) {
 	var c anshin.SMSCounts
 	var cols []string
