@@ -369,6 +369,23 @@ func (t *tx) exec(query string, args ...any) (sql.Result, error) {
 	return res, t.fail(err)
 }
 
+// later runs a write whose result nobody reads. In a PostgreSQL
+// transaction it is queued and sent with the next statement or the
+// COMMIT, saving a round trip; its failure fails that statement or the
+// COMMIT, and so the whole transaction. Elsewhere it runs at once.
+func (t *tx) later(query string, args ...any) error {
+	r, err := t.on(sql.LevelSerializable)
+	if err != nil {
+		return err
+	}
+	if p, ok := r.(*pgxTx); ok {
+		p.queue(t.d.rebind(query), args)
+		return nil
+	}
+	_, err = r.exec(t.ctx, t.d.rebind(query), args)
+	return t.fail(err)
+}
+
 func (t *tx) execN(query string, args ...any) (int64, error) {
 	r, err := t.exec(query, args...)
 	if err != nil {

@@ -10,9 +10,8 @@ import (
 )
 
 func (t *tx) CreateFlow(f *anshin.Flow) error {
-	_, err := t.exec(`INSERT INTO login_flows (id, login_id, account_id, step, group_id, scope, factor, client_ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return t.later(`INSERT INTO login_flows (id, login_id, account_id, step, group_id, scope, factor, client_ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		f.ID, base64.StdEncoding.EncodeToString(f.SealedLoginID), f.AccountID, f.Step, f.GroupID, scope(f.Scope), f.Factor, f.ClientIP, ms(f.CreatedAt), ms(f.ExpiresAt))
-	return err
 }
 
 func (t *tx) Flow(id string) (*anshin.Flow, error) {
@@ -54,9 +53,8 @@ func groups(s string) []string {
 }
 
 func (t *tx) CreateKey(k *anshin.OneTimeKey) error {
-	_, err := t.exec(`INSERT INTO one_time_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
+	return t.later(`INSERT INTO one_time_keys (`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`,
 		k.ID, k.IssueID, k.FlowID, k.AccountID, k.Method, k.Hash, k.SentTo, scope(k.Scope), ms(k.CreatedAt), ms(k.ExpiresAt))
-	return err
 }
 
 // CurrentKeys returns the keys of the flow's latest issuance. Issuing

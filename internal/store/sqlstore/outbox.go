@@ -26,17 +26,14 @@ func (t *tx) EnqueueDelivery(d *anshin.Delivery) error {
 	const count = `INSERT INTO sms_minutes (minute, sent) VALUES (?, 1) ON CONFLICT (minute) DO UPDATE SET sent = sms_minutes.sent + 1`
 	switch {
 	case d.Channel != anshin.MethodSMS:
-		_, err := t.exec(insert, args...)
-		return err
+		return t.later(insert, args...)
 	case t.d.name == "postgres":
-		_, err := t.exec(`WITH queued AS (`+insert+` RETURNING 1) `+count, append(args, ms(d.CreatedAt)/60000)...)
+		return t.later(`WITH queued AS (`+insert+` RETURNING 1) `+count, append(args, ms(d.CreatedAt)/60000)...)
+	}
+	if err := t.later(insert, args...); err != nil {
 		return err
 	}
-	if _, err := t.exec(insert, args...); err != nil {
-		return err
-	}
-	_, err := t.exec(count, ms(d.CreatedAt)/60000)
-	return err
+	return t.later(count, ms(d.CreatedAt)/60000)
 }
 
 // ClaimDeliveries leases due messages; a lease that expires (its worker

@@ -17,6 +17,21 @@ import (
 type pgxTx struct {
 	c     *pgx.Conn
 	begin string // the BEGIN not sent yet, sent with the first statement
+	// queued are writes whose results nobody reads (tx.later), sent ahead
+	// of the next statement or with the COMMIT: a key's issuance, for one,
+	// writes the key, its message and an audit event in the round trip of
+	// its COMMIT instead of one each.
+	queued []queuedWrite
+}
+
+type queuedWrite struct {
+	query string
+	args  []any
+}
+
+// queue adds a write to be sent with the next statement or the COMMIT.
+func (p *pgxTx) queue(query string, args []any) {
+	p.queued = append(p.queued, queuedWrite{query, args})
 }
 
 var _ runner = (*pgxTx)(nil)
@@ -29,23 +44,36 @@ func beginSQL(level sql.IsolationLevel) string {
 	return "BEGIN ISOLATION LEVEL SERIALIZABLE"
 }
 
-// batch sends the pending BEGIN and query together; the caller reads the
-// query's result from the batch and closes it.
+// pending says whether a BEGIN or writes wait to go out with the next
+// statement.
+func (p *pgxTx) pending() bool { return p.begin != "" || len(p.queued) > 0 }
+
+// batch sends the pending BEGIN and queued writes, then query, together;
+// the caller reads the query's result from the batch and closes it. A
+// queued write's failure is the batch's.
 func (p *pgxTx) batch(ctx context.Context, query string, args []any) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
-	b.Queue(p.begin)
+	if p.begin != "" {
+		b.Queue(p.begin)
+	}
+	for _, w := range p.queued {
+		b.Queue(w.query, w.args...)
+	}
+	ahead := b.Len()
 	b.Queue(query, args...)
-	p.begin = ""
+	p.begin, p.queued = "", nil
 	br := p.c.SendBatch(ctx, b)
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return nil, err
+	for range ahead {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, err
+		}
 	}
 	return br, nil
 }
 
 func (p *pgxTx) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
-	if p.begin == "" {
+	if !p.pending() {
 		tag, err := p.c.Exec(ctx, query, args...)
 		return result(tag), err
 	}
@@ -61,7 +89,7 @@ func (p *pgxTx) exec(ctx context.Context, query string, args []any) (sql.Result,
 }
 
 func (p *pgxTx) query(ctx context.Context, query string, args []any) (rows, error) {
-	if p.begin == "" {
+	if !p.pending() {
 		r, err := p.c.Query(ctx, query, args...)
 		if err != nil {
 			return nil, err
@@ -98,18 +126,35 @@ func (p *pgxTx) scan(ctx context.Context, query string, args, dest []any) error 
 }
 
 // end commits or, when commit is false, rolls back a transaction begun;
-// one whose BEGIN never went out has nothing to end.
+// one whose BEGIN never went out has nothing to end, unless writes are
+// queued, which go out with BEGIN and COMMIT in one round trip. A COMMIT
+// that PostgreSQL answers with ROLLBACK (a statement of the transaction
+// had failed) is an error: nothing was written.
 func (p *pgxTx) end(ctx context.Context, commit bool) error {
-	if p.begin != "" {
+	if !commit {
+		p.queued = nil
+	}
+	if p.begin != "" && len(p.queued) == 0 {
 		return nil
 	}
 	q := "ROLLBACK"
 	if commit {
 		q = "COMMIT"
 	}
-	_, err := p.c.Exec(ctx, q)
+	res, err := p.exec(ctx, q, nil)
+	switch {
+	case err == nil && commit && pgconn.CommandTag(res.(result)).String() == "ROLLBACK":
+		err = errRolledBack
+	case err != nil && p.c.PgConn().TxStatus() != 'I':
+		// A queued write failed and PostgreSQL skipped the COMMIT sent
+		// after it: the failed transaction is open until rolled back, and
+		// the connection goes back to the pool.
+		p.c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+	}
 	return err
 }
+
+var errRolledBack = errors.New("sqlstore: the transaction was rolled back at COMMIT after a failed statement")
 
 // pgxRows are pgx's rows as the store reads them; those of a batch close
 // it with them.

@@ -158,3 +158,33 @@ func TestPostgresSMSTurnFirstOrRefused(t *testing.T) {
 		t.Fatalf("TakeSMSTurn first: %v", err)
 	}
 }
+
+// A transaction whose function ignores a failed statement and returns nil
+// must not report success: PostgreSQL answers its COMMIT with ROLLBACK. With
+// writes held back until the next statement, the failure can land on a
+// read the function chose to ignore.
+func TestPostgresIgnoredFailureIsNotCommitted(t *testing.T) {
+	db := openMigrated(t, storetest.PostgresDatabase(t, testenv.Require(t, testenv.PostgresURL)))
+	ctx := context.Background()
+	sess := &anshin.Session{ID: "s1", AccountID: "a1", GroupID: "g1", CreatedAt: time.Now(), LastSeenAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := db.Update(ctx, func(tx anshin.Tx) error { return tx.CreateSession(sess) }); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Update(ctx, func(tx anshin.Tx) error {
+		_ = tx.AppendAudit(&anshin.AuditEvent{GroupID: "g1", Kind: "sign_in", At: time.Now()})
+		_ = tx.CreateSession(sess) // a conflict
+		_, _ = tx.Session("s1")    // where the conflict shows, ignored
+		return nil
+	})
+	if err == nil {
+		t.Fatal("a transaction with a failed statement reported success")
+	}
+	if err := db.View(ctx, func(tx anshin.Tx) error {
+		if list, err := tx.Audit("g1", 10); err != nil || len(list) != 0 {
+			t.Errorf("audit events written by the failed transaction: %d, %v", len(list), err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

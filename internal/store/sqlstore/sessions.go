@@ -7,9 +7,8 @@ import (
 )
 
 func (t *tx) CreateSession(s *anshin.Session) error {
-	_, err := t.exec(`INSERT INTO sessions (id, account_id, group_id, scope, factor, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	return t.later(`INSERT INTO sessions (id, account_id, group_id, scope, factor, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.AccountID, s.GroupID, scope(s.Scope), s.Factor, ms(s.CreatedAt), ms(s.LastSeenAt), ms(s.ExpiresAt))
-	return err
 }
 
 func (t *tx) Session(id string) (*anshin.Session, error) {
@@ -40,9 +39,8 @@ func (t *tx) AppendAudit(e *anshin.AuditEvent) error {
 	if e.Detail == "" {
 		e.Detail = "{}"
 	}
-	_, err := t.exec(`INSERT INTO audit_events (group_id, account_id, kind, detail, client_ip, at) VALUES (?, ?, ?, ?, ?, ?)`,
+	return t.later(`INSERT INTO audit_events (group_id, account_id, kind, detail, client_ip, at) VALUES (?, ?, ?, ?, ?, ?)`,
 		e.GroupID, e.AccountID, e.Kind, e.Detail, e.ClientIP, ms(e.At))
-	return err
 }
 
 func (t *tx) Audit(groupID string, limit int) ([]*anshin.AuditEvent, error) {

@@ -12,6 +12,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -64,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) anshin.Store) {
 		{"ChallengeReplacedByTheNext", testChallengeReplaced},
 		{"Audit", testAudit},
 		{"UpdateRollsBack", testRollback},
+		{"WritesNobodyReadsAreInOrderAndAtomic", testWritesNobodyReads},
 		{"ViewSeesCommitted", testView},
 		{"Purge", testPurge},
 		{"RehashPassword", testRehashPassword},
@@ -177,6 +179,56 @@ func testRollback(t *testing.T, s anshin.Store) {
 		}
 		return err
 	})
+}
+
+// testWritesNobodyReads: a store may hold back writes whose results are
+// not read (a new flow, key, message, session, audit event) and send them
+// with the next statement or the commit. A read after such a write sees
+// it, and its failure, wherever it shows, fails the whole transaction.
+func testWritesNobodyReads(t *testing.T, s anshin.Store) {
+	seed(t, s)
+	sess := &anshin.Session{ID: "s1", AccountID: "a1", GroupID: "g1", CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	update(t, s, func(tx anshin.Tx) error {
+		if err := tx.CreateFlow(flow("f2", "a1")); err != nil {
+			return err
+		}
+		if _, err := tx.Flow("f2"); err != nil {
+			return fmt.Errorf("the flow just created: %w", err)
+		}
+		return tx.CreateSession(sess)
+	})
+	// The session exists now: creating it again fails, after or before
+	// the transaction's other writes and reads.
+	for i, steps := range [][]string{{"flow", "audit", "session"}, {"session", "flow", "audit", "read"}} {
+		err := s.Update(context.Background(), func(tx anshin.Tx) error {
+			for _, step := range steps {
+				var err error
+				switch step {
+				case "flow":
+					err = tx.CreateFlow(flow(fmt.Sprintf("f-%d", i), "a1"))
+				case "audit":
+					err = tx.AppendAudit(&anshin.AuditEvent{GroupID: "g-rolled-back", Kind: "sign_in", At: t0})
+				case "session":
+					err = tx.CreateSession(sess)
+				case "read":
+					_, err = tx.AccountByID("a1")
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		wantCode(t, err, anshin.ECodeConflict)
+		view(t, s, func(tx anshin.Tx) error {
+			_, err := tx.Flow(fmt.Sprintf("f-%d", i))
+			wantCode(t, err, anshin.ECodeNotFound)
+			if list, err := tx.Audit("g-rolled-back", 10); err != nil || len(list) != 0 {
+				t.Errorf("%v: audit events of a failed transaction: %d, %v", steps, len(list), err)
+			}
+			return nil
+		})
+	}
 }
 
 func testView(t *testing.T, s anshin.Store) {
