@@ -8,6 +8,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/anshin/anshin/internal/anshin"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,23 +44,45 @@ func (d dialect) adapt(schema string) string {
 }
 
 // rebind turns ? placeholders into $n for PostgreSQL. The statements of
-// this package hold no ? inside string literals.
+// this package hold no ? inside string literals. A statement is rewritten
+// once and then found in rebound: the store's statements are a fixed set,
+// but for IN lists of a varying length, so the map is bounded too.
 func (d dialect) rebind(q string) string {
 	if !d.dollar {
 		return q
 	}
-	var b strings.Builder
+	if s, ok := rebound.Load(q); ok {
+		return s.(string)
+	}
+	s := dollars(q)
+	if reboundN.Load() < maxRebound {
+		if _, loaded := rebound.LoadOrStore(q, s); !loaded {
+			reboundN.Add(1)
+		}
+	}
+	return s
+}
+
+const maxRebound = 4096
+
+var (
+	rebound  sync.Map // a statement with ? → with $n
+	reboundN atomic.Int32
+)
+
+func dollars(q string) string {
+	b := make([]byte, 0, len(q)+2*strings.Count(q, "?"))
 	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
+	for i := range len(q) {
+		if q[i] != '?' {
+			b = append(b, q[i])
 			continue
 		}
-		b.WriteRune(r)
+		n++
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(n), 10)
 	}
-	return b.String()
+	return string(b)
 }
 
 // PostgreSQL error codes (SQLSTATE) the store acts on.
