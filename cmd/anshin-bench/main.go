@@ -112,6 +112,7 @@ func run(args []string, w io.Writer) error {
 			return err
 		}
 		store, n = "PostgreSQL, 2 instances", 2
+		postmaster = postmasterOf(dbURL)
 	}
 	env := serverEnv(o, dbURL, mail.Addr, sms.Env())
 	var servers []*server
@@ -334,6 +335,34 @@ func (s *server) stop() {
 	}
 }
 
+// postmaster is the PID of the PostgreSQL server's postmaster when it runs
+// on this machine, whose CPU (its own and its children's: one process per
+// connection) is reported beside the servers'; 0 otherwise.
+var postmaster int
+
+// postmasterOf finds the postmaster as the parent of the process serving
+// a connection, if that process is PostgreSQL's on this machine.
+func postmasterOf(dbURL string) int {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return 0
+	}
+	defer db.Close()
+	var backend int
+	if err := db.QueryRow("SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		return 0
+	}
+	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", backend))
+	stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", backend))
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	f := strings.Fields(rest)
+	if strings.TrimSpace(string(comm)) != "postgres" || len(f) < 2 {
+		return 0 // another machine's, or a PID of this one's that is not it
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
 func newPostgresDB(base string) (string, error) {
 	db, err := sql.Open("pgx", base)
 	if err != nil {
@@ -390,6 +419,7 @@ type level struct {
 	elapsed time.Duration
 	took    [][]time.Duration // per step
 	cpu     time.Duration     // of every server process
+	dbCPU   time.Duration     // of the PostgreSQL server, when on this machine
 	hwm     int               // KiB, the largest instance's peak so far
 }
 
@@ -407,6 +437,7 @@ func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d
 	if err != nil {
 		return l, err
 	}
+	db0 := databaseCPU()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	startAt := time.Now()
@@ -438,11 +469,22 @@ func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d
 		return l, err
 	}
 	l.cpu = cpu1 - cpu0
+	l.dbCPU = databaseCPU() - db0
 	for _, s := range servers {
 		_, hwm := procs.MemoryKiB(s.cmd.Process.Pid)
 		l.hwm = max(l.hwm, hwm)
 	}
 	return l, nil
+}
+
+// databaseCPU is the PostgreSQL server's CPU so far, 0 when it is not on
+// this machine (or the database is SQLite, inside the servers).
+func databaseCPU() time.Duration {
+	if postmaster == 0 {
+		return 0
+	}
+	cpu, _ := procs.TreeCPU(postmaster)
+	return cpu
 }
 
 func serversCPU(servers []*server) (time.Duration, error) {
@@ -623,8 +665,8 @@ func printTable(w io.Writer, o options, store string, rows []level, before, afte
 	for _, s := range steps {
 		fmt.Fprintf(w, " %s p50 / p99 ms |", s)
 	}
-	fmt.Fprint(w, " server CPU per login | hash share | peak RSS | errors |\n|---|---|---|")
-	fmt.Fprint(w, strings.Repeat("---|", len(steps)+4), "\n")
+	fmt.Fprint(w, " server CPU per login | hash share | PostgreSQL CPU per login | peak RSS | errors |\n|---|---|---|")
+	fmt.Fprint(w, strings.Repeat("---|", len(steps)+5), "\n")
 	for _, r := range rows {
 		rate := r.rate()
 		perLogin := time.Duration(0)
@@ -639,6 +681,10 @@ func printTable(w io.Writer, o options, store string, rows []level, before, afte
 		for i := range steps {
 			fmt.Fprintf(w, " %s / %s |", ms(pct(r.took[i], 0.5)), ms(pct(r.took[i], 0.99)))
 		}
-		fmt.Fprintf(w, " %s ms | %.0f %% | %.0f MiB | %d |\n", ms(perLogin), share, float64(r.hwm)/1024, r.errors)
+		db := "–"
+		if postmaster != 0 && r.logins > 0 {
+			db = ms(r.dbCPU/time.Duration(r.logins)) + " ms"
+		}
+		fmt.Fprintf(w, " %s ms | %.0f %% | %s | %.0f MiB | %d |\n", ms(perLogin), share, db, float64(r.hwm)/1024, r.errors)
 	}
 }

@@ -36,21 +36,72 @@ const clockTick = 10 * time.Millisecond
 // CPU reads the CPU time pid has used so far, user and system
 // (utime + stime of /proc/PID/stat).
 func CPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := stat(pid)
 	if err != nil {
 		return 0, err
 	}
-	// The command name, in parentheses, may hold spaces: fields count
-	// from after its closing parenthesis (field 3, state, comes first).
-	_, rest, ok := strings.Cut(string(b), ") ")
-	f := strings.Fields(rest)
-	if !ok || len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, b)
+	return ticks(f[11], f[12]), nil
+}
+
+// TreeCPU reads the CPU time pid and its children have used so far: its
+// own, that of its children that ended and were waited for (cutime +
+// cstime), and that of those alive now. A PostgreSQL server's postmaster
+// gives the whole server: each connection is a child process. A child
+// ending while it is read may be counted twice or not at all.
+func TreeCPU(pid int) (time.Duration, error) {
+	f, err := stat(pid)
+	if err != nil {
+		return 0, err
 	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, b)
+	sum := ticks(f[11], f[12], f[13], f[14])
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
 	}
-	return time.Duration(utime+stime) * clockTick, nil
+	parent := strconv.Itoa(pid)
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil || child == pid {
+			continue
+		}
+		if f, err := stat(child); err == nil && f[1] == parent {
+			sum += ticks(f[11], f[12])
+		}
+	}
+	return sum, nil
+}
+
+// stat reads the fields of /proc/PID/stat that follow the command name:
+// the command name, in parentheses, may hold spaces, so they count from
+// after its closing parenthesis (f[0] is field 3, the state; f[1] the
+// parent's PID; f[11] to f[14] utime, stime, cutime, cstime).
+func stat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	i := strings.LastIndex(string(b), ") ")
+	if i < 0 {
+		return nil, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, b)
+	}
+	f := strings.Fields(string(b[i+2:]))
+	if len(f) < 15 {
+		return nil, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, b)
+	}
+	for _, v := range f[11:15] {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return nil, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, b)
+		}
+	}
+	return f, nil
+}
+
+// ticks adds clock-tick counts stat has checked.
+func ticks(vs ...string) time.Duration {
+	var n int64
+	for _, v := range vs {
+		t, _ := strconv.ParseInt(v, 10, 64)
+		n += t
+	}
+	return time.Duration(n) * clockTick
 }

@@ -2,6 +2,7 @@ package procs
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -21,5 +22,55 @@ func TestCPUAndMemoryOfThisProcess(t *testing.T) {
 	}
 	if rss, hwm := MemoryKiB(os.Getpid()); rss <= 0 || hwm < rss {
 		t.Errorf("MemoryKiB: rss %d, hwm %d", rss, hwm)
+	}
+}
+
+// TreeCPU counts a child's CPU: while it runs, and once it has ended and
+// been waited for.
+func TestTreeCPUCountsChildren(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	before, err := TreeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ := CPU(os.Getpid())
+	// A child busy for about 300 ms of CPU, then waited for.
+	cmd := exec.Command(sh, "-c", "i=0; while [ $i -lt 500000 ]; do i=$((i+1)); done")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var during time.Duration
+	for tries := 0; during == 0; tries++ {
+		if tries == 200 {
+			t.Fatal("the child used no CPU in 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+		c, err := CPU(cmd.Process.Pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c > 0 {
+			tree, _ := TreeCPU(os.Getpid())
+			mine, _ := CPU(os.Getpid())
+			if tree-before < c {
+				t.Errorf("TreeCPU grew by %v while its child had used %v", tree-before, c)
+			}
+			during = (tree - mine) - (before - own) // the child's part
+
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := TreeCPU(os.Getpid())
+	mine, _ := CPU(os.Getpid())
+	if child := (after - mine) - (before - own); child < during {
+		t.Errorf("the child's CPU once it ended: %v, less than while it ran (%v)", child, during)
 	}
 }
