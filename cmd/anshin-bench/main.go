@@ -353,13 +353,10 @@ func postmasterOf(dbURL string) int {
 		return 0
 	}
 	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", backend))
-	stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", backend))
-	_, rest, _ := strings.Cut(string(stat), ") ")
-	f := strings.Fields(rest)
-	if strings.TrimSpace(string(comm)) != "postgres" || len(f) < 2 {
+	ppid, err := procs.Parent(backend)
+	if strings.TrimSpace(string(comm)) != "postgres" || err != nil {
 		return 0 // another machine's, or a PID of this one's that is not it
 	}
-	ppid, _ := strconv.Atoi(f[1])
 	return ppid
 }
 

@@ -71,6 +71,15 @@ func TreeCPU(pid int) (time.Duration, error) {
 	return sum, nil
 }
 
+// Parent reads the PID of pid's parent.
+func Parent(pid int) (int, error) {
+	f, err := stat(pid)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(f[1])
+}
+
 // stat reads the fields of /proc/PID/stat that follow the command name:
 // the command name, in parentheses, may hold spaces, so they count from
 // after its closing parenthesis (f[0] is field 3, the state; f[1] the

@@ -20,6 +20,9 @@ func TestCPUAndMemoryOfThisProcess(t *testing.T) {
 	if err != nil || cpu <= 0 {
 		t.Errorf("CPU: %v, %v", cpu, err)
 	}
+	if p, err := Parent(os.Getpid()); err != nil || p != os.Getppid() {
+		t.Errorf("Parent: %d, %v, want %d", p, err, os.Getppid())
+	}
 	if rss, hwm := MemoryKiB(os.Getpid()); rss <= 0 || hwm < rss {
 		t.Errorf("MemoryKiB: rss %d, hwm %d", rss, hwm)
 	}
