@@ -102,6 +102,18 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// FlowMoved is the error of a request for a step its login flow has
+// left: a concurrent request moved the flow on first.
+func FlowMoved() *Error {
+	return Errorf(ECodeFlowStep, "the login flow moved on in another request")
+}
+
+// KeyUsed is the error of a one-time key used or invalidated by the time
+// a request came to use it.
+func KeyUsed() *Error {
+	return &Error{Code: ECodeKeyInvalid, Field: "key", Message: "the key was already used"}
+}
+
 // FieldError returns an invalid_field error naming the field at fault.
 func FieldError(field, format string, args ...any) *Error {
 	return &Error{Code: ECodeInvalidField, Field: field, Message: fmt.Sprintf(format, args...)}

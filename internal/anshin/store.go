@@ -64,8 +64,12 @@ type Tx interface {
 	CreateFlow(f *Flow) error
 	Flow(id string) (*Flow, error)
 	// UpdateFlow writes f if the stored flow is still at step from, and
-	// reports whether it was: steps advance once even under concurrency.
-	UpdateFlow(f *Flow, from Step) (bool, error)
+	// fails the transaction with FlowMoved if it is not: steps advance
+	// once even under concurrency. A flow's expiry is its start's:
+	// UpdateFlow leaves it as it is. In a PostgreSQL transaction the write
+	// and its check may go out with the next statement or the COMMIT
+	// (one round trip), and the failure show there.
+	UpdateFlow(f *Flow, from Step) error
 
 	// One-time keys.
 	CreateKey(k *OneTimeKey) error
@@ -77,8 +81,9 @@ type Tx interface {
 	// (counting no further than upTo).
 	CountKeys(flowID, accountID string, since time.Time, upTo int) (KeyCounts, error)
 	// UseKey marks the key used if, and only if, nobody used or invalidated
-	// it before; it reports whether this call did.
-	UseKey(id string, at time.Time) (bool, error)
+	// it before, and fails the transaction with KeyUsed if somebody did;
+	// like UpdateFlow, perhaps at the next statement or the COMMIT.
+	UseKey(id string, at time.Time) error
 	// InvalidateFlowKeys invalidates every key of the flow that is neither
 	// used nor invalidated.
 	InvalidateFlowKeys(flowID string, at time.Time) error
@@ -106,7 +111,8 @@ type Tx interface {
 	// TakeSMSTurn makes the transactions that issue SMS take turns, from
 	// here to their end, on every instance: each then counts the others'
 	// SMS (CountSMS) instead of losing to them at commit and running
-	// again. It must be the transaction's first statement.
+	// again. It must be the transaction's first statement; it may go out
+	// with the next.
 	TakeSMSTurn() error
 	// CountSMS counts SMS queued after since, per account, per number and
 	// in all, for the limits against SMS pumping: each count stops at its

@@ -88,14 +88,13 @@ func (s *Service) FinishFederation(ctx context.Context, flowToken, state, client
 			refused = badState("does not match the login flow's")
 		}
 		f.Step = StepFederationReturned
-		if ok, err := tx.UpdateFlow(f, StepFederation); err != nil || !ok {
-			if err == nil {
-				err = badState("the login flow already took its callback (concurrent)")
-			}
-			return err
-		}
-		return nil
+		return tx.UpdateFlow(f, StepFederation)
 	})
+	if anshin.ErrorCode(err) == anshin.ECodeFlowStep {
+		// Only UpdateFlow's can be left: the flow's own step is checked
+		// above.
+		err = badState("the login flow already took its callback (concurrent)")
+	}
 	if err == nil {
 		err = refused
 	}
@@ -118,13 +117,7 @@ func (s *Service) FinishFederation(ctx context.Context, flowToken, state, client
 			f.AccountID, ev.AccountID = acct.ID, acct.ID
 		}
 		f.Step = anshin.StepOneTimeKey
-		if ok, err := tx.UpdateFlow(f, StepFederationReturned); err != nil || !ok {
-			if err == nil {
-				err = stepGone()
-			}
-			return err
-		}
-		return nil
+		return tx.UpdateFlow(f, StepFederationReturned)
 	})
 }
 

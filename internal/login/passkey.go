@@ -166,8 +166,8 @@ func (p *Passkeys) SignIn(ctx context.Context, flowToken string, body []byte, cl
 			return nil
 		}
 		f.AccountID, f.Step, f.Factor = a.Passkey.AccountID, anshin.StepGroup, anshin.MethodPasskey
-		if ok, err := tx.UpdateFlow(f, from); err != nil || !ok {
-			return firstErr(err, stepGone())
+		if err := tx.UpdateFlow(f, from); err != nil {
+			return err
 		}
 		return nil
 	})
@@ -242,8 +242,8 @@ func (p *Passkeys) ChooseGroup(ctx context.Context, flowToken, groupID, clientIP
 		}
 		if adm.NeedsInitialPassword() {
 			f.Step, f.GroupID = anshin.StepInitialPassword, groupID
-			if ok, err := tx.UpdateFlow(f, anshin.StepGroup); err != nil || !ok {
-				return firstErr(err, stepGone())
+			if err := tx.UpdateFlow(f, anshin.StepGroup); err != nil {
+				return err
 			}
 			res = &Result{Next: anshin.StepInitialPassword, GroupID: groupID}
 			return nil

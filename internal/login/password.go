@@ -103,10 +103,7 @@ func (s *Service) Password(ctx context.Context, flowToken, password, clientIP st
 			return err
 		}
 		f.AccountID, f.Step = acct.ID, anshin.StepOneTimeKey
-		if ok, err := tx.UpdateFlow(f, anshin.StepPassword); err != nil || !ok {
-			if err == nil {
-				err = stepGone()
-			}
+		if err := tx.UpdateFlow(f, anshin.StepPassword); err != nil {
 			return err
 		}
 		if acctFailures > 0 {

@@ -216,8 +216,3 @@ func (s *Service) Start(ctx context.Context, loginID, clientIP string) (_ string
 	})
 	return flowToken, err
 }
-
-// stepGone is returned when a concurrent request advanced the flow first.
-func stepGone() error {
-	return anshin.Errorf(anshin.ECodeFlowStep, "the login flow moved on in another request")
-}

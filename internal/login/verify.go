@@ -80,10 +80,7 @@ func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP 
 		if err := keyMayEnter(tx, acct.ID, groupID); err != nil {
 			return err
 		}
-		if used, err := tx.UseKey(k.ID, now); err != nil || !used {
-			if err == nil {
-				err = &anshin.Error{Code: anshin.ECodeKeyInvalid, Field: "key", Message: "the key was already used"}
-			}
+		if err := tx.UseKey(k.ID, now); err != nil {
 			return err
 		}
 		// The issuance's other keys have nothing left to open.
@@ -100,8 +97,8 @@ func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP 
 		}
 		if admin.NeedsInitialPassword() {
 			f.Step, f.GroupID = anshin.StepInitialPassword, groupID
-			if ok, err := tx.UpdateFlow(f, anshin.StepOneTimeKey); err != nil || !ok {
-				return firstErr(err, stepGone())
+			if err := tx.UpdateFlow(f, anshin.StepOneTimeKey); err != nil {
+				return err
 			}
 			res = &Result{Next: anshin.StepInitialPassword, GroupID: groupID}
 			return nil
@@ -183,8 +180,8 @@ func (s *Service) recordKeyFailure(tx anshin.Tx, flowID, accountID, groupID, cli
 func (s *Service) signIn(tx anshin.Tx, f *anshin.Flow, from anshin.Step, groupID, clientIP string) (*Result, error) {
 	now := s.now()
 	f.Step, f.GroupID = anshin.StepDone, groupID
-	if ok, err := tx.UpdateFlow(f, from); err != nil || !ok {
-		return nil, firstErr(err, stepGone())
+	if err := tx.UpdateFlow(f, from); err != nil {
+		return nil, err
 	}
 	token := secret.NewToken()
 	sess := &anshin.Session{ID: secret.TokenID(token), AccountID: f.AccountID, GroupID: groupID, Scope: f.Scope, Factor: f.Factor,
@@ -200,13 +197,4 @@ func (s *Service) signIn(tx anshin.Tx, f *anshin.Flow, from anshin.Step, groupID
 		return nil, err
 	}
 	return &Result{Next: anshin.StepDone, SessionToken: token, GroupID: groupID}, nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }

@@ -386,6 +386,31 @@ func (t *tx) later(query string, args ...any) error {
 	return t.fail(err)
 }
 
+// laterOne is later for a write that must change exactly one row, or else
+// fail the transaction with fail. PostgreSQL checks the count itself, in
+// the statement: 1 / (count = 1) divides by zero (pgxTx.batch turns that
+// into fail), so that nothing sent after it in the batch, the COMMIT
+// included, takes effect. Elsewhere it runs and is checked at once.
+func (t *tx) laterOne(fail error, query string, args ...any) error {
+	r, err := t.on(sql.LevelSerializable)
+	if err != nil {
+		return err
+	}
+	if p, ok := r.(*pgxTx); ok {
+		p.queueOne(`WITH w AS (`+t.d.rebind(query)+` RETURNING 1) SELECT 1 / (SELECT (count(*) = 1)::int FROM w)`, args, fail)
+		return nil
+	}
+	res, err := r.exec(t.ctx, t.d.rebind(query), args)
+	if err != nil {
+		return t.fail(err)
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n != 1 {
+		err = fail
+	}
+	return err
+}
+
 func (t *tx) execN(query string, args ...any) (int64, error) {
 	r, err := t.exec(query, args...)
 	if err != nil {

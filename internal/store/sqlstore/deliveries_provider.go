@@ -32,7 +32,8 @@ func (t *tx) RecordDeliveryReceipt(providerID, status, lastErr string, at time.T
 // SELECT or write, LOCK TABLE excepted). Without it every two SMS issued at
 // once read the count the other writes, and one of them failed
 // serialization and ran again, a fraction of a second later at busy
-// times. SQLite writers take turns anyway.
+// times. The LOCK goes out with the next statement, in its round trip
+// (tx.later). SQLite writers take turns anyway.
 func (t *tx) TakeSMSTurn() error {
 	if t.d.name != "postgres" {
 		return nil
@@ -40,8 +41,7 @@ func (t *tx) TakeSMSTurn() error {
 	if t.r != nil {
 		return errors.New("sqlstore: TakeSMSTurn must be the first statement of its transaction")
 	}
-	_, err := t.exec(`LOCK TABLE sms_minutes IN SHARE ROW EXCLUSIVE MODE`)
-	return err
+	return t.later(`LOCK TABLE sms_minutes IN SHARE ROW EXCLUSIVE MODE`)
 }
 
 // CountSMS reads the three counts in one statement (one round trip on

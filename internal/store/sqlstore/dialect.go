@@ -91,7 +91,8 @@ const (
 	pgForeignKeyViolation  = "23503"
 	pgSerializationFailure = "40001"
 	pgDeadlockDetected     = "40P01"
-	pgDataException        = "22" // class: a value the column cannot hold (NUL byte, bad encoding, out of range)
+	pgDivisionByZero       = "22012" // tx.laterOne's check
+	pgDataException        = "22"    // class: a value the column cannot hold (NUL byte, bad encoding, out of range)
 )
 
 // translate turns driver errors into domain errors by code, never by text.

@@ -33,10 +33,11 @@ func (t *tx) Flow(id string) (*anshin.Flow, error) {
 	return &f, nil
 }
 
-func (t *tx) UpdateFlow(f *anshin.Flow, from anshin.Step) (bool, error) {
-	n, err := t.execN(`UPDATE login_flows SET account_id = ?, step = ?, group_id = ?, scope = ?, factor = ?, expires_at = ? WHERE id = ? AND step = ?`,
-		f.AccountID, f.Step, f.GroupID, scope(f.Scope), f.Factor, ms(f.ExpiresAt), f.ID, from)
-	return n == 1, err
+func (t *tx) UpdateFlow(f *anshin.Flow, from anshin.Step) error {
+	// expires_at is not written: it was fixed at the start, and on SQLite
+	// rewriting it, even unchanged, writes its index's page again.
+	return t.laterOne(anshin.FlowMoved(), `UPDATE login_flows SET account_id = ?, step = ?, group_id = ?, scope = ?, factor = ? WHERE id = ? AND step = ?`,
+		f.AccountID, f.Step, f.GroupID, scope(f.Scope), f.Factor, f.ID, from)
 }
 
 const keyCols = `id, issue_id, flow_id, account_id, method, key_hash, sent_to, scope, created_at, expires_at, used_at, invalidated_at`
@@ -121,9 +122,8 @@ func (t *tx) CountKeys(flowID, accountID string, since time.Time, upTo int) (ans
 	return c, err
 }
 
-func (t *tx) UseKey(id string, at time.Time) (bool, error) {
-	n, err := t.execN(`UPDATE one_time_keys SET used_at = ? WHERE id = ? AND used_at = 0 AND invalidated_at = 0`, ms(at), id)
-	return n == 1, err
+func (t *tx) UseKey(id string, at time.Time) error {
+	return t.laterOne(anshin.KeyUsed(), `UPDATE one_time_keys SET used_at = ? WHERE id = ? AND used_at = 0 AND invalidated_at = 0`, ms(at), id)
 }
 
 func (t *tx) InvalidateFlowKeys(flowID string, at time.Time) error {

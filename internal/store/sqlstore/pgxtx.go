@@ -27,11 +27,19 @@ type pgxTx struct {
 type queuedWrite struct {
 	query string
 	args  []any
+	// fail is the error of a write of tx.laterOne that changed no row.
+	fail error
 }
 
 // queue adds a write to be sent with the next statement or the COMMIT.
 func (p *pgxTx) queue(query string, args []any) {
-	p.queued = append(p.queued, queuedWrite{query, args})
+	p.queued = append(p.queued, queuedWrite{query: query, args: args})
+}
+
+// queueOne queues a write that fails with PostgreSQL's division by zero
+// when it did not change one row; the batch reports fail instead.
+func (p *pgxTx) queueOne(query string, args []any, fail error) {
+	p.queued = append(p.queued, queuedWrite{query: query, args: args, fail: fail})
 }
 
 var _ runner = (*pgxTx)(nil)
@@ -53,23 +61,38 @@ func (p *pgxTx) pending() bool { return p.begin != "" || len(p.queued) > 0 }
 // queued write's failure is the batch's.
 func (p *pgxTx) batch(ctx context.Context, query string, args []any) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
+	begun := 0 // the BEGIN's result, if it goes, comes first
 	if p.begin != "" {
 		b.Queue(p.begin)
+		begun = 1
 	}
-	for _, w := range p.queued {
+	queued := p.queued
+	for _, w := range queued {
 		b.Queue(w.query, w.args...)
 	}
-	ahead := b.Len()
 	b.Queue(query, args...)
 	p.begin, p.queued = "", nil
 	br := p.c.SendBatch(ctx, b)
-	for range ahead {
+	for i := range begun + len(queued) {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
+			if i >= begun {
+				err = queued[i-begun].failed(err)
+			}
 			return nil, err
 		}
 	}
 	return br, nil
+}
+
+// failed is the error of w's failure err: w.fail for the division by zero
+// of a write that changed no row (queueOne).
+func (w queuedWrite) failed(err error) error {
+	var pe *pgconn.PgError
+	if w.fail != nil && errors.As(err, &pe) && pe.Code == pgDivisionByZero {
+		return w.fail
+	}
+	return err
 }
 
 func (p *pgxTx) exec(ctx context.Context, query string, args []any) (sql.Result, error) {

@@ -194,10 +194,7 @@ func testPasskeyPolicy(t *testing.T, s anshin.Store) {
 	f.Factor = anshin.MethodPasskey
 	update(t, s, func(tx anshin.Tx) error { return tx.CreateFlow(f) })
 	f.Factor = anshin.MethodSMS
-	update(t, s, func(tx anshin.Tx) error {
-		_, err := tx.UpdateFlow(f, anshin.StepOneTimeKey)
-		return err
-	})
+	update(t, s, func(tx anshin.Tx) error { return tx.UpdateFlow(f, anshin.StepOneTimeKey) })
 	view(t, s, func(tx anshin.Tx) error {
 		got, err := tx.Flow("f1")
 		if err == nil && got.Factor != anshin.MethodSMS {
