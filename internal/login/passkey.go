@@ -166,10 +166,7 @@ func (p *Passkeys) SignIn(ctx context.Context, flowToken string, body []byte, cl
 			return nil
 		}
 		f.AccountID, f.Step, f.Factor = a.Passkey.AccountID, anshin.StepGroup, anshin.MethodPasskey
-		if err := tx.UpdateFlow(f, from); err != nil {
-			return err
-		}
-		return nil
+		return tx.UpdateFlow(f, from)
 	})
 	if err == nil {
 		err = refusal
