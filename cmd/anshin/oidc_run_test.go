@@ -22,12 +22,37 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// downAddr holds a loopback address for a provider that is down: it takes
+// each connection and drops it at once. Until up is called nothing else
+// takes the port — an address only picked free could be another socket's
+// by the time the provider starts on it (seen once in CI: "bind: address
+// already in use").
+func downAddr(t *testing.T) (addr string, up func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String(), func() { ln.Close() }
+}
+
 // The provider is down when anshin starts: anshin starts anyway, logs the
 // failed discovery, reports oidc_provider failing on /readyz and answers
 // the federated login with a clear page; once the provider answers, the
 // next use discovers it and the login goes through.
 func TestServeFederationProviderDownAtStart(t *testing.T) {
-	addr, opAddr := freeAddr(t), freeAddr(t)
+	opAddr, opUp := downAddr(t)
+	addr := freeAddr(t)
 	public := "http://" + addr
 	srv := startServe(t, testEnv(t, "ANSHIN_HTTP_ADDR", addr, "ANSHIN_PUBLIC_URL", public,
 		"ANSHIN_OIDC_ISSUER", "http://"+opAddr, "ANSHIN_OIDC_CLIENT_ID", anshintest.OPClientID,
@@ -44,6 +69,7 @@ func TestServeFederationProviderDownAtStart(t *testing.T) {
 		t.Fatalf("/login/oidc with the provider down: %d\n%s", p.Status, p.Body)
 	}
 
+	opUp()
 	op := anshintest.NewOPAt(t, opAddr, public+"/login/oidc/callback", "demo-rep")
 	p := b.get("/login/oidc")
 	if p.Status != http.StatusFound || !strings.HasPrefix(p.Location, op.URL) {
