@@ -373,18 +373,7 @@ func (t *tx) exec(query string, args ...any) (sql.Result, error) {
 // transaction it is queued and sent with the next statement or the
 // COMMIT, saving a round trip; its failure fails that statement or the
 // COMMIT, and so the whole transaction. Elsewhere it runs at once.
-func (t *tx) later(query string, args ...any) error {
-	r, err := t.on(sql.LevelSerializable)
-	if err != nil {
-		return err
-	}
-	if p, ok := r.(*pgxTx); ok {
-		p.queue(t.d.rebind(query), args)
-		return nil
-	}
-	_, err = r.exec(t.ctx, t.d.rebind(query), args)
-	return t.fail(err)
-}
+func (t *tx) later(query string, args ...any) error { return t.queued(nil, query, args) }
 
 // laterOne is later for a write that must change exactly one row, or else
 // fail the transaction with fail. PostgreSQL checks the count itself, in
@@ -392,16 +381,25 @@ func (t *tx) later(query string, args ...any) error {
 // into fail), so that nothing sent after it in the batch, the COMMIT
 // included, takes effect. Elsewhere it runs and is checked at once.
 func (t *tx) laterOne(fail error, query string, args ...any) error {
+	return t.queued(fail, query, args)
+}
+
+// queued is later, and with fail laterOne.
+func (t *tx) queued(fail error, query string, args []any) error {
 	r, err := t.on(sql.LevelSerializable)
 	if err != nil {
 		return err
 	}
+	query = t.d.rebind(query)
 	if p, ok := r.(*pgxTx); ok {
-		p.queueOne(`WITH w AS (`+t.d.rebind(query)+` RETURNING 1) SELECT 1 / (SELECT (count(*) = 1)::int FROM w)`, args, fail)
+		if fail != nil {
+			query = `WITH w AS (` + query + ` RETURNING 1) SELECT 1 / (SELECT (count(*) = 1)::int FROM w)`
+		}
+		p.queued = append(p.queued, queuedWrite{query: query, args: args, fail: fail})
 		return nil
 	}
-	res, err := r.exec(t.ctx, t.d.rebind(query), args)
-	if err != nil {
+	res, err := r.exec(t.ctx, query, args)
+	if err != nil || fail == nil {
 		return t.fail(err)
 	}
 	n, err := res.RowsAffected()

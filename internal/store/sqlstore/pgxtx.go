@@ -17,29 +17,20 @@ import (
 type pgxTx struct {
 	c     *pgx.Conn
 	begin string // the BEGIN not sent yet, sent with the first statement
-	// queued are writes whose results nobody reads (tx.later), sent ahead
-	// of the next statement or with the COMMIT: a key's issuance, for one,
-	// writes the key, its message and an audit event in the round trip of
-	// its COMMIT instead of one each.
+	// queued are writes whose results nobody reads (tx.later, and
+	// tx.laterOne's, which check themselves), sent ahead of the next
+	// statement or with the COMMIT: a key's issuance, for one, writes the
+	// key, its message and an audit event in the round trip of its COMMIT
+	// instead of one each.
 	queued []queuedWrite
 }
 
 type queuedWrite struct {
 	query string
 	args  []any
-	// fail is the error of a write of tx.laterOne that changed no row.
+	// fail is the error of a write of tx.laterOne that changed no row,
+	// which PostgreSQL reports as a division by zero.
 	fail error
-}
-
-// queue adds a write to be sent with the next statement or the COMMIT.
-func (p *pgxTx) queue(query string, args []any) {
-	p.queued = append(p.queued, queuedWrite{query: query, args: args})
-}
-
-// queueOne queues a write that fails with PostgreSQL's division by zero
-// when it did not change one row; the batch reports fail instead.
-func (p *pgxTx) queueOne(query string, args []any, fail error) {
-	p.queued = append(p.queued, queuedWrite{query: query, args: args, fail: fail})
 }
 
 var _ runner = (*pgxTx)(nil)
@@ -86,7 +77,7 @@ func (p *pgxTx) batch(ctx context.Context, query string, args []any) (pgx.BatchR
 }
 
 // failed is the error of w's failure err: w.fail for the division by zero
-// of a write that changed no row (queueOne).
+// of a write that changed no row (tx.laterOne).
 func (w queuedWrite) failed(err error) error {
 	var pe *pgconn.PgError
 	if w.fail != nil && errors.As(err, &pe) && pe.Code == pgDivisionByZero {
