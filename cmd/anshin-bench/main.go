@@ -129,18 +129,21 @@ func run(args []string, w io.Writer) error {
 			// share, not on every core at once.
 			env = append(slices.Clip(env), fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.NumCPU()/n)))
 		}
+		// The metrics tell each level the hashes' own CPU; profiles are
+		// served there too, when asked for.
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		env = append(slices.Clip(env), "ANSHIN_METRICS_ADDR="+addr)
 		if o.profiles != "" {
-			addr, err := freeAddr()
-			if err != nil {
-				return err
-			}
-			metricsAddrs = append(metricsAddrs, addr)
-			env = append(slices.Clip(env), "ANSHIN_PPROF=on", "ANSHIN_METRICS_ADDR="+addr)
+			env = append(env, "ANSHIN_PPROF=on")
 		}
 		s, err := start(o.bin, work, env, i)
 		if err != nil {
 			return err
 		}
+		s.metrics = addr
 		servers = append(servers, s)
 	}
 	// Warm-up: the first statements and hashes of a process are not what
@@ -175,7 +178,7 @@ func run(args []string, w io.Writer) error {
 		var profiled chan error
 		if o.profiles != "" && k == len(o.clients)-1 {
 			// After the accounts are made: their hashes are not logins'.
-			profiled = profile(o, n)
+			profiled = profile(o, servers)
 		}
 		l, err := drive(servers, box, accts, c, o.duration)
 		if err != nil {
@@ -231,10 +234,6 @@ func serverEnv(o options, dbURL, smtpAddr string, sms []string) []string {
 	return env
 }
 
-// metricsAddrs are the instances' metrics listeners when profiles are
-// taken, in their order.
-var metricsAddrs []string
-
 // freeAddr is a loopback address with a port free now.
 func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -247,20 +246,20 @@ func freeAddr() (string, error) {
 
 // profile takes a CPU profile of each of the n instances over the level
 // about to run (its duration less a second at each end) into o.profiles.
-func profile(o options, n int) chan error {
+func profile(o options, servers []*server) chan error {
 	done := make(chan error, 1)
 	secs := max(1, int((o.duration-2*time.Second)/time.Second))
 	go func() {
 		time.Sleep(time.Second)
-		errs := make([]error, n)
+		errs := make([]error, len(servers))
 		var wg sync.WaitGroup
-		for i := range n {
+		for i, s := range servers {
 			wg.Go(func() {
-				u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddrs[i], secs)
+				u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.metrics, secs)
 				errs[i] = fetchTo(u, filepath.Join(o.profiles, fmt.Sprintf("cpu-%d.pprof", i)))
 				if errs[i] == nil {
 					// What is live then, under load.
-					u = fmt.Sprintf("http://%s/debug/pprof/heap", metricsAddrs[i])
+					u = fmt.Sprintf("http://%s/debug/pprof/heap", s.metrics)
 					errs[i] = fetchTo(u, filepath.Join(o.profiles, fmt.Sprintf("heap-%d.pprof", i)))
 				}
 			})
@@ -293,10 +292,11 @@ func fetchTo(u, path string) error {
 
 // server is one `anshin serve` process.
 type server struct {
-	URL  string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
+	URL     string
+	metrics string // its metrics listener's address
+	cmd     *exec.Cmd
+	log     string
+	done    chan struct{}
 }
 
 func start(bin, work string, env []string, i int) (*server, error) {
@@ -417,6 +417,7 @@ type level struct {
 	elapsed time.Duration
 	took    [][]time.Duration // per step
 	cpu     time.Duration     // of every server process
+	hashes  hashCPU           // the servers' password hashes, by their metrics
 	dbCPU   time.Duration     // of the PostgreSQL server, when on this machine
 	hwm     int               // KiB, the largest instance's peak so far
 }
@@ -436,6 +437,10 @@ func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d
 		return l, err
 	}
 	db0 := databaseCPU()
+	h0, err := serversHashCPU(servers)
+	if err != nil {
+		return l, err
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	startAt := time.Now()
@@ -468,11 +473,51 @@ func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d
 	}
 	l.cpu = cpu1 - cpu0
 	l.dbCPU = databaseCPU() - db0
+	h1, err := serversHashCPU(servers)
+	if err != nil {
+		return l, err
+	}
+	l.hashes = hashCPU{n: h1.n - h0.n, cpu: h1.cpu - h0.cpu}
 	for _, s := range servers {
 		_, hwm := procs.MemoryKiB(s.cmd.Process.Pid)
 		l.hwm = max(l.hwm, hwm)
 	}
 	return l, nil
+}
+
+// hashCPU is a count of password hashes and the CPU time they took on
+// their threads in the server (anshin_password_hash_cpu_seconds_total):
+// the hash where it runs, beside the server's other work and the other
+// processes on the same cores.
+type hashCPU struct {
+	n   int64
+	cpu time.Duration
+}
+
+func serversHashCPU(servers []*server) (hashCPU, error) {
+	var sum hashCPU
+	for _, s := range servers {
+		resp, err := client.Get("http://" + s.metrics + "/metrics")
+		if err != nil {
+			return sum, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return sum, err
+		}
+		for line := range strings.Lines(string(body)) {
+			name, value, _ := strings.Cut(strings.TrimSpace(line), " ")
+			v, _ := strconv.ParseFloat(value, 64)
+			switch name {
+			case "anshin_password_hashes_total":
+				sum.n += int64(v)
+			case "anshin_password_hash_cpu_seconds_total":
+				sum.cpu += time.Duration(v * float64(time.Second))
+			}
+		}
+	}
+	return sum, nil
 }
 
 // databaseCPU is the PostgreSQL server's CPU so far, 0 when it is not on
@@ -667,8 +712,8 @@ func printTable(w io.Writer, o options, store string, rows []level, before, afte
 	for _, s := range steps {
 		fmt.Fprintf(w, " %s p50 / p99 ms |", s)
 	}
-	fmt.Fprint(w, " server CPU per login | hash share | PostgreSQL CPU per login | peak RSS | errors |\n|---|---|---|")
-	fmt.Fprint(w, strings.Repeat("---|", len(steps)+5), "\n")
+	fmt.Fprint(w, " server CPU per login | hash share | its hash in the server | besides the hash | PostgreSQL CPU per login | peak RSS | errors |\n|---|---|---|")
+	fmt.Fprint(w, strings.Repeat("---|", len(steps)+7), "\n")
 	for _, r := range rows {
 		rate := r.rate()
 		perLogin := time.Duration(0)
@@ -687,6 +732,11 @@ func printTable(w io.Writer, o options, store string, rows []level, before, afte
 		if postmaster != 0 && r.logins > 0 {
 			db = cpuMs(r.dbCPU/time.Duration(r.logins)) + " ms"
 		}
-		fmt.Fprintf(w, " %s ms | %.0f %% | %s | %.0f MiB | %d |\n", cpuMs(perLogin), share, db, float64(r.hwm)/1024, r.errors)
+		hash, besides := "–", "–"
+		if r.hashes.n > 0 && r.hashes.cpu > 0 && r.logins > 0 {
+			hash = cpuMs(r.hashes.cpu/time.Duration(r.hashes.n)) + " ms"
+			besides = cpuMs((r.cpu-r.hashes.cpu)/time.Duration(r.logins)) + " ms"
+		}
+		fmt.Fprintf(w, " %s ms | %.0f %% | %s | %s | %s | %.0f MiB | %d |\n", cpuMs(perLogin), share, hash, besides, db, float64(r.hwm)/1024, r.errors)
 	}
 }

@@ -186,6 +186,11 @@ func TestServeMetricsMoveAfterALogin(t *testing.T) {
 	moved("anshin_deliveries_total", 2, "driver", "outbox", "channel", "sms", "status", "sent")
 	moved("anshin_http_request_duration_seconds", 2, "route", "POST /api/v1/login/{flow_id}/verify")
 	moved("anshin_http_requests_total", 1, "route", "POST /api/v1/login/{flow_id}/one-time-key", "code", "429")
+	// Three passwords entered, three hashes, and their CPU measured.
+	moved("anshin_password_hashes_total", 3)
+	if d := sample(after, "anshin_password_hash_cpu_seconds_total") - sample(before, "anshin_password_hash_cpu_seconds_total"); d <= 0 {
+		t.Errorf("anshin_password_hash_cpu_seconds_total moved by %v after three hashes", d)
+	}
 	if q := sample(after, "anshin_outbox_queued"); q != 0 {
 		t.Errorf("anshin_outbox_queued = %v after every message was sent", q)
 	}

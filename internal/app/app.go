@@ -59,7 +59,7 @@ func New(cfg *config.Config, db *sqlstore.DB, now anshin.Clock, log *slog.Logger
 	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" {
 		a.Worker.SMSOrigin = u.Host
 	}
-	a.Metrics = newMetrics(cfg, db, a.Worker, now, log)
+	a.Metrics = newMetrics(cfg, db, a.Worker, hasher, now, log)
 	a.Login = login.New(db, hasher, keys, now, cfg.Login, a.Worker.Notify)
 	a.Login.HandTo(a.Worker)
 	a.Login.Observe(fanOut(authEventLog(log), a.Metrics.Observe)) // one line per authentication event, and metrics
@@ -127,8 +127,8 @@ func ReadyChecks(db *sqlstore.DB, worker *delivery.Worker) map[string]func(conte
 // newMetrics builds the metrics (README: Operations) and hooks the outbox
 // worker to them; the login service, the bounce handler and the web server
 // are hooked where New builds them.
-func newMetrics(cfg *config.Config, db *sqlstore.DB, worker *delivery.Worker, now anshin.Clock, log *slog.Logger) *metrics.Metrics {
-	m := metrics.New(metrics.Sources{Store: db, DBStats: db.Stats, Now: now, Log: log, Runtime: true})
+func newMetrics(cfg *config.Config, db *sqlstore.DB, worker *delivery.Worker, hasher *secret.Hasher, now anshin.Clock, log *slog.Logger) *metrics.Metrics {
+	m := metrics.New(metrics.Sources{Store: db, DBStats: db.Stats, Now: now, Log: log, Runtime: true, Hashes: hasher.HashCPU})
 	drivers := map[anshin.Method]string{anshin.MethodEmail: "outbox", anshin.MethodSMS: cfg.SMSDriver}
 	if cfg.SMTP != nil {
 		drivers[anshin.MethodEmail] = "smtp"

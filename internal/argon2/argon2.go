@@ -15,13 +15,15 @@
 // given blocks instead of allocating; the first pass writes each block
 // instead of XOR-ing it into memory that x/crypto knew to be zero; one
 // lane is computed in the calling goroutine, which yields its core between
-// segments; only Argon2id is kept.
+// segments and, on Linux, measures the CPU its segments take (CPU); only
+// Argon2id is kept.
 package argon2
 
 import (
 	"encoding/binary"
 	"runtime"
 	"sync"
+	stdtime "time"
 
 	"golang.org/x/crypto/blake2b"
 )
@@ -37,7 +39,14 @@ const argon2id = 2
 type Memory struct {
 	blocks []block
 	mapped mapping // where blocks are, when outside the Go heap
+	cpu    stdtime.Duration
 }
+
+// CPU is the processor time the last IDKey in m took, measured on its
+// thread (Linux, one lane): what a hash costs where it runs, beside other
+// work on the same cores, which a process's CPU time cannot tell apart.
+// It is 0 where it is not measured.
+func (m *Memory) CPU() stdtime.Duration { return m.cpu }
 
 // KiB is how much memory m holds.
 func (m *Memory) KiB() uint32 { return uint32(len(m.blocks)) }
@@ -62,7 +71,7 @@ func (m *Memory) IDKey(password, salt []byte, time, memory uint32, threads uint8
 	}
 	B := m.blocks[:memory]
 	initBlocks(&h0, B, uint32(threads))
-	processBlocks(B, time, memory, uint32(threads), argon2id)
+	m.cpu = processBlocks(B, time, memory, uint32(threads), argon2id)
 	key := extractKey(B, memory, uint32(threads), keyLen)
 	// B may be memory m's cleanup unmaps (memory_linux.go): m must outlive
 	// every use of it.
@@ -136,7 +145,9 @@ func initBlocks(h0 *[blake2b.Size + 8]byte, B []block, threads uint32) {
 	}
 }
 
-func processBlocks(B []block, time, memory, threads uint32, mode int) {
+// processBlocks returns the CPU time the segments took, when they ran in
+// this goroutine and could be measured.
+func processBlocks(B []block, time, memory, threads uint32, mode int) stdtime.Duration {
 	lanes := memory / threads
 	segments := lanes / syncPoints
 
@@ -189,6 +200,8 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 		wg.Done()
 	}
 
+	var cpu int64
+	measured := uint32(0)
 	for n := uint32(0); n < time; n++ {
 		for slice := uint32(0); slice < syncPoints; slice++ {
 			var wg sync.WaitGroup
@@ -197,7 +210,12 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 				// segment (8 a hash at 2 passes), each waking a thread that
 				// may take the hash to another core, its caches cold.
 				wg.Add(1)
+				tid, c0 := threadClock()
 				processSegment(n, slice, 0, &wg)
+				if tid1, c1 := threadClock(); tid1 == tid && tid != 0 {
+					cpu += c1 - c0
+					measured++
+				}
 				// Then let the goroutines waiting for this core run (about
 				// every 2 ms at 19 MiB): left to the runtime, they waited
 				// for its preemption of the hash after 10 ms, by a signal
@@ -213,7 +231,12 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 			wg.Wait()
 		}
 	}
-
+	if measured == 0 {
+		return 0
+	}
+	// Segments are the same size: the few the runtime moved count as
+	// the measured ones' mean.
+	return stdtime.Duration(cpu * int64(time*syncPoints) / int64(measured))
 }
 
 func extractKey(B []block, memory, threads, keyLen uint32) []byte {

@@ -49,3 +49,18 @@ func (m *Memory) newBlocks(n uint32) []block {
 // MapsMemory says whether a Memory's blocks are mapped outside the Go
 // heap, where the runtime's memory limit does not count them.
 const MapsMemory = true
+
+// threadClock is the calling thread's ID and the CPU time it has used.
+// A segment is measured when it starts and ends on the same thread, as it
+// does unless the runtime preempts it (a collection's stop, or a segment
+// longer than 10 ms).
+func threadClock() (tid int, cpu int64) {
+	var ts syscall.Timespec
+	// CLOCK_THREAD_CPUTIME_ID; RawSyscall: the goroutine must not move
+	// between the two calls.
+	_, _, errno := syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, 3, uintptr(unsafe.Pointer(&ts)), 0)
+	if errno != 0 {
+		return 0, 0
+	}
+	return syscall.Gettid(), ts.Nano()
+}

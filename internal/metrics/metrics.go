@@ -49,6 +49,9 @@ type Sources struct {
 	Log     *slog.Logger       // scrape errors
 	Timeout time.Duration      // of the outbox query; 2s when zero
 	Runtime bool               // Go runtime and process collectors
+	// Hashes counts the password hashes computed and the processor time
+	// they took on their threads (secret.Hasher.HashCPU).
+	Hashes func() (int64, time.Duration)
 }
 
 // New returns the metrics, registered and at zero.
@@ -96,6 +99,15 @@ func New(src Sources) *Metrics {
 	}
 	if src.DBStats != nil {
 		m.reg.MustRegister(dbStatsCollector(src.DBStats))
+	}
+	if src.Hashes != nil {
+		m.reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "anshin", Name: "password_hashes_total",
+				Help: "Password hashes (argon2id) computed."},
+				func() float64 { n, _ := src.Hashes(); return float64(n) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "anshin", Name: "password_hash_cpu_seconds_total",
+				Help: "Processor time the password hashes took, measured on their threads (0 where it cannot be)."},
+				func() float64 { _, cpu := src.Hashes(); return cpu.Seconds() }))
 	}
 	if src.Runtime {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

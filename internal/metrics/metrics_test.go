@@ -115,3 +115,13 @@ func TestPurgedByKind(t *testing.T) {
 		}
 	}
 }
+
+// The password hashes and their own CPU come from the hasher, as they are
+// at the scrape.
+func TestPasswordHashCPU(t *testing.T) {
+	n, cpu := int64(0), time.Duration(0)
+	m := metrics.New(metrics.Sources{Hashes: func() (int64, time.Duration) { return n, cpu }})
+	n, cpu = 3, 1500*time.Millisecond
+	_, body := exposition(t, m)
+	wantLines(t, body, `anshin_password_hashes_total 3`, `anshin_password_hash_cpu_seconds_total 1.5`)
+}

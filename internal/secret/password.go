@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/anshin/anshin/internal/argon2"
 )
@@ -45,6 +46,17 @@ type Hasher struct {
 	// Derived, if set, is told the parameters of every hash computed, so
 	// tests can count the work without timing it.
 	Derived func(Argon2Params)
+	// hashes and cpu count the hashes computed and the processor time
+	// measured on their threads (HashCPU).
+	hashes, cpu atomic.Int64
+}
+
+// HashCPU is how many hashes h computed and the processor time they took
+// where they ran, measured on their threads (0 where argon2.Memory.CPU
+// measures nothing): what the hashes cost in this process, beside its
+// other work, as opposed to alone.
+func (h *Hasher) HashCPU() (hashes int64, cpu time.Duration) {
+	return h.hashes.Load(), time.Duration(h.cpu.Load())
 }
 
 // NewHasher returns a Hasher with the given parameters; its dummy hash
@@ -158,7 +170,10 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Arg
 		// old one, rehashed at this login): its memory is not kept.
 		mem = new(argon2.Memory)
 	}
-	return mem.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, 32), nil
+	key := mem.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, 32)
+	h.cpu.Add(int64(mem.CPU()))
+	h.hashes.Add(1)
+	return key, nil
 }
 
 func parsePHC(s string) (Argon2Params, []byte, []byte, error) {

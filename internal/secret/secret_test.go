@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -82,6 +83,11 @@ func TestHashingIsBoundedToTheCores(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// 16 hashes and 32 verifications, and the CPU they took, measured
+	// on their threads (Linux).
+	if n, cpu := h.HashCPU(); n != 48 || (runtime.GOOS == "linux" && cpu <= 0) {
+		t.Errorf("HashCPU = %d hashes, %v; want 48 and their CPU", n, cpu)
+	}
 }
 
 // busy takes every slot of h, as hashes running on every core would, and
