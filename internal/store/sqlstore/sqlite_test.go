@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,6 +126,66 @@ func TestCancelledBetweenStatements(t *testing.T) {
 			})
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("View with an ended context: %v, want context.Canceled", err)
+			}
+		})
+	}
+}
+
+// A read never waits for a write in progress, nor sees it; once the write
+// commits, the next read sees it. (On SQLite reads run on the writer's
+// connection when no write holds it, on the pool's otherwise.)
+func TestViewDuringAWrite(t *testing.T) {
+	for name, url := range storeURLs(t) {
+		t.Run(name, func(t *testing.T) {
+			db := openMigrated(t, url)
+			reason := func(ctx context.Context) (string, error) {
+				var got string
+				err := db.View(ctx, func(tx anshin.Tx) error {
+					s, err := tx.MailNotificationDisabledOf("a@example.jp")
+					if err == nil && s != nil {
+						got = s.Reason
+					}
+					return nil
+				})
+				return got, err
+			}
+			var once sync.Once
+			inside, release, wrote := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+			go func() {
+				wrote <- db.Update(context.Background(), func(tx anshin.Tx) error {
+					if err := tx.PutMailNotificationDisabled(&anshin.MailNotificationDisabled{Address: "a@example.jp", Reason: "written"}); err != nil {
+						return err
+					}
+					once.Do(func() { close(inside) })
+					<-release
+					return nil
+				})
+			}()
+			<-inside
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a failsafe: the read must not wait at all
+			defer cancel()
+			read := make(chan string, 1)
+			go func() {
+				got, err := reason(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				read <- got
+			}()
+			select {
+			case got := <-read:
+				if got != "" {
+					t.Errorf("a read saw the write in progress: %q", got)
+				}
+			case <-ctx.Done():
+				t.Error("a read waited for the write in progress")
+			}
+			close(release)
+			if err := <-wrote; err != nil {
+				t.Fatal(err)
+			}
+			if got, err := reason(context.Background()); got != "written" || err != nil {
+				t.Errorf("after the commit a read saw %q, %v", got, err)
 			}
 		})
 	}
