@@ -159,7 +159,7 @@ func run(args []string, w io.Writer) error {
 	}
 	rate, next := l.rate(), len(warm)
 
-	before, err := bareHashes(o.argon2)
+	before, err := bareHash(o.argon2, "x-crypto")
 	if err != nil {
 		return err
 	}
@@ -175,6 +175,12 @@ func run(args []string, w io.Writer) error {
 			return err
 		}
 		next += len(accts)
+		// The share's numerator is measured right before and right after
+		// each level: the VM's speed moves a few per cent within minutes.
+		alone0, err := bareHash(o.argon2, "server")
+		if err != nil {
+			return err
+		}
 		var profiled chan error
 		if o.profiles != "" && k == len(o.clients)-1 {
 			// After the accounts are made: their hashes are not logins'.
@@ -184,6 +190,11 @@ func run(args []string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
+		alone1, err := bareHash(o.argon2, "server")
+		if err != nil {
+			return err
+		}
+		l.alone = [2]time.Duration{alone0, alone1}
 		rate = max(rate, l.rate())
 		if profiled != nil {
 			if err := <-profiled; err != nil {
@@ -192,7 +203,7 @@ func run(args []string, w io.Writer) error {
 		}
 		rows = append(rows, l)
 	}
-	after, err := bareHashes(o.argon2)
+	after, err := bareHash(o.argon2, "x-crypto")
 	if err != nil {
 		return err
 	}
@@ -420,6 +431,7 @@ type level struct {
 	hashes  hashCPU           // the servers' password hashes, by their metrics
 	dbCPU   time.Duration     // of the PostgreSQL server, when on this machine
 	hwm     int               // KiB, the largest instance's peak so far
+	alone   [2]time.Duration  // the server's hash alone, right before and after the level
 }
 
 // loginsPerAccount is about how many times each account logs in during a
@@ -596,21 +608,10 @@ func post(u string, body, into any) error {
 }
 
 // bareHash runs argon2id alone in a child process (this binary's
-// hash-loop), one loop per core, and returns the CPU time of one hash.
-// bare is the CPU of one hash measured alone: x/crypto's argon2.IDKey,
-// the reference the ceiling is taken from, and the server's own, which
-// keeps its memory between hashes (internal/argon2).
-type bare struct{ xcrypto, server time.Duration }
-
-func bareHashes(p secret.Argon2Params) (bare, error) {
-	var b bare
-	var err error
-	if b.xcrypto, err = bareHash(p, "x-crypto"); err == nil {
-		b.server, err = bareHash(p, "server")
-	}
-	return b, err
-}
-
+// hash-loop), one loop per core, and returns the CPU time of one hash:
+// impl "x-crypto" is x/crypto's argon2.IDKey, the reference the ceiling
+// is taken from, "server" the server's own, which keeps its memory
+// between hashes (internal/argon2).
 func bareHash(p secret.Argon2Params, impl string) (time.Duration, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -698,28 +699,29 @@ func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f'
 // percent to show with a cheap hash (about 2 ms a login).
 func cpuMs(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
 
-func printTable(w io.Writer, o options, store string, rows []level, before, after bare) {
+func printTable(w io.Writer, o options, store string, rows []level, before, after time.Duration) {
 	cores := runtime.NumCPU()
-	ref, own := (before.xcrypto+after.xcrypto)/2, (before.server+after.server)/2
+	ref := (before + after) / 2
 	ceiling := float64(cores) / ref.Seconds()
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Fprintf(w, "anshin-bench %s: %s, argon2id %d KiB × %d passes, %s per level, %d cores, load %s\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), store, o.argon2.MemoryKiB, o.argon2.Time, o.duration, cores, strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Fprintf(w, "bare argon2id, its own process, one loop per core: x/crypto %s ms CPU per hash (%s before, %s after) → ceiling %.0f logins/s; "+
-		"the server's, its memory kept, %s ms (%s, %s), the hash share's numerator\n\n",
-		ms(ref), ms(before.xcrypto), ms(after.xcrypto), ceiling, ms(own), ms(before.server), ms(after.server))
+	fmt.Fprintf(w, "bare argon2id, its own process, one loop per core: x/crypto %s ms CPU per hash (%s before the levels, %s after) → ceiling %.0f logins/s; "+
+		"the server's, its memory kept, measured the same way right before and after each level: its hash alone, the hash share's numerator\n\n",
+		ms(ref), ms(before), ms(after), ceiling)
 	fmt.Fprint(w, "| clients | logins/s | ÷ ceiling |")
 	for _, s := range steps {
 		fmt.Fprintf(w, " %s p50 / p99 ms |", s)
 	}
-	fmt.Fprint(w, " server CPU per login | hash share | its hash in the server | besides the hash | PostgreSQL CPU per login | peak RSS | errors |\n|---|---|---|")
-	fmt.Fprint(w, strings.Repeat("---|", len(steps)+7), "\n")
+	fmt.Fprint(w, " server CPU per login | its hash alone | hash share | its hash in the server | besides the hash | PostgreSQL CPU per login | peak RSS | errors |\n|---|---|---|")
+	fmt.Fprint(w, strings.Repeat("---|", len(steps)+8), "\n")
 	for _, r := range rows {
 		rate := r.rate()
 		perLogin := time.Duration(0)
 		if r.logins > 0 {
 			perLogin = r.cpu / time.Duration(r.logins)
 		}
+		own := (r.alone[0] + r.alone[1]) / 2
 		share := 0.0
 		if perLogin > 0 {
 			share = 100 * float64(own) / float64(perLogin)
@@ -737,6 +739,7 @@ func printTable(w io.Writer, o options, store string, rows []level, before, afte
 			hash = cpuMs(r.hashes.cpu/time.Duration(r.hashes.n)) + " ms"
 			besides = cpuMs((r.cpu-r.hashes.cpu)/time.Duration(r.logins)) + " ms"
 		}
-		fmt.Fprintf(w, " %s ms | %.0f %% | %s | %s | %s | %.0f MiB | %d |\n", cpuMs(perLogin), share, hash, besides, db, float64(r.hwm)/1024, r.errors)
+		fmt.Fprintf(w, " %s ms | %s ms (%s, %s) | %.0f %% | %s | %s | %s | %.0f MiB | %d |\n", cpuMs(perLogin), cpuMs(own), ms(r.alone[0]), ms(r.alone[1]),
+			share, hash, besides, db, float64(r.hwm)/1024, r.errors)
 	}
 }
