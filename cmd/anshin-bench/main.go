@@ -36,6 +36,8 @@ import (
 	"github.com/anshin/anshin/internal/procs"
 	"github.com/anshin/anshin/internal/secret"
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver, to create the run's database
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	xargon2 "golang.org/x/crypto/argon2"
 )
 
@@ -255,7 +257,7 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// profile takes a CPU profile of each of the n instances over the level
+// profile takes a CPU profile of each instance over the level
 // about to run (its duration less a second at each end) into o.profiles.
 func profile(o options, servers []*server) chan error {
 	done := make(chan error, 1)
@@ -444,15 +446,16 @@ func (l level) rate() float64 { return float64(l.logins) / l.elapsed.Seconds() }
 // accts[k], accts[k+c], … in turn, each without pause, for d.
 func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d time.Duration) (level, error) {
 	l := level{clients: c, took: make([][]time.Duration, len(steps))}
+	// The scrapes stay outside the servers' CPU window.
+	h0, err := serversHashCPU(servers)
+	if err != nil {
+		return l, err
+	}
 	cpu0, err := serversCPU(servers)
 	if err != nil {
 		return l, err
 	}
 	db0 := databaseCPU()
-	h0, err := serversHashCPU(servers)
-	if err != nil {
-		return l, err
-	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	startAt := time.Now()
@@ -513,21 +516,20 @@ func serversHashCPU(servers []*server) (hashCPU, error) {
 		if err != nil {
 			return sum, err
 		}
-		body, err := io.ReadAll(resp.Body)
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := parser.TextToMetricFamilies(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return sum, err
+			return sum, fmt.Errorf("%s/metrics: %w", s.metrics, err)
 		}
-		for line := range strings.Lines(string(body)) {
-			name, value, _ := strings.Cut(strings.TrimSpace(line), " ")
-			v, _ := strconv.ParseFloat(value, 64)
-			switch name {
-			case "anshin_password_hashes_total":
-				sum.n += int64(v)
-			case "anshin_password_hash_cpu_seconds_total":
-				sum.cpu += time.Duration(v * float64(time.Second))
+		counter := func(name string) float64 {
+			if f := fams[name]; f != nil && len(f.Metric) == 1 {
+				return f.Metric[0].GetCounter().GetValue()
 			}
+			return 0
 		}
+		sum.n += int64(counter("anshin_password_hashes_total"))
+		sum.cpu += time.Duration(counter("anshin_password_hash_cpu_seconds_total") * float64(time.Second))
 	}
 	return sum, nil
 }
