@@ -71,6 +71,31 @@ func TreeCPU(pid int) (time.Duration, error) {
 	return sum, nil
 }
 
+// Preempted reads how many times the threads of pid alive now were taken
+// off their core while they could still run (nonvoluntary_ctxt_switches
+// of /proc/PID/task/TID/status, summed): each time, whatever ran meanwhile
+// took over the thread's caches.
+func Preempted(pid int) (int64, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, t.Name()))
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		_, v, ok := strings.Cut(string(b), "\nnonvoluntary_ctxt_switches:")
+		n, err := strconv.ParseInt(strings.TrimSpace(strings.SplitN(v, "\n", 2)[0]), 10, 64)
+		if !ok || err != nil {
+			return 0, fmt.Errorf("/proc/%d/task/%s/status: no nonvoluntary_ctxt_switches", pid, t.Name())
+		}
+		sum += n
+	}
+	return sum, nil
+}
+
 // Parent reads the PID of pid's parent.
 func Parent(pid int) (int, error) {
 	f, err := stat(pid)

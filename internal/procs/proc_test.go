@@ -3,6 +3,7 @@ package procs
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -26,6 +27,54 @@ func TestCPUAndMemoryOfThisProcess(t *testing.T) {
 	if rss, hwm := MemoryKiB(os.Getpid()); rss <= 0 || hwm < rss {
 		t.Errorf("MemoryKiB: rss %d, hwm %d", rss, hwm)
 	}
+}
+
+// Preempted counts the involuntary switches of a process's threads: a
+// child that keeps more threads busy than there are cores is switched
+// out while it could run, and the count grows while it does.
+func TestPreemptedCountsInvoluntarySwitches(t *testing.T) {
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		t.Skip("no /proc")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	if _, err := Preempted(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Preempted(-1); err == nil {
+		t.Error("Preempted(-1): no error")
+	}
+	// As many busy shells as cores, and one more: they must take turns.
+	busy := "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done"
+	var cmds []*exec.Cmd
+	for range runtime.NumCPU() + 1 {
+		cmd := exec.Command(sh, "-c", busy)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	defer func() {
+		for _, c := range cmds {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var sum int64
+		for _, c := range cmds {
+			n, _ := Preempted(c.Process.Pid)
+			sum += n
+		}
+		if sum > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("%d busy processes on %d cores were never preempted", len(cmds), runtime.NumCPU())
 }
 
 // TreeCPU counts a child's CPU: while it runs, and once it has ended and
