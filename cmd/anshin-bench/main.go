@@ -461,12 +461,12 @@ func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d
 	if err != nil {
 		return l, err
 	}
-	cpu0, err := serversCPU(servers)
+	cpu0, err := sumOver(servers, procs.CPU)
 	if err != nil {
 		return l, err
 	}
 	db0 := databaseCPU()
-	pre0, err := serversPreempted(servers)
+	pre0, err := sumOver(servers, procs.Preempted)
 	if err != nil {
 		return l, err
 	}
@@ -496,13 +496,13 @@ func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d
 	}
 	wg.Wait()
 	l.elapsed = time.Since(startAt)
-	cpu1, err := serversCPU(servers)
+	cpu1, err := sumOver(servers, procs.CPU)
 	if err != nil {
 		return l, err
 	}
 	l.cpu = cpu1 - cpu0
 	l.dbCPU = databaseCPU() - db0
-	pre1, err := serversPreempted(servers)
+	pre1, err := sumOver(servers, procs.Preempted)
 	if err != nil {
 		return l, err
 	}
@@ -563,26 +563,16 @@ func databaseCPU() time.Duration {
 	return cpu
 }
 
-func serversPreempted(servers []*server) (int64, error) {
-	var sum int64
+// sumOver adds up read over the servers' processes: procs.CPU or
+// procs.Preempted.
+func sumOver[T int64 | time.Duration](servers []*server, read func(pid int) (T, error)) (T, error) {
+	var sum T
 	for _, s := range servers {
-		n, err := procs.Preempted(s.cmd.Process.Pid)
+		v, err := read(s.cmd.Process.Pid)
 		if err != nil {
 			return 0, err
 		}
-		sum += n
-	}
-	return sum, nil
-}
-
-func serversCPU(servers []*server) (time.Duration, error) {
-	var sum time.Duration
-	for _, s := range servers {
-		t, err := procs.CPU(s.cmd.Process.Pid)
-		if err != nil {
-			return 0, err
-		}
-		sum += t
+		sum += v
 	}
 	return sum, nil
 }

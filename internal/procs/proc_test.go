@@ -33,13 +33,7 @@ func TestCPUAndMemoryOfThisProcess(t *testing.T) {
 // child that keeps more threads busy than there are cores is switched
 // out while it could run, and the count grows while it does.
 func TestPreemptedCountsInvoluntarySwitches(t *testing.T) {
-	if _, err := os.Stat("/proc/self/task"); err != nil {
-		t.Skip("no /proc")
-	}
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
+	sh := procAndShell(t)
 	if _, err := Preempted(os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
@@ -80,13 +74,7 @@ func TestPreemptedCountsInvoluntarySwitches(t *testing.T) {
 // TreeCPU counts a child's CPU: while it runs, and once it has ended and
 // been waited for.
 func TestTreeCPUCountsChildren(t *testing.T) {
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("no /proc")
-	}
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
+	sh := procAndShell(t)
 	before, err := TreeCPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
@@ -125,4 +113,18 @@ func TestTreeCPUCountsChildren(t *testing.T) {
 	if child := (after - mine) - (before - own); child < during {
 		t.Errorf("the child's CPU once it ended: %v, less than while it ran (%v)", child, during)
 	}
+}
+
+// procAndShell skips a test without /proc or a shell to start busy
+// children with, and returns the shell.
+func procAndShell(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		t.Skip("no /proc")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	return sh
 }
