@@ -63,6 +63,13 @@ type Tx interface {
 	// Login flows.
 	CreateFlow(f *Flow) error
 	Flow(id string) (*Flow, error)
+	// FlowAccount reads the flow and its account together, in one
+	// statement where it can: a step's first two reads. The account is
+	// nil when the flow has none (a federated subject without one); with
+	// lock it is held as LockAccount holds it. When the flow exists it is
+	// returned even if its account cannot be read, with that error, so
+	// the caller judges the flow first.
+	FlowAccount(flowID string, lock bool) (*Flow, *Account, error)
 	// UpdateFlow writes f if the stored flow is still at step from, and
 	// fails the transaction with FlowMoved if it is not: steps advance
 	// once even under concurrency. A flow's expiry is its start's:

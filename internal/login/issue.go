@@ -50,15 +50,10 @@ func (s *Service) IssueKey(ctx context.Context, flowToken string, method anshin.
 				return err
 			}
 		}
-		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
-		if err != nil {
-			return err
+		f, acct, err := s.flowAccount(tx, flowToken, anshin.StepOneTimeKey, true)
+		if f != nil {
+			ev.AccountID = f.AccountID
 		}
-		ev.AccountID = f.AccountID
-		if f.AccountID == "" { // a federated subject with no account
-			return noAccount()
-		}
-		acct, err := tx.LockAccount(f.AccountID)
 		if err != nil {
 			return err
 		}

@@ -143,6 +143,37 @@ func (s *Service) flow(tx anshin.Tx, flowToken string, step anshin.Step) (*anshi
 		return nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
 	}
 	f, err := tx.Flow(secret.TokenID(flowToken))
+	return s.judgeFlow(f, err, step)
+}
+
+// flowAccount is flow with the flow's account, read in the same statement
+// (locked as LockAccount locks it when lock is set): an error of the
+// account's comes after the flow's own, as when the two were read one
+// after the other. A flow without an account returns noAccount.
+func (s *Service) flowAccount(tx anshin.Tx, flowToken string, step anshin.Step, lock bool) (*anshin.Flow, *anshin.Account, error) {
+	if flowToken == "" || len(flowToken) > 128 {
+		return nil, nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
+	}
+	f, acct, err := tx.FlowAccount(secret.TokenID(flowToken), lock)
+	if f == nil {
+		_, err = s.judgeFlow(nil, err, step)
+		return nil, nil, err
+	}
+	if _, ferr := s.judgeFlow(f, nil, step); ferr != nil {
+		return nil, nil, ferr
+	}
+	if err != nil {
+		return f, nil, err
+	}
+	if acct == nil { // a federated subject with no account
+		return f, nil, noAccount()
+	}
+	return f, acct, nil
+}
+
+// judgeFlow answers a flow read for a step: missing, expired, or at
+// another step is an error.
+func (s *Service) judgeFlow(f *anshin.Flow, err error, step anshin.Step) (*anshin.Flow, error) {
 	if anshin.ErrorCode(err) == anshin.ECodeNotFound {
 		return nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
 	}

@@ -37,15 +37,10 @@ func (s *Service) Verify(ctx context.Context, flowToken, key, groupID, clientIP 
 	err = s.store.Update(ctx, func(tx anshin.Tx) error {
 		res, refused, ev.lockout = nil, nil, "" // the store may run this again (SERIALIZABLE retry)
 		now := s.now()
-		f, err := s.flow(tx, flowToken, anshin.StepOneTimeKey)
-		if err != nil {
-			return err
+		f, acct, err := s.flowAccount(tx, flowToken, anshin.StepOneTimeKey, false)
+		if f != nil {
+			ev.AccountID = f.AccountID
 		}
-		ev.AccountID = f.AccountID
-		if f.AccountID == "" { // a federated subject with no account
-			return noAccount()
-		}
-		acct, err := tx.AccountByID(f.AccountID)
 		if err != nil {
 			return err
 		}

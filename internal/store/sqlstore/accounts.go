@@ -34,18 +34,30 @@ func (t *tx) AccountByID(id string) (*anshin.Account, error) {
 }
 
 func (t *tx) account(query string, arg string) (*anshin.Account, error) {
-	var a anshin.Account
-	var emails string
-	var locked, created, updated int64
-	err := t.row([]any{&a.ID, &a.LoginID, &a.Kind, &a.PasswordHash, &a.DocomoLine, &emails, &a.KeyFailures, &locked, &created, &updated},
-		"account", query, arg)
-	if err != nil {
+	var r accountRow
+	if err := t.row(r.dest(), "account", query, arg); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(emails), &a.ContactEmails); err != nil {
+	return r.account()
+}
+
+// accountRow is an account's columns as scanned (accountCols).
+type accountRow struct {
+	a                        anshin.Account
+	emails                   string
+	locked, created, updated int64
+}
+
+func (r *accountRow) dest() []any {
+	return []any{&r.a.ID, &r.a.LoginID, &r.a.Kind, &r.a.PasswordHash, &r.a.DocomoLine, &r.emails, &r.a.KeyFailures, &r.locked, &r.created, &r.updated}
+}
+
+func (r *accountRow) account() (*anshin.Account, error) {
+	a := r.a
+	if err := json.Unmarshal([]byte(r.emails), &a.ContactEmails); err != nil {
 		return nil, anshin.Errorf(anshin.ECodeInternal, "account %s: corrupt contact e-mails: %v", a.ID, err)
 	}
-	a.KeyLockedTill, a.CreatedAt, a.UpdatedAt = tm(locked), tm(created), tm(updated)
+	a.KeyLockedTill, a.CreatedAt, a.UpdatedAt = tm(r.locked), tm(r.created), tm(r.updated)
 	return &a, nil
 }
 

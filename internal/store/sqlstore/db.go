@@ -335,6 +335,10 @@ type tx struct {
 	// the isolation level that statement asks for.
 	begin func(level sql.IsolationLevel) (runner, error)
 	retry bool // a statement failed in a way that running again may cure
+	// groups are the groups read with administrators (AdministratorsOfAccount,
+	// Administrator), which Group answers from until the transaction
+	// writes them: the same snapshot would read them the same.
+	groups map[string]groupRow
 }
 
 var _ anshin.Tx = (*tx)(nil)

@@ -2,12 +2,14 @@ package sqlstore
 
 import (
 	"encoding/json"
+	"maps"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
 )
 
 func (t *tx) PutGroup(g *anshin.ContractGroup) error {
+	delete(t.groups, g.ID)
 	contract, err := json.Marshal(g.Contract)
 	if err != nil {
 		return err
@@ -22,31 +24,54 @@ func (t *tx) PutGroup(g *anshin.ContractGroup) error {
 	return err
 }
 
+const groupCols = `id, management_number, representative_number, contract, clomo, created_at, updated_at, passkey_required`
+
+// Group reads the group, or answers without a statement when this
+// transaction read it already with an administrator of it (and has not
+// written it since): the login steps' groups come with their
+// administrators, one statement fewer each.
 func (t *tx) Group(id string) (*anshin.ContractGroup, error) {
-	var g anshin.ContractGroup
-	var contract, clomo string
-	var created, updated int64
-	var required int
-	err := t.row([]any{&g.ID, &g.ManagementNumber, &g.RepresentativeNumber, &contract, &clomo, &created, &updated, &required},
-		"contract group",
-		`SELECT id, management_number, representative_number, contract, clomo, created_at, updated_at, passkey_required FROM contract_groups WHERE id = ?`, id)
-	if err != nil {
+	if r, ok := t.groups[id]; ok {
+		return r.group()
+	}
+	var r groupRow
+	if err := t.row(r.dest(), "contract group", `SELECT `+groupCols+` FROM contract_groups WHERE id = ?`, id); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(contract), &g.Contract); err != nil {
-		return nil, anshin.Errorf(anshin.ECodeInternal, "group %s: corrupt contract: %v", id, err)
+	return r.group()
+}
+
+// groupRow is a group's columns as scanned (groupCols).
+type groupRow struct {
+	g                anshin.ContractGroup
+	contract, clomo  string
+	created, updated int64
+	passkeyRequired  int
+}
+
+func (r *groupRow) dest() []any {
+	return []any{&r.g.ID, &r.g.ManagementNumber, &r.g.RepresentativeNumber, &r.contract, &r.clomo, &r.created, &r.updated, &r.passkeyRequired}
+}
+
+// group makes a new ContractGroup of the row each time: the caller may
+// change it.
+func (r *groupRow) group() (*anshin.ContractGroup, error) {
+	g := r.g
+	if err := json.Unmarshal([]byte(r.contract), &g.Contract); err != nil {
+		return nil, anshin.Errorf(anshin.ECodeInternal, "group %s: corrupt contract: %v", g.ID, err)
 	}
-	if clomo != "" {
+	if r.clomo != "" {
 		g.CLOMO = new(anshin.CLOMOEnvironment)
-		if err := json.Unmarshal([]byte(clomo), g.CLOMO); err != nil {
-			return nil, anshin.Errorf(anshin.ECodeInternal, "group %s: corrupt CLOMO settings: %v", id, err)
+		if err := json.Unmarshal([]byte(r.clomo), g.CLOMO); err != nil {
+			return nil, anshin.Errorf(anshin.ECodeInternal, "group %s: corrupt CLOMO settings: %v", g.ID, err)
 		}
 	}
-	g.CreatedAt, g.UpdatedAt, g.PasskeyRequired = tm(created), tm(updated), required != 0
+	g.CreatedAt, g.UpdatedAt, g.PasskeyRequired = tm(r.created), tm(r.updated), r.passkeyRequired != 0
 	return &g, nil
 }
 
 func (t *tx) SetPasskeyRequired(groupID string, required bool, at time.Time) error {
+	delete(t.groups, groupID)
 	v := 0
 	if required {
 		v = 1
@@ -59,6 +84,7 @@ func (t *tx) SetPasskeyRequired(groupID string, required bool, at time.Time) err
 }
 
 func (t *tx) PutCLOMO(groupID string, c *anshin.CLOMOEnvironment, at time.Time) error {
+	delete(t.groups, groupID)
 	b, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -84,7 +110,7 @@ func (t *tx) PutAdministrator(a *anshin.Administrator) error {
 }
 
 func (t *tx) Administrator(groupID, accountID string) (*anshin.Administrator, error) {
-	list, err := t.administrators(`WHERE a.group_id = ? AND a.account_id = ?`, groupID, accountID)
+	list, err := t.administratorsWithGroups(`WHERE a.group_id = ? AND a.account_id = ?`, groupID, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +121,7 @@ func (t *tx) Administrator(groupID, accountID string) (*anshin.Administrator, er
 }
 
 func (t *tx) AdministratorsOfAccount(accountID string) ([]*anshin.Administrator, error) {
-	return t.administrators(`WHERE a.account_id = ? ORDER BY a.group_id`, accountID)
+	return t.administratorsWithGroups(`WHERE a.account_id = ? ORDER BY a.group_id`, accountID)
 }
 
 func (t *tx) GroupAdministrators(groupID string) ([]*anshin.Administrator, error) {
@@ -103,24 +129,60 @@ func (t *tx) GroupAdministrators(groupID string) ([]*anshin.Administrator, error
 }
 
 func (t *tx) administrators(where string, args ...any) ([]*anshin.Administrator, error) {
-	rows, err := t.query(`SELECT `+adminCols+` FROM administrators a JOIN accounts c ON c.id = a.account_id `+where, args...)
+	return t.readAdministrators(false, where, args)
+}
+
+// administratorsWithGroups reads the administrators with their groups in
+// the same statement, kept for Group to answer.
+func (t *tx) administratorsWithGroups(where string, args ...any) ([]*anshin.Administrator, error) {
+	return t.readAdministrators(true, where, args)
+}
+
+// adminGroupCols are an administrator's columns and its group's, as the
+// join of readAdministrators names them.
+var adminGroupCols = adminCols + ", " + prefixed("g.", groupCols)
+
+func (t *tx) readAdministrators(withGroups bool, where string, args []any) ([]*anshin.Administrator, error) {
+	q := `SELECT ` + adminCols + ` FROM administrators a JOIN accounts c ON c.id = a.account_id `
+	if withGroups {
+		q = `SELECT ` + adminGroupCols + ` FROM administrators a JOIN accounts c ON c.id = a.account_id JOIN contract_groups g ON g.id = a.group_id `
+	}
+	rows, err := t.query(q+where, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var list []*anshin.Administrator
+	read := map[string]groupRow{}
 	for rows.Next() {
 		var a anshin.Administrator
 		var done int
 		var locked, created, updated int64
-		if err := rows.Scan(&a.GroupID, &a.AccountID, &a.LoginID, &a.Role, &a.Name, &a.Email, &a.InitialPasswordHash, &done, &a.InitialPasswordFails, &locked, &created, &updated); err != nil {
+		dest := []any{&a.GroupID, &a.AccountID, &a.LoginID, &a.Role, &a.Name, &a.Email, &a.InitialPasswordHash, &done, &a.InitialPasswordFails, &locked, &created, &updated}
+		var g groupRow
+		if withGroups {
+			dest = append(dest, g.dest()...)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, t.fail(err)
 		}
 		a.FirstLoginDone = done != 0
 		a.InitialPasswordLocked, a.CreatedAt, a.UpdatedAt = tm(locked), tm(created), tm(updated)
 		list = append(list, &a)
+		if withGroups {
+			read[g.g.ID] = g
+		}
 	}
-	return list, t.fail(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(err)
+	}
+	if len(read) > 0 {
+		if t.groups == nil {
+			t.groups = map[string]groupRow{}
+		}
+		maps.Copy(t.groups, read)
+	}
+	return list, nil
 }
 
 func (t *tx) RecordInitialPasswordFailure(groupID, accountID string) (int, error) {

@@ -57,6 +57,47 @@ func testFlows(t *testing.T, s anshin.Store) {
 	})
 }
 
+// testFlowAccount: the flow and its account read together are what the
+// two reads one after the other give, with or without the lock; a flow
+// without an account, one whose account is gone and a missing flow are
+// told apart.
+func testFlowAccount(t *testing.T, s anshin.Store) {
+	seed(t, s)
+	update(t, s, func(tx anshin.Tx) error {
+		if err := tx.CreateFlow(flow("f-none", "")); err != nil {
+			return err
+		}
+		return tx.CreateFlow(flow("f-ghost", "ghost"))
+	})
+	for _, lock := range []bool{false, true} {
+		update(t, s, func(tx anshin.Tx) error {
+			f, a, err := tx.FlowAccount("f1", lock)
+			if err != nil {
+				return err
+			}
+			wantF, _ := tx.Flow("f1")
+			wantA, _ := tx.AccountByID("a1")
+			if !reflect.DeepEqual(f, wantF) || !reflect.DeepEqual(a, wantA) {
+				t.Errorf("lock %v: FlowAccount gave %+v and %+v, want %+v and %+v", lock, f, a, wantF, wantA)
+			}
+			if f, a, err := tx.FlowAccount("f-none", lock); err != nil || f == nil || f.ID != "f-none" || a != nil {
+				t.Errorf("lock %v: a flow without an account: %+v, %+v, %v", lock, f, a, err)
+			}
+			f, a, err = tx.FlowAccount("f-ghost", lock)
+			wantCode(t, err, anshin.ECodeNotFound)
+			if f == nil || f.ID != "f-ghost" || a != nil {
+				t.Errorf("lock %v: a flow whose account is gone: %+v, %+v", lock, f, a)
+			}
+			f, a, err = tx.FlowAccount("nope", lock)
+			wantCode(t, err, anshin.ECodeNotFound)
+			if f != nil || a != nil {
+				t.Errorf("lock %v: no flow: %+v, %+v", lock, f, a)
+			}
+			return nil
+		})
+	}
+}
+
 // testUpdateFlowOnce: of many transactions moving a flow on from one step,
 // exactly one does.
 func testUpdateFlowOnce(t *testing.T, s anshin.Store) {
@@ -292,8 +333,23 @@ func testUseKeyConcurrent(t *testing.T, s anshin.Store) {
 }
 
 // testIssueLimitConcurrent is IssueKey's pattern: lock the account, count,
-// issue if under the limit. However many race, the limit holds exactly.
+// issue if under the limit. However many race, the limit holds exactly,
+// the account locked by itself or with its flow (FlowAccount).
 func testIssueLimitConcurrent(t *testing.T, s anshin.Store) {
+	issueLimitConcurrent(t, s, func(tx anshin.Tx) error {
+		_, err := tx.LockAccount("a1")
+		return err
+	})
+}
+
+func testIssueLimitWithFlowConcurrent(t *testing.T, s anshin.Store) {
+	issueLimitConcurrent(t, s, func(tx anshin.Tx) error {
+		_, _, err := tx.FlowAccount("f1", true)
+		return err
+	})
+}
+
+func issueLimitConcurrent(t *testing.T, s anshin.Store, lock func(tx anshin.Tx) error) {
 	seed(t, s)
 	const limit = 5
 	var issued atomic.Int32
@@ -301,7 +357,7 @@ func testIssueLimitConcurrent(t *testing.T, s anshin.Store) {
 		did := false
 		err := s.Update(context.Background(), func(tx anshin.Tx) error {
 			did = false
-			if _, err := tx.LockAccount("a1"); err != nil {
+			if err := lock(tx); err != nil {
 				return err
 			}
 			c, err := tx.CountKeys("f1", "a1", t0.Add(-time.Hour), limit)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,83 @@ func testGroups(t *testing.T, s anshin.Store) {
 	dup := group("g2")
 	dup.ManagementNumber = "MN-g1"
 	wantCode(t, s.Update(context.Background(), func(tx anshin.Tx) error { return tx.PutGroup(dup) }), anshin.ECodeConflict)
+}
+
+// testGroupWithItsAdministrators: a group read in the same statement as
+// its administrator is the group as read alone, a fresh copy each time,
+// and a write to it in the same transaction shows in the next read.
+func testGroupWithItsAdministrators(t *testing.T, s anshin.Store) {
+	c := &anshin.CLOMOEnvironment{OrganizationName: "株式会社アンシン", ContactName: "山田", ContactEmail: "it@example.jp", TimeZone: "Asia/Tokyo"}
+	update(t, s, func(tx anshin.Tx) error {
+		if err := tx.PutAccount(account("a1")); err != nil {
+			return err
+		}
+		for _, id := range []string{"g1", "g2"} {
+			if err := tx.PutGroup(group(id)); err != nil {
+				return err
+			}
+			if err := tx.PutAdministrator(admin(id, "a1", anshin.RoleRepresentative)); err != nil {
+				return err
+			}
+		}
+		return tx.PutCLOMO("g2", c, t0.Add(time.Minute))
+	})
+	var alone []*anshin.ContractGroup
+	view(t, s, func(tx anshin.Tx) error {
+		for _, id := range []string{"g1", "g2"} {
+			g, err := tx.Group(id)
+			if err != nil {
+				return err
+			}
+			alone = append(alone, g)
+		}
+		return nil
+	})
+	update(t, s, func(tx anshin.Tx) error {
+		if _, err := tx.AdministratorsOfAccount("a1"); err != nil {
+			return err
+		}
+		for i, id := range []string{"g1", "g2"} {
+			g, err := tx.Group(id)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(g, alone[i]) {
+				t.Errorf("%s read with its administrator: %+v, alone: %+v", id, g, alone[i])
+			}
+			g.ManagementNumber, g.CLOMO = "changed by the caller", nil
+			if again, _ := tx.Group(id); !reflect.DeepEqual(again, alone[i]) {
+				t.Errorf("%s changed by a caller of Group: %+v", id, again)
+			}
+		}
+		// Each write to a group shows in the next read.
+		if _, err := tx.Administrator("g1", "a1"); err != nil {
+			return err
+		}
+		if err := tx.SetPasskeyRequired("g1", true, t0.Add(2*time.Minute)); err != nil {
+			return err
+		}
+		if g, err := tx.Group("g1"); err != nil || !g.PasskeyRequired {
+			t.Errorf("g1 after SetPasskeyRequired in the same transaction: %+v, %v", g, err)
+		}
+		tx.Administrator("g1", "a1")
+		g2 := group("g1")
+		g2.Contract.Status, g2.UpdatedAt = "suspended", t0.Add(3*time.Minute)
+		if err := tx.PutGroup(g2); err != nil {
+			return err
+		}
+		if g, err := tx.Group("g1"); err != nil || g.Contract.Status != "suspended" {
+			t.Errorf("g1 after PutGroup in the same transaction: %+v, %v", g, err)
+		}
+		tx.AdministratorsOfAccount("a1")
+		if err := tx.PutCLOMO("g1", c, t0.Add(4*time.Minute)); err != nil {
+			return err
+		}
+		if g, err := tx.Group("g1"); err != nil || g.CLOMO == nil || *g.CLOMO != *c {
+			t.Errorf("g1 after PutCLOMO in the same transaction: %+v, %v", g, err)
+		}
+		return nil
+	})
 }
 
 func testAdministrators(t *testing.T, s anshin.Store) {
