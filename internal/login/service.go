@@ -174,7 +174,7 @@ func (s *Service) flowAccount(tx anshin.Tx, flowToken string, step anshin.Step, 
 // judgeFlow answers a flow read for a step: missing, expired, or at
 // another step is an error.
 func (s *Service) judgeFlow(f *anshin.Flow, err error, step anshin.Step) (*anshin.Flow, error) {
-	if anshin.ErrorCode(err) == anshin.ECodeNotFound {
+	if anshin.ErrorCode(err) == anshin.ECodeNotFound || (f == nil && err == nil) {
 		return nil, anshin.Errorf(anshin.ECodeFlowNotFound, "no such login flow")
 	}
 	if err != nil {

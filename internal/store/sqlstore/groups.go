@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"encoding/json"
-	"maps"
 	"time"
 
 	"github.com/anshin/anshin/internal/anshin"
@@ -153,7 +152,6 @@ func (t *tx) readAdministrators(withGroups bool, where string, args []any) ([]*a
 	}
 	defer rows.Close()
 	var list []*anshin.Administrator
-	read := map[string]groupRow{}
 	for rows.Next() {
 		var a anshin.Administrator
 		var done int
@@ -170,19 +168,13 @@ func (t *tx) readAdministrators(withGroups bool, where string, args []any) ([]*a
 		a.InitialPasswordLocked, a.CreatedAt, a.UpdatedAt = tm(locked), tm(created), tm(updated)
 		list = append(list, &a)
 		if withGroups {
-			read[g.g.ID] = g
+			if t.groups == nil {
+				t.groups = map[string]groupRow{}
+			}
+			t.groups[g.g.ID] = g
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, t.fail(err)
-	}
-	if len(read) > 0 {
-		if t.groups == nil {
-			t.groups = map[string]groupRow{}
-		}
-		maps.Copy(t.groups, read)
-	}
-	return list, nil
+	return list, t.fail(rows.Err())
 }
 
 func (t *tx) RecordInitialPasswordFailure(groupID, accountID string) (int, error) {
