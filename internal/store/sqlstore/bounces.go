@@ -74,7 +74,7 @@ func (t *tx) MailNotificationDisabledOf(address string) (*anshin.MailNotificatio
 // refined here: LIKE treats _ and % as wildcards, which only widens it.
 func (t *tx) AdministratorsByAddress(address string) ([]*anshin.Administrator, error) {
 	address = strings.ToLower(address)
-	byEmail, err := t.administrators(`WHERE LOWER(a.email) = ? ORDER BY a.group_id, a.account_id`, address)
+	byEmail, err := t.administrators(false, `WHERE LOWER(a.email) = ? ORDER BY a.group_id, a.account_id`, address)
 	if err != nil {
 		return nil, err
 	}

@@ -109,7 +109,7 @@ func (t *tx) PutAdministrator(a *anshin.Administrator) error {
 }
 
 func (t *tx) Administrator(groupID, accountID string) (*anshin.Administrator, error) {
-	list, err := t.administratorsWithGroups(`WHERE a.group_id = ? AND a.account_id = ?`, groupID, accountID)
+	list, err := t.administrators(true, `WHERE a.group_id = ? AND a.account_id = ?`, groupID, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -120,33 +120,25 @@ func (t *tx) Administrator(groupID, accountID string) (*anshin.Administrator, er
 }
 
 func (t *tx) AdministratorsOfAccount(accountID string) ([]*anshin.Administrator, error) {
-	return t.administratorsWithGroups(`WHERE a.account_id = ? ORDER BY a.group_id`, accountID)
+	return t.administrators(true, `WHERE a.account_id = ? ORDER BY a.group_id`, accountID)
 }
 
 func (t *tx) GroupAdministrators(groupID string) ([]*anshin.Administrator, error) {
-	return t.administrators(`WHERE a.group_id = ? ORDER BY a.role DESC, c.login_id`, groupID)
-}
-
-func (t *tx) administrators(where string, args ...any) ([]*anshin.Administrator, error) {
-	return t.readAdministrators(false, where, args)
-}
-
-// administratorsWithGroups reads the administrators with their groups in
-// the same statement, kept for Group to answer.
-func (t *tx) administratorsWithGroups(where string, args ...any) ([]*anshin.Administrator, error) {
-	return t.readAdministrators(true, where, args)
+	return t.administrators(false, `WHERE a.group_id = ? ORDER BY a.role DESC, c.login_id`, groupID)
 }
 
 // adminGroupCols are an administrator's columns and its group's, as the
-// join of readAdministrators names them.
+// join of administrators names them.
 var adminGroupCols = adminCols + ", " + prefixed("g.", groupCols)
 
-func (t *tx) readAdministrators(withGroups bool, where string, args []any) ([]*anshin.Administrator, error) {
-	q := `SELECT ` + adminCols + ` FROM administrators a JOIN accounts c ON c.id = a.account_id `
+// administrators reads the administrators where says; withGroups reads
+// their groups in the same statement and keeps them for Group to answer.
+func (t *tx) administrators(withGroups bool, where string, args ...any) ([]*anshin.Administrator, error) {
+	cols, join := adminCols, ``
 	if withGroups {
-		q = `SELECT ` + adminGroupCols + ` FROM administrators a JOIN accounts c ON c.id = a.account_id JOIN contract_groups g ON g.id = a.group_id `
+		cols, join = adminGroupCols, `JOIN contract_groups g ON g.id = a.group_id `
 	}
-	rows, err := t.query(q+where, args...)
+	rows, err := t.query(`SELECT `+cols+` FROM administrators a JOIN accounts c ON c.id = a.account_id `+join+where, args...)
 	if err != nil {
 		return nil, err
 	}
