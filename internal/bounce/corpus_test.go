@@ -143,6 +143,40 @@ func TestCorpusDisablesOnlyOnEvidence(t *testing.T) {
 	}
 }
 
+// TestRecipientsAreAddresses: a DSN's recipient field and the
+// X-Failed-Recipients header name someone only when what they hold, once
+// its xtext escapes are undone, is an address; "+29" is ")", which no host
+// name holds.
+func TestRecipientsAreAddresses(t *testing.T) {
+	dsn := func(rcpt string) []byte {
+		return []byte("From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n" +
+			"--b\nContent-Type: text/plain\n\nDelivery failed.\n" +
+			"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n" +
+			"Final-Recipient: rfc822; " + rcpt + "\nAction: failed\nStatus: 5.1.1\n--b--\n")
+	}
+	for raw, want := range map[string][]string{
+		string(dsn("taro+2Bml@example.jp")):     {"taro+ml@example.jp"},
+		string(dsn("taro@[192.0.2.1]")):         {"taro@[192.0.2.1]"},
+		string(dsn("taro@例え.jp")):               {"taro@例え.jp"},
+		string(dsn("taro@contoso.e+290le")):     {},
+		string(dsn("taro@contoso.example,x")):   {},
+		string(dsn("taro@(comment)example.jp")): {},
+		"From: MAILER-DAEMON@mx.example.org\nSubject: Mail delivery failed\n" +
+			"X-Failed-Recipients: taro@example.jp, not-an-address, hanako@ex(ample.jp\n\n" +
+			"This message was created automatically by mail delivery software.\n" +
+			"A message that you sent could not be delivered to one or more of its recipients.\n": {"taro@example.jp"},
+	} {
+		var got []string
+		for _, rc := range Parse([]byte(raw)).Recipients {
+			got = append(got, rc.Address)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("named %q, want %q, in\n%s", got, want, raw)
+		}
+	}
+}
+
 // TestLargeHostileMessages must finish: every loop over recipients or text
 // is bounded, so a big message costs about what its size does.
 func TestLargeHostileMessages(t *testing.T) {

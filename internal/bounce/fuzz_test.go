@@ -14,7 +14,7 @@ import (
 // FuzzParse feeds the parser arbitrary messages, seeded with the corpus:
 // it must never panic; whatever it reads must be a known kind with
 // verdicts of known classes; every recipient it names must be an address
-// written in the message (raw, or in a decoded part or header), so a
+// written in the message (raw, or in a decoded part, header or xtext), so a
 // bounce can never make up whom it is about; and reading the same bytes
 // twice must judge them the same.
 func FuzzParse(f *testing.F) {
@@ -42,7 +42,9 @@ func FuzzParse(f *testing.F) {
 		for i := range m.parts {
 			written = append(written, m.parts[i].text())
 		}
-		haystack := strings.ToLower(strings.Join(written, "\n"))
+		// xtext escapes (RFC 3461, "+2B" for "+") are a way of writing.
+		joined := strings.Join(written, "\n")
+		haystack := strings.ToLower(joined + "\n" + decodeXtext(joined))
 		for _, rc := range r.Recipients {
 			if !strings.Contains(haystack, strings.ToLower(rc.Address)) {
 				t.Fatalf("recipient %q is not written in the message", rc.Address)

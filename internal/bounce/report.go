@@ -48,11 +48,21 @@ type Report struct {
 
 // plausibleAddress tells a recipient address from what broken DSNs put
 // in its place: no address holds a space or a control character, written
-// or xtext-encoded ("+09" is a tab).
+// or xtext-encoded ("+09" is a tab), and its domain is a host name
+// (letters of any script, digits, hyphens, dots) or an address literal.
 func plausibleAddress(a string) bool {
 	at := strings.LastIndexByte(a, '@')
-	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, "/<>") &&
-		strings.IndexFunc(a, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) < 0
+	if at <= 0 || at == len(a)-1 || strings.ContainsAny(a, "/<>") ||
+		strings.IndexFunc(a, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return false
+	}
+	domain := a[at+1:]
+	if strings.HasPrefix(domain, "[") && strings.HasSuffix(domain, "]") {
+		return true
+	}
+	return strings.IndexFunc(domain, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '.' && r != '_'
+	}) < 0
 }
 
 // Bounds on what one message may make the parser do.
@@ -138,7 +148,7 @@ func Parse(raw []byte) *Report {
 	r.text = text
 	r.preamble, r.blocks = textBlocks(text)
 	for _, a := range strings.Split(m.header.Get("X-Failed-Recipients"), ",") {
-		if a = strings.ToLower(strings.Trim(strings.TrimSpace(a), "<>")); a != "" && r.blocks[a] == nil {
+		if a = strings.ToLower(strings.Trim(strings.TrimSpace(a), "<>")); plausibleAddress(a) && r.blocks[a] == nil {
 			r.blocks[a] = []string{}
 		}
 	}
