@@ -161,7 +161,7 @@ func run(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	l, err := drive(servers, box, warm, slices.Max(o.clients), 2*time.Second)
+	l, err := drive(servers, box, warm, make([]int, slices.Max(o.clients)), 2*time.Second)
 	if err != nil {
 		return err
 	}
@@ -183,26 +183,17 @@ func run(args []string, w io.Writer) error {
 			return err
 		}
 		next += len(accts)
-		// The share's numerator is measured right before and right after
-		// each level: the VM's speed moves a few per cent within minutes.
-		alone0, err := bareHash(o.argon2, "server")
-		if err != nil {
-			return err
-		}
 		var profiled chan error
+		parts := max(1, int((o.duration+sliceLength-1)/sliceLength))
 		if o.profiles != "" && k == len(o.clients)-1 {
 			// After the accounts are made: their hashes are not logins'.
-			profiled = profile(o, servers)
+			// One slice, so that the profile is the level's.
+			profiled, parts = profile(o, servers), 1
 		}
-		l, err := drive(servers, box, accts, c, o.duration)
+		l, err := driveSliced(o, servers, box, accts, c, parts)
 		if err != nil {
 			return err
 		}
-		alone1, err := bareHash(o.argon2, "server")
-		if err != nil {
-			return err
-		}
-		l.alone = [2]time.Duration{alone0, alone1}
 		rate = max(rate, l.rate())
 		if profiled != nil {
 			if err := <-profiled; err != nil {
@@ -439,11 +430,75 @@ type level struct {
 	hashes  hashCPU           // the servers' password hashes, by their metrics
 	dbCPU   time.Duration     // of the PostgreSQL server, when on this machine
 	hwm     int               // KiB, the largest instance's peak so far
-	alone   [2]time.Duration  // the server's hash alone, right before and after the level
+	// alone is the server's hash alone before each slice of the level and
+	// after the last; aloneLogins sums each slice's logins times the mean
+	// of the two measurements around it.
+	alone       []time.Duration
+	aloneLogins time.Duration
 	// preempted counts the times the servers' threads were taken off a
 	// core while they could still run: another process's turn, which
 	// leaves a hash cold caches.
 	preempted int64
+}
+
+// sliceLength is the longest a level runs between two measurements of
+// the server's hash alone, the share's numerator: the VM's speed moves a
+// few per cent within minutes (from 19.1 to 18.0 ms a hash between the
+// two ends of one 15 s level), so each slice's logins are weighed with the
+// hash measured right before and right after them.
+const sliceLength = 5 * time.Second
+
+// driveSliced runs a level of c clients for o.duration in n slices, the
+// clients going on with their accounts where they stopped, and measures
+// the hash alone before each slice and after the last.
+func driveSliced(o options, servers []*server, box *procs.KeyBox, accts []procs.Account, c, n int) (level, error) {
+	l := level{clients: c, took: make([][]time.Duration, len(steps))}
+	before, err := bareHash(o.argon2, "server")
+	if err != nil {
+		return l, err
+	}
+	l.alone = append(l.alone, before)
+	turns := make([]int, c)
+	for range n {
+		s, err := drive(servers, box, accts, turns, o.duration/time.Duration(n))
+		if err != nil {
+			return l, err
+		}
+		after, err := bareHash(o.argon2, "server")
+		if err != nil {
+			return l, err
+		}
+		l.alone = append(l.alone, after)
+		l.add(s, (before+after)/2)
+		before = after
+	}
+	return l, nil
+}
+
+// add counts slice s into l, its logins' hash alone taken to be alone.
+func (l *level) add(s level, alone time.Duration) {
+	l.logins += s.logins
+	l.errors += s.errors
+	l.elapsed += s.elapsed
+	for i := range l.took {
+		l.took[i] = append(l.took[i], s.took[i]...)
+	}
+	l.cpu += s.cpu
+	l.hashes.n += s.hashes.n
+	l.hashes.cpu += s.hashes.cpu
+	l.dbCPU += s.dbCPU
+	l.hwm = max(l.hwm, s.hwm)
+	l.preempted += s.preempted
+	l.aloneLogins += alone * time.Duration(s.logins)
+}
+
+// ownHash is the server's hash alone during l: its slices' measurements
+// weighed by their logins.
+func (l level) ownHash() time.Duration {
+	if l.logins == 0 {
+		return 0
+	}
+	return l.aloneLogins / time.Duration(l.logins)
 }
 
 // loginsPerAccount is about how many times each account logs in during a
@@ -452,9 +507,11 @@ const loginsPerAccount = 10
 
 func (l level) rate() float64 { return float64(l.logins) / l.elapsed.Seconds() }
 
-// drive runs c clients, client k logging in on server k mod n as
-// accts[k], accts[k+c], … in turn, each without pause, for d.
-func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d time.Duration) (level, error) {
+// drive runs len(turns) clients, client k logging in on server k mod n
+// as accts[k], accts[k+c], … in turn, each without pause, for d; turns[k]
+// counts client k's logins, and the next call goes on from there.
+func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, turns []int, d time.Duration) (level, error) {
+	c := len(turns)
 	l := level{clients: c, took: make([][]time.Duration, len(steps))}
 	// The scrapes stay outside the servers' CPU window.
 	h0, err := serversHashCPU(servers)
@@ -476,7 +533,8 @@ func drive(servers []*server, box *procs.KeyBox, accts []procs.Account, c int, d
 	deadline := startAt.Add(d)
 	for k := range c {
 		wg.Go(func() {
-			for j := 0; time.Now().Before(deadline); j++ {
+			for j := turns[k]; time.Now().Before(deadline); j++ {
+				turns[k] = j + 1
 				took, err := login(servers[k%len(servers)].URL, box, accts[(k+j*c)%len(accts)])
 				mu.Lock()
 				if err != nil {
@@ -730,8 +788,8 @@ func printTable(w io.Writer, o options, store string, rows []level, before, afte
 	fmt.Fprintf(w, "anshin-bench %s: %s, argon2id %d KiB × %d passes, %s per level, %d cores, load %s\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), store, o.argon2.MemoryKiB, o.argon2.Time, o.duration, cores, strings.Join(strings.Fields(string(load))[:3], " "))
 	fmt.Fprintf(w, "bare argon2id, its own process, one loop per core: x/crypto %s ms CPU per hash (%s before the levels, %s after) → ceiling %.0f logins/s; "+
-		"the server's, its memory kept, measured the same way right before and after each level: its hash alone, the hash share's numerator\n\n",
-		ms(ref), ms(before), ms(after), ceiling)
+		"the server's, its memory kept, measured the same way before, between and after each level's slices of at most %s, weighed by the slices' logins: its hash alone, the hash share's numerator (in brackets its lowest and highest measurement)\n\n",
+		ms(ref), ms(before), ms(after), ceiling, sliceLength)
 	fmt.Fprint(w, "| clients | logins/s | ÷ ceiling |")
 	for _, s := range steps {
 		fmt.Fprintf(w, " %s p50 / p99 ms |", s)
@@ -744,7 +802,7 @@ func printTable(w io.Writer, o options, store string, rows []level, before, afte
 		if r.logins > 0 {
 			perLogin = r.cpu / time.Duration(r.logins)
 		}
-		own := (r.alone[0] + r.alone[1]) / 2
+		own := r.ownHash()
 		share := 0.0
 		if perLogin > 0 {
 			share = 100 * float64(own) / float64(perLogin)
@@ -765,7 +823,7 @@ func printTable(w io.Writer, o options, store string, rows []level, before, afte
 			hash = cpuMs(r.hashes.cpu/time.Duration(r.hashes.n)) + " ms"
 			besides = cpuMs((r.cpu-r.hashes.cpu)/time.Duration(r.logins)) + " ms"
 		}
-		fmt.Fprintf(w, " %s ms | %s ms (%s, %s) | %.0f %% | %s | %s | %s | %s | %.0f MiB | %d |\n", cpuMs(perLogin), cpuMs(own), ms(r.alone[0]), ms(r.alone[1]),
+		fmt.Fprintf(w, " %s ms | %s ms (%s–%s) | %.0f %% | %s | %s | %s | %s | %.0f MiB | %d |\n", cpuMs(perLogin), cpuMs(own), ms(slices.Min(r.alone)), ms(slices.Max(r.alone)),
 			share, hash, besides, preempted, db, float64(r.hwm)/1024, r.errors)
 	}
 }
