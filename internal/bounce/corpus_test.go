@@ -158,6 +158,8 @@ func TestRecipientsAreAddresses(t *testing.T) {
 	for raw, want := range map[string][]string{
 		string(dsn("taro+2Bml@example.jp")):     {"taro+ml@example.jp"},
 		string(dsn("taro@[192.0.2.1]")):         {"taro@[192.0.2.1]"},
+		string(dsn("taro@[ipv6:2001:db8::1]")):  {"taro@[ipv6:2001:db8::1]"},
+		string(dsn("taro@[192.0.2.1)]")):        {},
 		string(dsn("taro@例え.jp")):               {"taro@例え.jp"},
 		string(dsn("taro@contoso.e+290le")):     {},
 		string(dsn("taro@contoso.example,x")):   {},

@@ -49,19 +49,20 @@ type Report struct {
 // plausibleAddress tells a recipient address from what broken DSNs put
 // in its place: no address holds a space or a control character, written
 // or xtext-encoded ("+09" is a tab), and its domain is a host name
-// (letters of any script, digits, hyphens, dots) or an address literal.
+// (letters of any script, digits, hyphens, underscores, dots) or an
+// address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]").
 func plausibleAddress(a string) bool {
 	at := strings.LastIndexByte(a, '@')
 	if at <= 0 || at == len(a)-1 || strings.ContainsAny(a, "/<>") ||
 		strings.IndexFunc(a, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return false
 	}
-	domain := a[at+1:]
-	if strings.HasPrefix(domain, "[") && strings.HasSuffix(domain, "]") {
-		return true
+	domain, marks := a[at+1:], "-_."
+	if literal, ok := strings.CutPrefix(domain, "["); ok && strings.HasSuffix(literal, "]") {
+		domain, marks = literal[:len(literal)-1], ".:"
 	}
-	return strings.IndexFunc(domain, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '.' && r != '_'
+	return domain != "" && strings.IndexFunc(domain, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune(marks, r)
 	}) < 0
 }
 
