@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,45 +9,18 @@ import (
 	"time"
 )
 
-// doWith is do with extra request headers; it also returns the answer's
-// Set-Cookie lines.
-func (b *browser) doWith(method, path string, form url.Values, header ...string) (page, []string) {
-	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, b.base+path, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(raw)}, resp.Header.Values("Set-Cookie")
-}
-
 // signIn logs an account in by SMS to group through the pages.
 func (b *browser) signIn(loginID, line, group string) {
-	b.t.Helper()
+	b.T.Helper()
 	b.toKeyPage(loginID, demoPassword)
 	_, key := b.issueKey(line)
-	b.post("/login/key/verify", url.Values{"key": {key}, "group_id": {group}}).wantRedirect(b.t, "/console?welcome=1")
+	b.Post("/login/key/verify", url.Values{"key": {key}, "group_id": {group}}).WantRedirect(b.T, "/console?welcome=1")
 }
 
 // awaitMail polls the outbox for a message to `to` not in seen whose
 // subject or body holds text.
 func (b *browser) awaitMail(to string, seen map[string]bool, text string) outboxMessage {
-	b.t.Helper()
+	b.T.Helper()
 	deadline := time.After(60 * time.Second) // a failsafe, not a measurement
 	for {
 		for _, m := range b.outbox() {
@@ -58,22 +30,9 @@ func (b *browser) awaitMail(to string, seen map[string]bool, text string) outbox
 		}
 		select {
 		case <-deadline:
-			b.t.Fatalf("no notification to %s holding %q arrived", to, text)
+			b.T.Fatalf("no notification to %s holding %q arrived", to, text)
 		case <-time.After(20 * time.Millisecond):
 		}
-	}
-}
-
-// wantFieldError checks the page marks field invalid, ties it to its own
-// error message beside it, and links the error summary to it.
-func (p page) wantFieldError(t *testing.T, field string) {
-	t.Helper()
-	re := regexp.MustCompile(`<input id="` + field + `"[^>]*aria-describedby="[^"]*` + field + `-error"[^>]*aria-invalid="true"`)
-	if !re.MatchString(p.Body) || !strings.Contains(p.Body, `<p class="field-error" id="`+field+`-error">`) || !strings.Contains(p.Body, `<a href="#`+field+`">`) {
-		t.Errorf("field %s is not marked invalid and tied to the error summary:\n%s", field, p.Body)
-	}
-	if !strings.Contains(p.Body, `id="error-summary"`) {
-		t.Errorf("the page has no error summary")
 	}
 }
 
@@ -83,7 +42,7 @@ func TestRunServeConsolePages(t *testing.T) {
 	rep.signIn("demo-rep", "+819012345678", "anshin-shoji")
 
 	t.Run("security headers", func(t *testing.T) {
-		resp, err := rep.c.Get(srv.URL + "/console/admins")
+		resp, err := rep.Client.Get(srv.URL + "/console/admins")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,78 +57,78 @@ func TestRunServeConsolePages(t *testing.T) {
 	})
 
 	t.Run("CLOMO 情報設定", func(t *testing.T) {
-		rep.get("/console/clomo").want(t, http.StatusOK, "CLOMO 情報設定", "組織名", "タイムゾーン", "Asia/Tokyo", "CLOMO 環境を作成")
-		p := rep.post("/console/clomo", url.Values{"organization_name": {" "}, "time_zone": {"Asia/Tokyo"}})
-		p.want(t, http.StatusUnprocessableEntity, "組織名を入力してください")
-		p.wantFieldError(t, "organization_name")
-		p = rep.post("/console/clomo", url.Values{"organization_name": {"あんしん商事株式会社"}, "contact_email": {"bad@"}, "time_zone": {"Asia/Tokyo"}})
-		p.want(t, http.StatusUnprocessableEntity, "あんしん商事株式会社")
-		p.wantFieldError(t, "contact_email")
+		rep.Get("/console/clomo").Want(t, http.StatusOK, "CLOMO 情報設定", "組織名", "タイムゾーン", "Asia/Tokyo", "CLOMO 環境を作成")
+		p := rep.Post("/console/clomo", url.Values{"organization_name": {" "}, "time_zone": {"Asia/Tokyo"}})
+		p.Want(t, http.StatusUnprocessableEntity, "組織名を入力してください")
+		p.WantFieldError(t, "organization_name")
+		p = rep.Post("/console/clomo", url.Values{"organization_name": {"あんしん商事株式会社"}, "contact_email": {"bad@"}, "time_zone": {"Asia/Tokyo"}})
+		p.Want(t, http.StatusUnprocessableEntity, "あんしん商事株式会社")
+		p.WantFieldError(t, "contact_email")
 		seen := messageIDs(rep.outbox())
-		rep.post("/console/clomo", url.Values{"organization_name": {"あんしん商事株式会社"}, "contact_name": {"山田 太郎"}, "time_zone": {"Asia/Tokyo"}}).
-			wantRedirect(t, "/console/clomo?done=created")
-		rep.get("/console/clomo?done=created").want(t, http.StatusOK, "CLOMO 環境を作成しました", "変更を保存")
-		rep.get("/console").want(t, http.StatusOK, "作成済み（組織名: あんしん商事株式会社）")
+		rep.Post("/console/clomo", url.Values{"organization_name": {"あんしん商事株式会社"}, "contact_name": {"山田 太郎"}, "time_zone": {"Asia/Tokyo"}}).
+			WantRedirect(t, "/console/clomo?done=created")
+		rep.Get("/console/clomo?done=created").Want(t, http.StatusOK, "CLOMO 環境を作成しました", "変更を保存")
+		rep.Get("/console").Want(t, http.StatusOK, "作成済み（組織名: あんしん商事株式会社）")
 		rep.awaitMail("yamada.taro@example.co.jp", seen, "あんしん商事株式会社")
 		// The login's group choice shows the organization name now.
 		other := newBrowser(t, srv.URL)
 		other.toKeyPage("demo-rep", demoPassword)
 		p, _ = other.issueKey("+819012345678")
-		p.want(t, http.StatusOK, "あんしん商事株式会社（代表番号 03-1234-5678）")
+		p.Want(t, http.StatusOK, "あんしん商事株式会社（代表番号 03-1234-5678）")
 	})
 
 	t.Run("管理者設定", func(t *testing.T) {
-		p := rep.get("/console/admins")
-		p.want(t, http.StatusOK, "管理者設定", "山田 太郎", "（あなた）", "佐藤 花子", "demo-admin", "代表管理者", "sato.hanako@example.co.jp", "未完了", "管理者を追加する")
+		p := rep.Get("/console/admins")
+		p.Want(t, http.StatusOK, "管理者設定", "山田 太郎", "（あなた）", "佐藤 花子", "demo-admin", "代表管理者", "sato.hanako@example.co.jp", "未完了", "管理者を追加する")
 
-		rep.get("/console/admins/new").want(t, http.StatusOK, "初回認証パスワード", "8〜128 文字")
-		p = rep.post("/console/admins", url.Values{"login_id": {"demo-nogroup"}, "name": {"田中 次郎"}, "initial_password": {"password"}})
-		p.want(t, http.StatusUnprocessableEntity, "英字と数字をそれぞれ 1 文字以上")
-		p.wantFieldError(t, "initial_password")
+		rep.Get("/console/admins/new").Want(t, http.StatusOK, "初回認証パスワード", "8〜128 文字")
+		p = rep.Post("/console/admins", url.Values{"login_id": {"demo-nogroup"}, "name": {"田中 次郎"}, "initial_password": {"password"}})
+		p.Want(t, http.StatusUnprocessableEntity, "英字と数字をそれぞれ 1 文字以上")
+		p.WantFieldError(t, "initial_password")
 		if strings.Contains(p.Body, `value="password"`) {
 			t.Error("the refused initial password is echoed into the form")
 		}
-		p = rep.post("/console/admins", url.Values{"login_id": {"nobody"}, "name": {"田中 次郎"}, "initial_password": {"Tanaka2025"}})
-		p.want(t, http.StatusUnprocessableEntity, "登録済みのアカウントだけを追加できます")
-		p.wantFieldError(t, "login_id")
-		p = rep.post("/console/admins", url.Values{"login_id": {"demo-admin"}, "name": {"佐藤"}, "initial_password": {"Tanaka2025"}})
-		p.want(t, http.StatusConflict, "すでにこのご契約グループの管理者です")
+		p = rep.Post("/console/admins", url.Values{"login_id": {"nobody"}, "name": {"田中 次郎"}, "initial_password": {"Tanaka2025"}})
+		p.Want(t, http.StatusUnprocessableEntity, "登録済みのアカウントだけを追加できます")
+		p.WantFieldError(t, "login_id")
+		p = rep.Post("/console/admins", url.Values{"login_id": {"demo-admin"}, "name": {"佐藤"}, "initial_password": {"Tanaka2025"}})
+		p.Want(t, http.StatusConflict, "すでにこのご契約グループの管理者です")
 
 		seen := messageIDs(rep.outbox())
-		p = rep.post("/console/admins", url.Values{"login_id": {"demo-nogroup"}, "name": {"田中 次郎"}, "email": {"tanaka@example.co.jp"}, "initial_password": {"Tanaka2025"}})
-		p.want(t, http.StatusCreated, "Tanaka2025", "この画面でだけ表示されます", "田中 次郎")
+		p = rep.Post("/console/admins", url.Values{"login_id": {"demo-nogroup"}, "name": {"田中 次郎"}, "email": {"tanaka@example.co.jp"}, "initial_password": {"Tanaka2025"}})
+		p.Want(t, http.StatusCreated, "Tanaka2025", "この画面でだけ表示されます", "田中 次郎")
 		rep.awaitMail("tanaka@example.co.jp", seen, "管理者として登録されました")
-		p = rep.get("/console/admins")
-		p.want(t, http.StatusOK, "田中 次郎", "tanaka@example.co.jp")
+		p = rep.Get("/console/admins")
+		p.Want(t, http.StatusOK, "田中 次郎", "tanaka@example.co.jp")
 		if strings.Contains(p.Body, "Tanaka2025") {
 			t.Error("the initial password shows again on the list")
 		}
 
-		rep.get("/console/admins/demo-nogroup").want(t, http.StatusOK, "管理者を編集する", "demo-nogroup")
-		p = rep.post("/console/admins/demo-nogroup", url.Values{"name": {"田中 次郎"}, "email": {"tanaka@"}})
-		p.want(t, http.StatusUnprocessableEntity)
-		p.wantFieldError(t, "email")
-		rep.post("/console/admins/demo-nogroup", url.Values{"name": {"田中 二郎"}, "email": {"tanaka@example.co.jp"}}).
-			wantRedirect(t, "/console/admins/demo-nogroup?done=updated")
-		rep.get("/console/admins/demo-nogroup?done=updated").want(t, http.StatusOK, "管理者情報を保存しました", "田中 二郎")
+		rep.Get("/console/admins/demo-nogroup").Want(t, http.StatusOK, "管理者を編集する", "demo-nogroup")
+		p = rep.Post("/console/admins/demo-nogroup", url.Values{"name": {"田中 次郎"}, "email": {"tanaka@"}})
+		p.Want(t, http.StatusUnprocessableEntity)
+		p.WantFieldError(t, "email")
+		rep.Post("/console/admins/demo-nogroup", url.Values{"name": {"田中 二郎"}, "email": {"tanaka@example.co.jp"}}).
+			WantRedirect(t, "/console/admins/demo-nogroup?done=updated")
+		rep.Get("/console/admins/demo-nogroup?done=updated").Want(t, http.StatusOK, "管理者情報を保存しました", "田中 二郎")
 
-		rep.get("/console/admins/demo-nogroup/initial-password").want(t, http.StatusOK, "初回認証パスワードを再設定する")
-		p = rep.post("/console/admins/demo-nogroup/initial-password", url.Values{"initial_password": {"short"}})
-		p.want(t, http.StatusUnprocessableEntity)
-		p.wantFieldError(t, "initial_password")
-		rep.post("/console/admins/demo-nogroup/initial-password", url.Values{"initial_password": {"Reset2026x"}}).
-			want(t, http.StatusOK, "Reset2026x", "初回認証パスワードを再設定しました")
+		rep.Get("/console/admins/demo-nogroup/initial-password").Want(t, http.StatusOK, "初回認証パスワードを再設定する")
+		p = rep.Post("/console/admins/demo-nogroup/initial-password", url.Values{"initial_password": {"short"}})
+		p.Want(t, http.StatusUnprocessableEntity)
+		p.WantFieldError(t, "initial_password")
+		rep.Post("/console/admins/demo-nogroup/initial-password", url.Values{"initial_password": {"Reset2026x"}}).
+			Want(t, http.StatusOK, "Reset2026x", "初回認証パスワードを再設定しました")
 
-		rep.get("/console/admins/demo-nogroup/delete").want(t, http.StatusOK, "田中 二郎（ID: demo-nogroup）をこのご契約グループの管理者から削除します", "削除する")
-		rep.post("/console/admins/demo-nogroup/delete", url.Values{}).wantRedirect(t, "/console/admins?done=deleted")
-		p = rep.get("/console/admins?done=deleted")
-		p.want(t, http.StatusOK, "管理者を削除しました")
+		rep.Get("/console/admins/demo-nogroup/delete").Want(t, http.StatusOK, "田中 二郎（ID: demo-nogroup）をこのご契約グループの管理者から削除します", "削除する")
+		rep.Post("/console/admins/demo-nogroup/delete", url.Values{}).WantRedirect(t, "/console/admins?done=deleted")
+		p = rep.Get("/console/admins?done=deleted")
+		p.Want(t, http.StatusOK, "管理者を削除しました")
 		if strings.Contains(p.Body, "田中 二郎") {
 			t.Error("the deleted administrator is still listed")
 		}
-		rep.post("/console/admins/demo-rep/delete", url.Values{}).want(t, http.StatusForbidden, "この操作はできません")
-		rep.get("/console/admins/demo-rep/delete").want(t, http.StatusForbidden, "この操作はできません")
-		rep.get("/console/admins/demo-rep/initial-password").want(t, http.StatusForbidden, "この操作はできません")
+		rep.Post("/console/admins/demo-rep/delete", url.Values{}).Want(t, http.StatusForbidden, "この操作はできません")
+		rep.Get("/console/admins/demo-rep/delete").Want(t, http.StatusForbidden, "この操作はできません")
+		rep.Get("/console/admins/demo-rep/initial-password").Want(t, http.StatusForbidden, "この操作はできません")
 	})
 
 	t.Run("cross-origin posts are refused", func(t *testing.T) {
@@ -177,38 +136,38 @@ func TestRunServeConsolePages(t *testing.T) {
 			{"Sec-Fetch-Site", "cross-site"},
 			{"Origin", "http://evil.example"},
 		} {
-			p, _ := rep.doWith(http.MethodPost, "/console/clomo", url.Values{"organization_name": {"乗っ取り"}, "time_zone": {"Asia/Tokyo"}}, h...)
+			p := rep.Do(http.MethodPost, "/console/clomo", url.Values{"organization_name": {"乗っ取り"}, "time_zone": {"Asia/Tokyo"}}, h...)
 			if p.Status != http.StatusForbidden {
 				t.Errorf("cross-origin POST with %v: %d, want 403", h, p.Status)
 			}
-			p, _ = rep.doWith(http.MethodPost, "/console/admins/demo-admin/delete", url.Values{}, h...)
+			p = rep.Do(http.MethodPost, "/console/admins/demo-admin/delete", url.Values{}, h...)
 			if p.Status != http.StatusForbidden {
 				t.Errorf("cross-origin delete with %v: %d, want 403", h, p.Status)
 			}
 		}
-		rep.get("/console").want(t, http.StatusOK, "あんしん商事株式会社")
-		rep.get("/console/admins").want(t, http.StatusOK, "佐藤 花子")
+		rep.Get("/console").Want(t, http.StatusOK, "あんしん商事株式会社")
+		rep.Get("/console/admins").Want(t, http.StatusOK, "佐藤 花子")
 		// The same form from the same origin passes.
-		p, _ := rep.doWith(http.MethodPost, "/console/clomo", url.Values{"organization_name": {"あんしん商事株式会社"}, "time_zone": {"Asia/Tokyo"}},
+		p := rep.Do(http.MethodPost, "/console/clomo", url.Values{"organization_name": {"あんしん商事株式会社"}, "time_zone": {"Asia/Tokyo"}},
 			"Origin", srv.URL, "Sec-Fetch-Site", "same-origin")
-		p.wantRedirect(t, "/console/clomo?done=updated")
+		p.WantRedirect(t, "/console/clomo?done=updated")
 	})
 
 	t.Run("audit log", func(t *testing.T) {
-		p := rep.get("/console/audit")
-		p.want(t, http.StatusOK, "監査ログ", "CLOMO 環境の作成", "管理者の追加", "管理者の削除", "初回認証パスワード再設定", "ログイン", "ワンタイムキー発行", `SMS でワンタイムキーを発行（送信先 <span class="token">090-****-5678</span>）`, `<span class="token">090-****-5678</span> への送信: 送信済み`)
-		p = rep.get("/console/audit?kind=admin_added")
-		p.want(t, http.StatusOK, "管理者の追加", "demo-nogroup")
+		p := rep.Get("/console/audit")
+		p.Want(t, http.StatusOK, "監査ログ", "CLOMO 環境の作成", "管理者の追加", "管理者の削除", "初回認証パスワード再設定", "ログイン", "ワンタイムキー発行", `SMS でワンタイムキーを発行（送信先 <span class="token">090-****-5678</span>）`, `<span class="token">090-****-5678</span> への送信: 送信済み`)
+		p = rep.Get("/console/audit?kind=admin_added")
+		p.Want(t, http.StatusOK, "管理者の追加", "demo-nogroup")
 		if strings.Contains(p.Body, "<td>管理者の削除</td>") {
 			t.Error("the kind filter lets other kinds through")
 		}
-		p = rep.get("/console/audit?from=2020-13-01")
-		p.want(t, http.StatusUnprocessableEntity, "開始日を YYYY-MM-DD の形で入力してください")
+		p = rep.Get("/console/audit?from=2020-13-01")
+		p.Want(t, http.StatusUnprocessableEntity, "開始日を YYYY-MM-DD の形で入力してください")
 		if !regexp.MustCompile(`<input id="from"[^>]*aria-invalid="true"`).MatchString(p.Body) {
 			t.Error("the bad date is not marked invalid")
 		}
-		p = rep.get("/console/audit?limit=1")
-		p.want(t, http.StatusOK, "さらに古い記録")
+		p = rep.Get("/console/audit?limit=1")
+		p.Want(t, http.StatusOK, "さらに古い記録")
 	})
 
 	t.Run("every text is translated", func(t *testing.T) {
@@ -216,44 +175,44 @@ func TestRunServeConsolePages(t *testing.T) {
 		for _, lang := range []string{"en", "ja"} {
 			for _, path := range []string{"/console", "/console/clomo", "/console/admins", "/console/admins/new", "/console/admins/demo-admin",
 				"/console/admins/demo-admin/delete", "/console/admins/demo-admin/initial-password", "/console/audit", "/console/groups"} {
-				p := rep.get(path + "?lang=" + lang)
-				p.want(t, http.StatusOK)
+				p := rep.Get(path + "?lang=" + lang)
+				p.Want(t, http.StatusOK)
 				if m := untranslated.FindString(p.Body); m != "" {
 					t.Errorf("%s in %s shows the bare key %q", path, lang, m)
 				}
 			}
 		}
-		rep.get("/console/admins?lang=en").want(t, http.StatusOK, "Administrators", "Add an administrator", "Pending (initial authentication password required)")
-		rep.get("/console/admins?lang=ja").want(t, http.StatusOK, "管理者設定")
+		rep.Get("/console/admins?lang=en").Want(t, http.StatusOK, "Administrators", "Add an administrator", "Pending (initial authentication password required)")
+		rep.Get("/console/admins?lang=ja").Want(t, http.StatusOK, "管理者設定")
 	})
 
 	t.Run("a removed administrator loses access at once", func(t *testing.T) {
 		admin := newBrowser(t, srv.URL)
 		admin.toKeyPage("demo-admin", demoPassword)
 		_, key := admin.issueKey("+818023456789")
-		admin.post("/login/key/verify", url.Values{"key": {key}, "group_id": {"anshin-shoji"}}).wantRedirect(t, "/login/initial-password")
-		admin.post("/login/initial-password", url.Values{"initial_password": {"Init2345x"}}).wantRedirect(t, "/console?welcome=1")
-		p := admin.get("/console/admins")
-		p.want(t, http.StatusOK, "佐藤 花子")
+		admin.Post("/login/key/verify", url.Values{"key": {key}, "group_id": {"anshin-shoji"}}).WantRedirect(t, "/login/initial-password")
+		admin.Post("/login/initial-password", url.Values{"initial_password": {"Init2345x"}}).WantRedirect(t, "/console?welcome=1")
+		p := admin.Get("/console/admins")
+		p.Want(t, http.StatusOK, "佐藤 花子")
 		if strings.Contains(p.Body, "管理者を追加する</a>") || strings.Contains(p.Body, "/delete") {
 			t.Error("an admin is offered adding or deleting")
 		}
-		admin.post("/console/admins", url.Values{"login_id": {"demo-nogroup"}, "name": {"x"}, "initial_password": {"Tanaka2025"}}).want(t, http.StatusForbidden)
-		admin.get("/console/admins/new").want(t, http.StatusForbidden)
-		admin.get("/console/admins/demo-rep/delete").want(t, http.StatusForbidden)
-		admin.post("/console/admins/demo-rep/delete", url.Values{}).want(t, http.StatusForbidden)
-		admin.post("/console/admins/demo-admin/initial-password", url.Values{"initial_password": {"Abcd12345"}}).want(t, http.StatusForbidden)
-		admin.post("/console/admins/demo-rep", url.Values{"name": {"x"}, "email": {"evil@example.com"}}).want(t, http.StatusForbidden)
+		admin.Post("/console/admins", url.Values{"login_id": {"demo-nogroup"}, "name": {"x"}, "initial_password": {"Tanaka2025"}}).Want(t, http.StatusForbidden)
+		admin.Get("/console/admins/new").Want(t, http.StatusForbidden)
+		admin.Get("/console/admins/demo-rep/delete").Want(t, http.StatusForbidden)
+		admin.Post("/console/admins/demo-rep/delete", url.Values{}).Want(t, http.StatusForbidden)
+		admin.Post("/console/admins/demo-admin/initial-password", url.Values{"initial_password": {"Abcd12345"}}).Want(t, http.StatusForbidden)
+		admin.Post("/console/admins/demo-rep", url.Values{"name": {"x"}, "email": {"evil@example.com"}}).Want(t, http.StatusForbidden)
 
-		rep.post("/console/admins/demo-admin/delete", url.Values{}).wantRedirect(t, "/console/admins?done=deleted")
+		rep.Post("/console/admins/demo-admin/delete", url.Values{}).WantRedirect(t, "/console/admins?done=deleted")
 		for i, path := range []string{"/console", "/console/admins", "/console/clomo", "/console/audit", "/console/groups"} {
 			to := "/login"
 			if i == 0 {
 				to += "?expired=1" // the first answer says why and clears the cookie
 			}
-			admin.get(path).wantRedirect(t, to)
+			admin.Get(path).WantRedirect(t, to)
 		}
-		admin.post("/console/clomo", url.Values{"organization_name": {"x"}}).wantRedirect(t, "/login")
+		admin.Post("/console/clomo", url.Values{"organization_name": {"x"}}).WantRedirect(t, "/login")
 	})
 }
 
@@ -265,51 +224,52 @@ func TestRunServeGroupSwitchPage(t *testing.T) {
 	anon := newBrowser(t, srv.URL)
 	for _, path := range []string{"/console", "/console/clomo", "/console/admins", "/console/admins/new", "/console/admins/demo-rep",
 		"/console/admins/demo-rep/delete", "/console/admins/demo-rep/initial-password", "/console/audit", "/console/groups"} {
-		anon.get(path).wantRedirect(t, "/login")
+		anon.Get(path).WantRedirect(t, "/login")
 	}
 	for _, path := range []string{"/console/clomo", "/console/admins", "/console/admins/demo-admin", "/console/admins/demo-admin/mail-state",
 		"/console/admins/demo-admin/delete", "/console/admins/demo-admin/initial-password", "/console/groups"} {
-		anon.post(path, url.Values{"name": {"x"}}).wantRedirect(t, "/login")
+		anon.Post(path, url.Values{"name": {"x"}}).WantRedirect(t, "/login")
 	}
 
 	// midori-seiyaku's representative makes demo-multi's first login
 	// there pending again.
 	midori := newBrowser(t, srv.URL)
 	midori.signIn("demo-noemail", "+817045678901", "midori-seiyaku")
-	midori.post("/console/admins/demo-multi/initial-password", url.Values{"initial_password": {"Switch2026"}}).
-		want(t, http.StatusOK, "Switch2026")
+	midori.Post("/console/admins/demo-multi/initial-password", url.Values{"initial_password": {"Switch2026"}}).
+		Want(t, http.StatusOK, "Switch2026")
 
 	b := newBrowser(t, srv.URL)
 	b.signIn("demo-multi", "+818067890123", "sakura-butsuryu")
-	b.get("/console").want(t, http.StatusOK, "N0000002", "グループ切替")
+	b.Get("/console").Want(t, http.StatusOK, "N0000002", "グループ切替")
 
 	// Another group's administrators can be neither seen nor changed.
 	for _, path := range []string{"/console/admins/demo-rep", "/console/admins/demo-rep/delete", "/console/admins/demo-rep/initial-password"} {
-		p := b.get(path)
-		p.want(t, http.StatusNotFound)
+		p := b.Get(path)
+		p.Want(t, http.StatusNotFound)
 		if strings.Contains(p.Body, "山田 太郎") {
 			t.Errorf("%s shows anshin-shoji's representative", path)
 		}
 	}
 	for _, path := range []string{"/console/admins/demo-rep", "/console/admins/demo-rep/mail-state", "/console/admins/demo-rep/delete", "/console/admins/demo-rep/initial-password"} {
-		b.post(path, url.Values{"name": {"x"}, "initial_password": {"Abcd12345"}}).want(t, http.StatusNotFound)
+		b.Post(path, url.Values{"name": {"x"}, "initial_password": {"Abcd12345"}}).Want(t, http.StatusNotFound)
 	}
-	p := b.get("/console/admins")
+	p := b.Get("/console/admins")
 	if strings.Contains(p.Body, "山田 太郎") || strings.Contains(p.Body, "demo-admin") {
 		t.Error("sakura's list shows anshin-shoji's administrators")
 	}
 
-	p = b.get("/console/groups")
-	p.want(t, http.StatusOK, "さくら物流株式会社", "ひかり建設株式会社", "052-123-4567", "現在のグループ", "初回認証パスワードが必要です")
+	p = b.Get("/console/groups")
+	p.Want(t, http.StatusOK, "さくら物流株式会社", "ひかり建設株式会社", "052-123-4567", "現在のグループ", "初回認証パスワードが必要です")
 	if strings.Contains(p.Body, "anshin-shoji") {
 		t.Error("a group the account does not administer is offered")
 	}
-	before := b.cookie("anshin_session")
-	b.post("/console/groups", url.Values{"group_id": {"anshin-shoji"}}).want(t, http.StatusForbidden, "選んだご契約グループの管理者ではありません")
-	b.post("/console/groups", url.Values{}).want(t, http.StatusUnprocessableEntity, "切り替えるご契約グループを選んでください")
+	before := b.Cookie("anshin_session")
+	b.Post("/console/groups", url.Values{"group_id": {"anshin-shoji"}}).Want(t, http.StatusForbidden, "選んだご契約グループの管理者ではありません")
+	b.Post("/console/groups", url.Values{}).Want(t, http.StatusUnprocessableEntity, "切り替えるご契約グループを選んでください")
 
-	p, cookies := b.doWith(http.MethodPost, "/console/groups", url.Values{"group_id": {"hikari-kensetsu"}}, "X-Forwarded-Proto", "https")
-	p.wantRedirect(t, "/console?welcome=1")
+	p = b.Do(http.MethodPost, "/console/groups", url.Values{"group_id": {"hikari-kensetsu"}}, "X-Forwarded-Proto", "https")
+	cookies := p.Header.Values("Set-Cookie")
+	p.WantRedirect(t, "/console?welcome=1")
 	var set string
 	for _, c := range cookies {
 		if strings.HasPrefix(c, "anshin_session=") {
@@ -326,21 +286,21 @@ func TestRunServeGroupSwitchPage(t *testing.T) {
 		t.Fatalf("the switch kept the session identifier")
 	}
 	// The jar would not send a Secure cookie over http; use the new value.
-	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "anshin_session", Value: after, Path: "/"}})
-	b.get("/console").want(t, http.StatusOK, "N0000004", "ひかり建設株式会社")
+	b.Client.Jar.SetCookies(u, []*http.Cookie{{Name: "anshin_session", Value: after, Path: "/"}})
+	b.Get("/console").Want(t, http.StatusOK, "N0000004", "ひかり建設株式会社")
 	old := newBrowser(t, srv.URL)
-	old.c.Jar.SetCookies(u, []*http.Cookie{{Name: "anshin_session", Value: before, Path: "/"}})
-	old.get("/console").wantRedirect(t, "/login?expired=1")
-	b.get("/console/audit?kind=group_switched").want(t, http.StatusOK, "グループ切替", "sakura-butsuryu", "hikari-kensetsu")
+	old.Client.Jar.SetCookies(u, []*http.Cookie{{Name: "anshin_session", Value: before, Path: "/"}})
+	old.Get("/console").WantRedirect(t, "/login?expired=1")
+	b.Get("/console/audit?kind=group_switched").Want(t, http.StatusOK, "グループ切替", "sakura-butsuryu", "hikari-kensetsu")
 
 	// A pending first login asks for the initial password, without a key.
-	b.post("/console/groups", url.Values{"group_id": {"midori-seiyaku"}}).wantRedirect(t, "/login/initial-password")
-	if b.cookie("anshin_session") != "" {
+	b.Post("/console/groups", url.Values{"group_id": {"midori-seiyaku"}}).WantRedirect(t, "/login/initial-password")
+	if b.Cookie("anshin_session") != "" {
 		t.Error("the session survived a switch that waits for the initial password")
 	}
-	b.get("/login/initial-password").want(t, http.StatusOK, "初回認証パスワードの入力")
-	b.post("/login/initial-password", url.Values{"initial_password": {"Wrong2026x"}}).want(t, http.StatusUnauthorized, "初回認証パスワードが正しくありません")
-	b.post("/login/initial-password", url.Values{"initial_password": {"Switch2026"}}).wantRedirect(t, "/console?welcome=1")
-	b.get("/console").want(t, http.StatusOK, "N0000003")
-	midori.get("/console/admins").want(t, http.StatusOK, "渡辺 健一")
+	b.Get("/login/initial-password").Want(t, http.StatusOK, "初回認証パスワードの入力")
+	b.Post("/login/initial-password", url.Values{"initial_password": {"Wrong2026x"}}).Want(t, http.StatusUnauthorized, "初回認証パスワードが正しくありません")
+	b.Post("/login/initial-password", url.Values{"initial_password": {"Switch2026"}}).WantRedirect(t, "/console?welcome=1")
+	b.Get("/console").Want(t, http.StatusOK, "N0000003")
+	midori.Get("/console/admins").Want(t, http.StatusOK, "渡辺 健一")
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -33,24 +32,6 @@ func parseJSONLog(t *testing.T, text string) []logLine {
 	return lines
 }
 
-// step sends one request of the login and returns its answer and the
-// X-Request-ID it carried.
-func (b *browser) step(method, path string, form url.Values) (page, string) {
-	b.t.Helper()
-	req, err := http.NewRequest(method, b.base+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(body)}, resp.Header.Get("X-Request-ID")
-}
-
 // Times come out in UTC even where the server's zone is not (checked on
 // the handler rather than by changing time.Local, which other goroutines
 // of the process read).
@@ -77,16 +58,17 @@ func TestLogOneLinePerAuthenticationEvent(t *testing.T) {
 	var secrets []string
 	do := func(method, path string, form url.Values, w want) page {
 		t.Helper()
-		p, id := b.step(method, path, form)
+		p := b.Do(method, path, form)
+		id := p.Header.Get("X-Request-ID")
 		if id == "" {
 			t.Fatalf("%s %s answered no X-Request-ID", method, path)
 		}
 		steps, ids = append(steps, w), append(ids, id)
 		return p
 	}
-	do("POST", "/login", url.Values{"login_id": {demo.RepresentativeID}}, want{"login_started", "success", "", "POST /login"}).wantRedirect(t, "/login/password")
-	secrets = append(secrets, b.cookie("anshin_flow"))
-	do("POST", "/login/password", url.Values{"password": {demo.Password}}, want{"password", "success", "", "POST /login/password"}).wantRedirect(t, "/login/key")
+	do("POST", "/login", url.Values{"login_id": {demo.RepresentativeID}}, want{"login_started", "success", "", "POST /login"}).WantRedirect(t, "/login/password")
+	secrets = append(secrets, b.Cookie("anshin_flow"))
+	do("POST", "/login/password", url.Values{"password": {demo.Password}}, want{"password", "success", "", "POST /login/password"}).WantRedirect(t, "/login/key")
 	seen := messageIDs(b.outbox())
 	do("POST", "/login/key/issue", url.Values{"method": {"sms"}}, want{"key_issued", "success", "", "POST /login/key/issue"})
 	key := b.awaitKey("+819012345678", seen)
@@ -94,9 +76,9 @@ func TestLogOneLinePerAuthenticationEvent(t *testing.T) {
 	seen = messageIDs(b.outbox())
 	do("POST", "/login/key/issue", url.Values{"method": {"sms"}}, want{"key_issued", "success", "", "POST /login/key/issue"})
 	key2 := b.awaitKey("+819012345678", seen)
-	do("POST", "/login/key/verify", url.Values{"key": {key2}, "group_id": {"anshin-shoji"}}, want{"key_verified", "success", "", "POST /login/key/verify"}).wantRedirect(t, "/console?welcome=1")
-	secrets = append(secrets, b.cookie("anshin_session"), key, key2)
-	do("POST", "/logout", url.Values{}, want{"sign_out", "success", "", "POST /logout"}).wantRedirect(t, "/?signed_out=1")
+	do("POST", "/login/key/verify", url.Values{"key": {key2}, "group_id": {"anshin-shoji"}}, want{"key_verified", "success", "", "POST /login/key/verify"}).WantRedirect(t, "/console?welcome=1")
+	secrets = append(secrets, b.Cookie("anshin_session"), key, key2)
+	do("POST", "/logout", url.Values{}, want{"sign_out", "success", "", "POST /logout"}).WantRedirect(t, "/?signed_out=1")
 	if err := srv.Stop(t); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +184,7 @@ func TestLogInjection(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			srv := startServe(t, testEnv(t, "ANSHIN_LOG_FORMAT", format), "serve", "--demo")
 			b := newBrowser(t, srv.URL)
-			b.post("/login", url.Values{"login_id": {evil}})
+			b.Post("/login", url.Values{"login_id": {evil}})
 			resp, err := http.Post(srv.URL+"/api/v1/login", "application/json", strings.NewReader(`{"login_id":"x\n{\"msg\":\"forged\"}"}`))
 			if err != nil {
 				t.Fatal(err)

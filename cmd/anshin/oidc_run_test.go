@@ -65,13 +65,13 @@ func TestServeFederationProviderDownAtStart(t *testing.T) {
 		t.Fatalf("readyz: %d %s, want 503 with oidc_provider failing", r.code, r.raw)
 	}
 	b := newBrowser(t, srv.URL)
-	if p := b.get("/login/oidc"); p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "応答がありませんでした") {
+	if p := b.Get("/login/oidc"); p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "応答がありませんでした") {
 		t.Fatalf("/login/oidc with the provider down: %d\n%s", p.Status, p.Body)
 	}
 
 	opUp()
 	op := anshintest.NewOPAt(t, opAddr, public+"/login/oidc/callback", "demo-rep")
-	p := b.get("/login/oidc")
+	p := b.Get("/login/oidc")
 	if p.Status != http.StatusFound || !strings.HasPrefix(p.Location, op.URL) {
 		t.Fatalf("/login/oidc once the provider is up: %d %q\n%s", p.Status, p.Location, p.Body)
 	}
@@ -82,7 +82,7 @@ func TestServeFederationProviderDownAtStart(t *testing.T) {
 		if strings.HasPrefix(next, public) {
 			break
 		}
-		resp, err := b.c.Get(next)
+		resp, err := b.Client.Get(next)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestServeFederationProviderDownAtStart(t *testing.T) {
 		if resp.StatusCode == http.StatusOK && strings.Contains(body, `name="username"`) {
 			id := body[strings.Index(body, `name="id" value="`)+len(`name="id" value="`):]
 			id = id[:strings.Index(id, `"`)]
-			resp, err = b.c.PostForm(op.URL+"/login/username", url.Values{"username": {"demo-rep@op"}, "password": {anshintest.OPPassword}, "id": {id}})
+			resp, err = b.Client.PostForm(op.URL+"/login/username", url.Values{"username": {"demo-rep@op"}, "password": {anshintest.OPPassword}, "id": {id}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +102,7 @@ func TestServeFederationProviderDownAtStart(t *testing.T) {
 		}
 		next = loc.String()
 	}
-	cb := b.get(strings.TrimPrefix(next, public))
+	cb := b.Get(strings.TrimPrefix(next, public))
 	if cb.Status != http.StatusSeeOther || cb.Location != "/login/key" {
 		t.Fatalf("callback: %d %q\n%s", cb.Status, cb.Location, cb.Body)
 	}

@@ -108,8 +108,8 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 	b := newBrowser(t, srv2.URL)
 	b.toKeyPage("backup-x", "Backup-pass-5678")
 	_, key := b.issueKey("+819055550001")
-	b.post("/login/key/verify", url.Values{"key": {key}, "group_id": {"backup-group"}}).wantRedirect(t, "/console?welcome=1")
-	b.get("/console").want(t, http.StatusOK, "N0009999")
+	b.Post("/login/key/verify", url.Values{"key": {key}, "group_id": {"backup-group"}}).WantRedirect(t, "/console?welcome=1")
+	b.Get("/console").Want(t, http.StatusOK, "N0009999")
 	if err := srv2.Stop(t); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -105,87 +104,15 @@ func (s *runningServer) Stop(t *testing.T) error {
 	}
 }
 
-// browser is an HTTP client with a cookie jar that does not follow
-// redirects, so that each 303 and its Location can be checked.
-type browser struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-}
+// browser is the shared test browser (anshintest.Browser), with this
+// package's steps of a login beside its requests.
+type browser struct{ *anshintest.Browser }
+
+type page = anshintest.Page
 
 func newBrowser(t *testing.T, base string) *browser {
 	t.Helper()
-	return &browser{t: t, base: base, c: anshintest.NewBrowser(t)}
-}
-
-type page struct {
-	Status   int
-	Location string
-	Body     string
-}
-
-func (b *browser) do(method, path string, form url.Values) page {
-	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, b.base+path, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Body: string(raw)}
-}
-
-func (b *browser) get(path string) page {
-	b.t.Helper()
-	return b.do(http.MethodGet, path, nil)
-}
-
-func (b *browser) post(path string, form url.Values) page {
-	b.t.Helper()
-	return b.do(http.MethodPost, path, form)
-}
-
-func (b *browser) cookie(name string) string {
-	u, _ := url.Parse(b.base)
-	for _, c := range b.c.Jar.Cookies(u) {
-		if c.Name == name {
-			return c.Value
-		}
-	}
-	return ""
-}
-
-func (p page) want(t *testing.T, status int, parts ...string) {
-	t.Helper()
-	if p.Status != status {
-		t.Fatalf("status %d, want %d\n%s", p.Status, status, p.Body)
-	}
-	for _, s := range parts {
-		if !strings.Contains(p.Body, s) {
-			t.Errorf("the page lacks %q:\n%s", s, p.Body)
-		}
-	}
-}
-
-func (p page) wantRedirect(t *testing.T, location string) {
-	t.Helper()
-	if p.Status != http.StatusSeeOther || p.Location != location {
-		t.Fatalf("got %d to %q, want 303 to %q\n%s", p.Status, p.Location, location, p.Body)
-	}
+	return &browser{anshintest.Browse(t, base)}
 }
 
 // outboxMessage is one message of /dev/outbox.json.
@@ -197,14 +124,14 @@ type outboxMessage struct {
 }
 
 func (b *browser) outbox() []outboxMessage {
-	b.t.Helper()
-	p := b.get("/dev/outbox.json")
+	b.T.Helper()
+	p := b.Get("/dev/outbox.json")
 	if p.Status != http.StatusOK {
-		b.t.Fatalf("GET /dev/outbox.json: %d %s", p.Status, p.Body)
+		b.T.Fatalf("GET /dev/outbox.json: %d %s", p.Status, p.Body)
 	}
 	var out struct{ Messages []outboxMessage }
 	if err := json.Unmarshal([]byte(p.Body), &out); err != nil {
-		b.t.Fatalf("GET /dev/outbox.json: %v", err)
+		b.T.Fatalf("GET /dev/outbox.json: %v", err)
 	}
 	return out.Messages
 }
@@ -222,21 +149,21 @@ var keyInBody = regexp.MustCompile(`(?:^|[^0-9])([0-9]{8})(?:[^0-9]|$)`)
 // awaitKey polls the development outbox until the workers delivered a
 // message to `to` that is not in seen, and returns its key.
 func (b *browser) awaitKey(to string, seen map[string]bool) string {
-	b.t.Helper()
+	b.T.Helper()
 	deadline := time.After(60 * time.Second) // a failsafe, not a measurement
 	for {
 		for _, m := range b.outbox() {
 			if m.To == to && !seen[m.ID] {
 				k := keyInBody.FindAllStringSubmatch(m.Body, -1)
 				if len(k) == 0 || len(k) > 2 || k[len(k)-1][1] != k[0][1] { // twice with the origin-bound line
-					b.t.Fatalf("want one 8-digit key in %q", m.Body)
+					b.T.Fatalf("want one 8-digit key in %q", m.Body)
 				}
 				return k[0][1]
 			}
 		}
 		select {
 		case <-deadline:
-			b.t.Fatalf("no key message to %s arrived in the outbox", to)
+			b.T.Fatalf("no key message to %s arrived in the outbox", to)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -245,10 +172,10 @@ func (b *browser) awaitKey(to string, seen map[string]bool) string {
 // issueKey issues a key by SMS on the key page and returns the page and
 // the key delivered to the line.
 func (b *browser) issueKey(line string) (page, string) {
-	b.t.Helper()
+	b.T.Helper()
 	seen := messageIDs(b.outbox())
-	p := b.post("/login/key/issue", url.Values{"method": {"sms"}})
-	p.want(b.t, http.StatusOK)
+	p := b.Post("/login/key/issue", url.Values{"method": {"sms"}})
+	p.Want(b.T, http.StatusOK)
 	return p, b.awaitKey(line, seen)
 }
 
@@ -259,15 +186,15 @@ func wrongKey(k string) string {
 
 // toKeyPage logs an account in up to the key page.
 func (b *browser) toKeyPage(loginID, password string) {
-	b.t.Helper()
-	p := b.post("/login", url.Values{"login_id": {loginID}})
-	p.wantRedirect(b.t, "/login/password")
-	if b.cookie("anshin_flow") == "" {
-		b.t.Fatal("POST /login set no anshin_flow cookie")
+	b.T.Helper()
+	p := b.Post("/login", url.Values{"login_id": {loginID}})
+	p.WantRedirect(b.T, "/login/password")
+	if b.Cookie("anshin_flow") == "" {
+		b.T.Fatal("POST /login set no anshin_flow cookie")
 	}
-	b.get("/login/password").want(b.t, http.StatusOK, "パスワードの入力", loginID)
-	b.post("/login/password", url.Values{"password": {password}}).wantRedirect(b.t, "/login/key")
-	b.get("/login/key").want(b.t, http.StatusOK, "ワンタイムキーの発行", "SMS", "電子メール")
+	b.Get("/login/password").Want(b.T, http.StatusOK, "パスワードの入力", loginID)
+	b.Post("/login/password", url.Values{"password": {password}}).WantRedirect(b.T, "/login/key")
+	b.Get("/login/key").Want(b.T, http.StatusOK, "ワンタイムキーの発行", "SMS", "電子メール")
 }
 
 const demoPassword = "demo-pass-1234"
@@ -286,68 +213,68 @@ func TestRunServeDemoPages(t *testing.T) {
 
 	t.Run("representative", func(t *testing.T) {
 		b := newBrowser(t, srv.URL)
-		home := b.get("/")
-		home.want(t, http.StatusOK, "管理画面にログイン")
+		home := b.Get("/")
+		home.Want(t, http.StatusOK, "管理画面にログイン")
 		if !regexp.MustCompile(`<a [^>]*href="/login"[^>]*>管理画面にログイン</a>`).MatchString(home.Body) {
 			t.Errorf("the home page has no link 管理画面にログイン to /login")
 		}
-		b.get("/login").want(t, http.StatusOK, "次へ")
+		b.Get("/login").Want(t, http.StatusOK, "次へ")
 		b.toKeyPage("demo-rep", demoPassword)
 
 		p, key := b.issueKey("+819012345678")
-		p.want(t, http.StatusOK, "090-****-5678", "送信状況", "ワンタイムキーの入力", "代表番号 03-1234-5678")
+		p.Want(t, http.StatusOK, "090-****-5678", "送信状況", "ワンタイムキーの入力", "代表番号 03-1234-5678")
 		keys = append(keys, key)
 
-		p = b.post("/login/key/verify", url.Values{"key": {wrongKey(key)}, "group_id": {"anshin-shoji"}})
-		p.want(t, http.StatusUnauthorized, "ワンタイムキーが正しくないか、すでに無効です", "ログイン画面へ")
+		p = b.Post("/login/key/verify", url.Values{"key": {wrongKey(key)}, "group_id": {"anshin-shoji"}})
+		p.Want(t, http.StatusUnauthorized, "ワンタイムキーが正しくないか、すでに無効です", "ログイン画面へ")
 		if !strings.Contains(p.Body, `href="/login/key#issue"`) {
 			t.Errorf("the key_invalid page has no link back to issuing")
 		}
 		// The right key after a wrong one is refused too.
-		b.post("/login/key/verify", url.Values{"key": {key}, "group_id": {"anshin-shoji"}}).want(t, http.StatusUnauthorized, "ワンタイムキーが正しくないか")
+		b.Post("/login/key/verify", url.Values{"key": {key}, "group_id": {"anshin-shoji"}}).Want(t, http.StatusUnauthorized, "ワンタイムキーが正しくないか")
 
 		_, key = b.issueKey("+819012345678")
 		keys = append(keys, key)
-		p = b.post("/login/key/verify", url.Values{"key": {key}, "group_id": {"anshin-shoji"}})
-		p.wantRedirect(t, "/console?welcome=1")
-		if b.cookie("anshin_session") == "" {
+		p = b.Post("/login/key/verify", url.Values{"key": {key}, "group_id": {"anshin-shoji"}})
+		p.WantRedirect(t, "/console?welcome=1")
+		if b.Cookie("anshin_session") == "" {
 			t.Fatal("no anshin_session cookie after sign-in")
 		}
-		if b.cookie("anshin_flow") != "" {
+		if b.Cookie("anshin_flow") != "" {
 			t.Error("the anshin_flow cookie survived the sign-in")
 		}
 
-		p = b.get("/console?welcome=1")
-		p.want(t, http.StatusOK, "ご契約情報", "N0000001", "CLOMO 環境が未設定です", "今すぐ設定", "山田 太郎")
+		p = b.Get("/console?welcome=1")
+		p.Want(t, http.StatusOK, "ご契約情報", "N0000001", "CLOMO 環境が未設定です", "今すぐ設定", "山田 太郎")
 		if !setupNowLink.MatchString(p.Body) {
 			t.Errorf("the dialog's 今すぐ設定 does not link to /console/clomo:\n%s", p.Body)
 		}
-		p = b.get("/console")
-		p.want(t, http.StatusOK, "ご契約情報")
+		p = b.Get("/console")
+		p.Want(t, http.StatusOK, "ご契約情報")
 		if strings.Contains(p.Body, "CLOMO 環境が未設定です") {
 			t.Error("the CLOMO dialog shows without ?welcome=1")
 		}
-		b.get("/console/clomo").want(t, http.StatusOK, "CLOMO 情報設定")
+		b.Get("/console/clomo").Want(t, http.StatusOK, "CLOMO 情報設定")
 
-		b.post("/logout", url.Values{}).wantRedirect(t, "/?signed_out=1")
-		b.get("/?signed_out=1").want(t, http.StatusOK, "ログアウトしました")
-		b.get("/console").wantRedirect(t, "/login")
+		b.Post("/logout", url.Values{}).WantRedirect(t, "/?signed_out=1")
+		b.Get("/?signed_out=1").Want(t, http.StatusOK, "ログアウトしました")
+		b.Get("/console").WantRedirect(t, "/login")
 	})
 
 	t.Run("admin with initial password", func(t *testing.T) {
 		b := newBrowser(t, srv.URL)
 		b.toKeyPage("demo-admin", demoPassword)
 		p, key := b.issueKey("+818023456789")
-		p.want(t, http.StatusOK, "080-****-6789")
+		p.Want(t, http.StatusOK, "080-****-6789")
 		keys = append(keys, key)
 
-		b.post("/login/key/verify", url.Values{"key": {key}, "group_id": {"anshin-shoji"}}).wantRedirect(t, "/login/initial-password")
-		b.get("/login/key").wantRedirect(t, "/login/initial-password")
-		b.get("/login/initial-password").want(t, http.StatusOK, "初回認証パスワード")
-		b.post("/login/initial-password", url.Values{"initial_password": {"Wrong2345x"}}).
-			want(t, http.StatusUnauthorized, "初回認証パスワードが正しくありません")
-		b.post("/login/initial-password", url.Values{"initial_password": {"Init2345x"}}).wantRedirect(t, "/console?welcome=1")
-		b.get("/console?welcome=1").want(t, http.StatusOK, "ご契約情報", "佐藤 花子", "CLOMO 環境が未設定です")
+		b.Post("/login/key/verify", url.Values{"key": {key}, "group_id": {"anshin-shoji"}}).WantRedirect(t, "/login/initial-password")
+		b.Get("/login/key").WantRedirect(t, "/login/initial-password")
+		b.Get("/login/initial-password").Want(t, http.StatusOK, "初回認証パスワード")
+		b.Post("/login/initial-password", url.Values{"initial_password": {"Wrong2345x"}}).
+			Want(t, http.StatusUnauthorized, "初回認証パスワードが正しくありません")
+		b.Post("/login/initial-password", url.Values{"initial_password": {"Init2345x"}}).WantRedirect(t, "/console?welcome=1")
+		b.Get("/console?welcome=1").Want(t, http.StatusOK, "ご契約情報", "佐藤 花子", "CLOMO 環境が未設定です")
 	})
 
 	t.Run("group with CLOMO environment has no dialog", func(t *testing.T) {
@@ -355,9 +282,9 @@ func TestRunServeDemoPages(t *testing.T) {
 		b.toKeyPage("demo-maildisabled", demoPassword)
 		_, key := b.issueKey("+819056789012")
 		keys = append(keys, key)
-		b.post("/login/key/verify", url.Values{"key": {key}, "group_id": {"hikari-kensetsu"}}).wantRedirect(t, "/console?welcome=1")
-		p := b.get("/console?welcome=1")
-		p.want(t, http.StatusOK, "ひかり建設株式会社")
+		b.Post("/login/key/verify", url.Values{"key": {key}, "group_id": {"hikari-kensetsu"}}).WantRedirect(t, "/console?welcome=1")
+		p := b.Get("/console?welcome=1")
+		p.Want(t, http.StatusOK, "ひかり建設株式会社")
 		if strings.Contains(p.Body, "CLOMO 環境が未設定です") {
 			t.Error("the CLOMO dialog shows for a group that has a CLOMO environment")
 		}
@@ -380,8 +307,8 @@ func TestRunServeDemoPages(t *testing.T) {
 func TestRunServeJSONAPIAndHealth(t *testing.T) {
 	srv := startServe(t, testEnv(t), "serve", "--demo")
 	b := newBrowser(t, srv.URL)
-	b.get("/healthz").want(t, http.StatusOK, `"ok"`)
-	b.get("/dev/outbox").want(t, http.StatusOK, "開発用送信箱")
+	b.Get("/healthz").Want(t, http.StatusOK, `"ok"`)
+	b.Get("/dev/outbox").Want(t, http.StatusOK, "開発用送信箱")
 	resp, err := http.Post(srv.URL+"/api/v1/login", "application/json", strings.NewReader(`{"login_id":"demo-rep"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -400,7 +327,7 @@ func TestRunServeWithoutDevHasNoOutbox(t *testing.T) {
 	env := testEnv(t, "ANSHIN_SECRET_KEY", testSecretKey)
 	srv := startServe(t, env, "serve")
 	b := newBrowser(t, srv.URL)
-	if p := b.get("/dev/outbox.json"); p.Status != http.StatusNotFound {
+	if p := b.Get("/dev/outbox.json"); p.Status != http.StatusNotFound {
 		t.Errorf("GET /dev/outbox.json outside development: %d", p.Status)
 	}
 	if err := srv.Stop(t); err != nil {
@@ -559,9 +486,9 @@ func TestRunOperatorCommands(t *testing.T) {
 	b := newBrowser(t, srv.URL)
 	b.toKeyPage("demo-x", "Ops-pass-5678")
 	_, key := b.issueKey("+819087654321")
-	b.post("/login/key/verify", url.Values{"key": {key}, "group_id": {"ops-group"}}).wantRedirect(t, "/console?welcome=1")
-	p := b.get("/console?welcome=1")
-	p.want(t, http.StatusOK, "N0007777", "運用テスト株式会社")
+	b.Post("/login/key/verify", url.Values{"key": {key}, "group_id": {"ops-group"}}).WantRedirect(t, "/console?welcome=1")
+	p := b.Get("/console?welcome=1")
+	p.Want(t, http.StatusOK, "N0007777", "運用テスト株式会社")
 	if strings.Contains(p.Body, "CLOMO 環境が未設定です") {
 		t.Error("the CLOMO dialog shows for a group with a CLOMO environment")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -97,29 +96,6 @@ func newFedServer(t *testing.T, env map[string]string, adjust ...func(*app.App, 
 	return &fedServer{testServer: ts, OP: o}
 }
 
-// visit GETs an absolute URL with the browser's cookies, without following.
-func (b *browser) visit(u string) page {
-	b.t.Helper()
-	resp, err := b.c.Get(u)
-	if err != nil {
-		b.t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return page{Status: resp.StatusCode, Header: resp.Header, Body: string(raw)}
-}
-
-func (b *browser) postURL(u string, form url.Values) page {
-	b.t.Helper()
-	resp, err := b.c.PostForm(u, form)
-	if err != nil {
-		b.t.Fatalf("POST %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return page{Status: resp.StatusCode, Header: resp.Header, Body: string(raw)}
-}
-
 // location resolves p's Location against base.
 func location(t *testing.T, base string, p page) string {
 	t.Helper()
@@ -141,9 +117,9 @@ var opRequestID = regexp.MustCompile(`name="id" value="([^"]+)"`)
 // returns the provider's authorization URL it was sent to.
 func (fs *fedServer) toProvider(b *browser) string {
 	fs.t.Helper()
-	login := b.get("/login")
-	login.has(fs.t, `href="/login/oidc"`)
-	p := b.get("/login/oidc")
+	login := b.Get("/login")
+	login.Has(fs.t, `href="/login/oidc"`)
+	p := b.Get("/login/oidc")
 	if p.Status != http.StatusFound {
 		fs.t.Fatalf("/login/oidc answered %d, want 302 to the provider:\n%s", p.Status, p.Body)
 	}
@@ -159,14 +135,14 @@ func (fs *fedServer) signInAtProvider(b *browser, authURL, sub string) string {
 		if strings.HasPrefix(u, fs.URL) {
 			return u
 		}
-		p := b.visit(u)
+		p := b.Get(u)
 		switch {
 		case p.Status == http.StatusOK && strings.Contains(p.Body, `name="username"`):
 			m := opRequestID.FindStringSubmatch(p.Body)
 			if m == nil {
 				fs.t.Fatalf("the provider's login page has no request id:\n%s", p.Body)
 			}
-			p = b.postURL(fs.OP.URL+"/login/username", url.Values{"username": {sub + "@op"}, "password": {anshintest.OPPassword}, "id": {m[1]}})
+			p = b.Post(fs.OP.URL+"/login/username", url.Values{"username": {sub + "@op"}, "password": {anshintest.OPPassword}, "id": {m[1]}})
 			if p.Status != http.StatusFound {
 				fs.t.Fatalf("the provider refused the login: %d\n%s", p.Status, p.Body)
 			}
@@ -189,7 +165,7 @@ func (fs *fedServer) federate(b *browser, sub string) string {
 // callback visits the callback URL on anshin.
 func (fs *fedServer) callback(b *browser, u string) page {
 	fs.t.Helper()
-	return b.visit(u)
+	return b.Get(u)
 }
 
 // withQuery returns u with key set to value.

@@ -18,19 +18,19 @@ import (
 // group, and checks it ends signed in.
 func (fs *fedServer) signedInAfter(b *browser, group string) {
 	fs.t.Helper()
-	key := b.get("/login/key")
+	key := b.Get("/login/key")
 	if key.Status != http.StatusOK {
 		fs.t.Fatalf("/login/key answered %d:\n%s", key.Status, key.Body)
 	}
-	if p := b.post("/login/key/issue", url.Values{"method": {"sms"}}); p.Status != http.StatusOK {
+	if p := b.Post("/login/key/issue", url.Values{"method": {"sms"}}); p.Status != http.StatusOK {
 		fs.t.Fatalf("issuing a key: %d\n%s", p.Status, p.Body)
 	}
 	msgs := fs.deliver()
-	p := b.post("/login/key/verify", url.Values{"key": {keyIn(fs.t, msgs[len(msgs)-1].Body)}, "group_id": {group}})
+	p := b.Post("/login/key/verify", url.Values{"key": {keyIn(fs.t, msgs[len(msgs)-1].Body)}, "group_id": {group}})
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/console?welcome=1" {
 		fs.t.Fatalf("key entry answered %d %q, want 303 to the console:\n%s", p.Status, p.Header.Get("Location"), p.Body)
 	}
-	if c := b.get("/console"); c.Status != http.StatusOK {
+	if c := b.Get("/console"); c.Status != http.StatusOK {
 		fs.t.Fatalf("the console answered %d after signing in", c.Status)
 	}
 }
@@ -45,10 +45,10 @@ func (fs *fedServer) refused(b *browser, p page, status int, code string) {
 	if log := fs.Log.String(); !strings.Contains(log, `msg="federated login failed"`) || !strings.Contains(log, " code="+code+" reason=") {
 		fs.t.Fatalf("the log does not give the reason %s:\n%s", code, fs.Log.String())
 	}
-	if c := b.get("/console"); c.Status == http.StatusOK {
+	if c := b.Get("/console"); c.Status == http.StatusOK {
 		fs.t.Fatalf("a refused federation left a session")
 	}
-	if k := b.get("/login/key"); k.Status == http.StatusOK && strings.Contains(k.Body, `name="method"`) {
+	if k := b.Get("/login/key"); k.Status == http.StatusOK && strings.Contains(k.Body, `name="method"`) {
 		fs.t.Fatalf("a refused federation reached the key step")
 	}
 }
@@ -56,8 +56,8 @@ func (fs *fedServer) refused(b *browser, p page, status int, code string) {
 func TestFederationSignsInThroughTheProvider(t *testing.T) {
 	fs := newFedServer(t, nil)
 	b := newBrowser(t, fs.URL)
-	home := b.get("/")
-	home.has(t, "d アカウントでログイン", `href="/login/oidc"`)
+	home := b.Get("/")
+	home.Has(t, "d アカウントでログイン", `href="/login/oidc"`)
 	auth := fs.toProvider(b)
 	u, _ := url.Parse(auth)
 	q := u.Query()
@@ -83,9 +83,9 @@ func TestFederationKeepsTheInitialPassword(t *testing.T) {
 	if p := fs.callback(b, fs.federate(b, demo.PendingAdminID)); p.Status != http.StatusSeeOther {
 		t.Fatalf("callback answered %d:\n%s", p.Status, p.Body)
 	}
-	b.post("/login/key/issue", url.Values{"method": {"sms"}})
+	b.Post("/login/key/issue", url.Values{"method": {"sms"}})
 	msgs := fs.deliver()
-	p := b.post("/login/key/verify", url.Values{"key": {keyIn(t, msgs[len(msgs)-1].Body)}, "group_id": {demo.GroupAnshin}})
+	p := b.Post("/login/key/verify", url.Values{"key": {keyIn(t, msgs[len(msgs)-1].Body)}, "group_id": {demo.GroupAnshin}})
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login/initial-password" {
 		t.Fatalf("key entry answered %d %q, want the initial password", p.Status, p.Header.Get("Location"))
 	}
@@ -98,14 +98,14 @@ func TestFederationUnknownSubjectIsNotRegistered(t *testing.T) {
 	if p := fs.callback(b, fs.federate(b, "stranger")); p.Status != http.StatusSeeOther {
 		t.Fatalf("callback answered %d:\n%s", p.Status, p.Body)
 	}
-	if k := b.get("/login/key"); k.Status != http.StatusOK {
+	if k := b.Get("/login/key"); k.Status != http.StatusOK {
 		t.Fatalf("/login/key answered %d:\n%s", k.Status, k.Body)
 	}
-	p := b.post("/login/key/issue", url.Values{"method": {"sms"}})
+	p := b.Post("/login/key/issue", url.Values{"method": {"sms"}})
 	if p.Status != http.StatusForbidden {
 		t.Fatalf("issuing answered %d, want 403 not_registered:\n%s", p.Status, p.Body)
 	}
-	p.has(t, "ご契約グループにも管理者として登録されていない")
+	p.Has(t, "ご契約グループにも管理者として登録されていない")
 	if msgs := fs.deliver(); len(msgs) != 0 {
 		t.Fatalf("a key went out for a subject with no account: %v", msgs)
 	}
@@ -186,15 +186,15 @@ func TestFederationAccessDeniedAndProviderErrors(t *testing.T) {
 	denied := fs.URL + config.OIDCCallbackPath + "?error=access_denied&error_description=user+cancelled&state=" + url.QueryEscape(state)
 	p := fs.callback(b, denied)
 	fs.refused(b, p, http.StatusForbidden, "federation_denied")
-	p.has(t, "同意されませんでした")
+	p.Has(t, "同意されませんでした")
 
 	// The same page in English.
 	b = newBrowser(t, fs.URL)
-	b.get("/?lang=en").has(t, "Log in with d ACCOUNT")
+	b.Get("/?lang=en").Has(t, "Log in with d ACCOUNT")
 	auth, _ = url.Parse(fs.toProvider(b))
 	p = fs.callback(b, fs.URL+config.OIDCCallbackPath+"?error=access_denied&state="+url.QueryEscape(auth.Query().Get("state")))
 	fs.refused(b, p, http.StatusForbidden, "federation_denied")
-	p.has(t, "consent was not given")
+	p.Has(t, "consent was not given")
 
 	b = newBrowser(t, fs.URL)
 	auth, _ = url.Parse(fs.toProvider(b))
@@ -241,9 +241,9 @@ func TestFederationProviderDownAtStart(t *testing.T) {
 		t.Fatalf("/readyz = %d %s, want oidc_provider failing", r.Status, r.Raw)
 	}
 	b := newBrowser(t, fs.URL)
-	p := b.get("/login/oidc")
+	p := b.Get("/login/oidc")
 	fs.refused(b, p, http.StatusServiceUnavailable, "federation_unavailable")
-	p.has(t, "応答がありませんでした")
+	p.Has(t, "応答がありませんでした")
 }
 
 // The provider rotates its signing key between two logins: anshin fetches
@@ -271,15 +271,15 @@ func TestPasswordLoginOff(t *testing.T) {
 	wantStatus(t, r, http.StatusCreated)
 
 	b := newBrowser(t, fs.URL)
-	login := b.get("/login")
+	login := b.Get("/login")
 	if strings.Contains(login.Body, `name="login_id"`) {
 		t.Fatalf("the login page still asks for a login ID:\n%s", login.Body)
 	}
-	login.has(t, `href="/login/oidc"`)
-	if p := b.post("/login", url.Values{"login_id": {demo.RepresentativeID}}); p.Status != http.StatusForbidden {
+	login.Has(t, `href="/login/oidc"`)
+	if p := b.Post("/login", url.Values{"login_id": {demo.RepresentativeID}}); p.Status != http.StatusForbidden {
 		t.Fatalf("POST /login answered %d, want 403", p.Status)
 	}
-	if p := b.get("/login/password"); p.Status != http.StatusForbidden {
+	if p := b.Get("/login/password"); p.Status != http.StatusForbidden {
 		t.Fatalf("GET /login/password answered %d, want 403", p.Status)
 	}
 	r = fs.postJSON("/api/v1/login", map[string]string{"login_id": demo.RepresentativeID})

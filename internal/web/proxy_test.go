@@ -150,11 +150,11 @@ func TestFlowsPerClientRateLimited(t *testing.T) {
 		t.Errorf("rate_limited without when to retry: %s %v", r.Raw, r.Header)
 	}
 	br := newBrowser(t, ts.URL)
-	p := br.post("/login?lang=en", url.Values{"login_id": {demo.RepresentativeID}}, "X-Forwarded-For", "198.51.100.1")
-	if p.Status != http.StatusTooManyRequests || br.cookie("anshin_flow") != "" {
-		t.Errorf("page form: status %d, flow cookie %q; want 429 and no flow", p.Status, br.cookie("anshin_flow"))
+	p := br.Post("/login?lang=en", url.Values{"login_id": {demo.RepresentativeID}}, "X-Forwarded-For", "198.51.100.1")
+	if p.Status != http.StatusTooManyRequests || br.Cookie("anshin_flow") != "" {
+		t.Errorf("page form: status %d, flow cookie %q; want 429 and no flow", p.Status, br.Cookie("anshin_flow"))
 	}
-	p.has(t, "For your security", "(Japan time)")
+	p.Has(t, "For your security", "(Japan time)")
 
 	b := via{ts, []string{"X-Forwarded-For", "198.51.100.2"}}
 	wantStatus(t, b.post("/api/v1/login", map[string]string{"login_id": demo.RepresentativeID}), http.StatusCreated)
@@ -167,7 +167,7 @@ func TestForwardedProtoOnlyFromTrustedProxy(t *testing.T) {
 		secure  bool
 	}{{"10.0.0.0/8", false}, {"127.0.0.1/32", true}} {
 		ts := newTestServer(t, withTrustedProxies(tt.trusted))
-		p := newBrowser(t, ts.URL).get("/?lang=en", "X-Forwarded-Proto", "https")
+		p := newBrowser(t, ts.URL).Get("/?lang=en", "X-Forwarded-Proto", "https")
 		c := p.Header.Get("Set-Cookie")
 		if !strings.HasPrefix(c, "anshin_lang=en") || strings.Contains(c, "Secure") != tt.secure {
 			t.Errorf("trusted %s: Set-Cookie %q, want Secure %v", tt.trusted, c, tt.secure)
@@ -183,42 +183,42 @@ func TestForwardedProtoOnlyFromTrustedProxy(t *testing.T) {
 func TestHTTPSPublicURLCookies(t *testing.T) {
 	ts := newTestServer(t, withTLS(), withPublicURL("https://anshin.example.jp"))
 	b := newBrowser(t, ts.URL)
-	b.c.Transport = ts.Client.Transport
-	p := b.get("/login?lang=en&size=large")
+	b.Client.Transport = ts.Client.Transport
+	p := b.Get("/login?lang=en&size=large")
 	if got := p.Header.Get("Strict-Transport-Security"); got != "max-age=63072000; includeSubDomains" {
 		t.Errorf("Strict-Transport-Security = %q", got)
 	}
-	p = b.post("/login", url.Values{"login_id": {demo.RepresentativeID}})
-	wantRedirect(t, p, "/login/password")
+	p = b.Post("/login", url.Values{"login_id": {demo.RepresentativeID}})
+	p.WantRedirect(t, "/login/password")
 	all := append(p.Header.Values("Set-Cookie"), "")
-	for _, c := range append(all[:len(all)-1], b.get("/?lang=ja").Header.Values("Set-Cookie")...) {
+	for _, c := range append(all[:len(all)-1], b.Get("/?lang=ja").Header.Values("Set-Cookie")...) {
 		if !strings.HasPrefix(c, "__Host-anshin_") || !strings.Contains(c, "; Secure") || !strings.Contains(c, "Path=/;") || strings.Contains(c, "Domain=") {
 			t.Errorf("Set-Cookie %q: want __Host-, Secure, Path=/ and no Domain", c)
 		}
 	}
-	if b.cookie("__Host-anshin_flow") == "" || b.cookie("anshin_flow") != "" {
-		t.Fatalf("cookies %v, want __Host-anshin_flow only", b.c.Jar)
+	if b.Cookie("__Host-anshin_flow") == "" || b.Cookie("anshin_flow") != "" {
+		t.Fatalf("cookies %v, want __Host-anshin_flow only", b.Client.Jar)
 	}
-	wantRedirect(t, b.post("/login/password", url.Values{"password": {demo.Password}}), "/login/key")
-	b.post("/login/key/issue", url.Values{"method": {"sms"}})
+	b.Post("/login/password", url.Values{"password": {demo.Password}}).WantRedirect(t, "/login/key")
+	b.Post("/login/key/issue", url.Values{"method": {"sms"}})
 	msgs := ts.deliver()
 	if len(msgs) == 0 {
 		t.Fatal("no key was delivered")
 	}
-	p = b.post("/login/key/verify", url.Values{"key": {keyIn(t, msgs[len(msgs)-1].Body)}, "group_id": {demo.GroupAnshin}})
+	p = b.Post("/login/key/verify", url.Values{"key": {keyIn(t, msgs[len(msgs)-1].Body)}, "group_id": {demo.GroupAnshin}})
 	if p.Status != http.StatusSeeOther {
 		t.Fatalf("verify: %d %s", p.Status, p.Body)
 	}
-	if b.cookie("__Host-anshin_session") == "" {
+	if b.Cookie("__Host-anshin_session") == "" {
 		t.Fatal("no __Host-anshin_session after sign-in")
 	}
-	if p := b.get("/console"); p.Status != http.StatusOK {
+	if p := b.Get("/console"); p.Status != http.StatusOK {
 		t.Errorf("the console with the __Host- session: %d", p.Status)
 	}
-	r := ts.request(http.MethodGet, "/api/v1/session", nil, "Cookie", "__Host-anshin_session="+b.cookie("__Host-anshin_session"))
+	r := ts.request(http.MethodGet, "/api/v1/session", nil, "Cookie", "__Host-anshin_session="+b.Cookie("__Host-anshin_session"))
 	wantStatus(t, r, http.StatusOK)
 	// The name without the prefix, which another site could plant, is not read.
-	r = ts.request(http.MethodGet, "/api/v1/session", nil, "Cookie", "anshin_session="+b.cookie("__Host-anshin_session"))
+	r = ts.request(http.MethodGet, "/api/v1/session", nil, "Cookie", "anshin_session="+b.Cookie("__Host-anshin_session"))
 	wantError(t, r, http.StatusUnauthorized, "unauthorized")
 }
 
@@ -237,11 +237,11 @@ func TestCrossOriginRefusal(t *testing.T) {
 		r = ts.request(http.MethodPost, "/api/v1/login", map[string]string{"login_id": "x"}, h...)
 		wantError(t, r, http.StatusForbidden, "cross_origin_refused")
 	}
-	p := newBrowser(t, ts.URL).post("/logout", url.Values{}, "Sec-Fetch-Site", "cross-site", "Accept-Language", "ja")
+	p := newBrowser(t, ts.URL).Post("/logout", url.Values{}, "Sec-Fetch-Site", "cross-site", "Accept-Language", "ja")
 	if p.Status != http.StatusForbidden || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("cross-site page POST: %d %s", p.Status, p.Header.Get("Content-Type"))
 	}
-	p.has(t, "他のサイトから送られた要求")
+	p.Has(t, "他のサイトから送られた要求")
 	wantStatus(t, ts.session(rep), http.StatusOK)
 	r := ts.request(http.MethodDelete, "/api/v1/session", nil, bearer(rep)...)
 	if r.Status >= 300 {
