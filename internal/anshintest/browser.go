@@ -47,19 +47,28 @@ func (b *Browser) Do(method, path string, form url.Values, header ...string) Pag
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	resp, raw := Send(b.T, b.Client, req, header...)
+	return Page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Header: resp.Header, Body: string(raw)}
+}
+
+// Send sends req on c with header's name–value pairs and returns the
+// answer with its whole body, read and closed; a failure to send or to
+// read fails the test.
+func Send(t testing.TB, c *http.Client, req *http.Request, header ...string) (*http.Response, []byte) {
+	t.Helper()
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := b.Client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
-		b.T.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		b.T.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: reading the answer: %v", req.Method, req.URL, err)
 	}
-	return Page{Status: resp.StatusCode, Location: resp.Header.Get("Location"), Header: resp.Header, Body: string(raw)}
+	return resp, raw
 }
 
 // resolve makes path a URL on the server; a whole URL (another server's,

@@ -241,18 +241,7 @@ func (ts *testServer) request(method, path string, body any, header ...string) a
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := ts.Client.Do(req)
-	if err != nil {
-		ts.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		ts.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
-	}
+	resp, raw := anshintest.Send(ts.t, ts.Client, req, header...)
 	r := apiResponse{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	var m map[string]any
 	if json.Unmarshal(raw, &m) == nil {
